@@ -1,0 +1,52 @@
+/** Every error the service answers with: SPEC "Error codes", plus 1016 for a bad seed. */
+const catalogue = {
+  1001: { status: 400, msg: () => "请求体必须是 JSON 对象" },
+  1002: { status: 400, msg: () => "task_id 缺失或格式错误" },
+  1003: { status: 404, msg: (p) => `任务id为 ${p.task_id} 的任务下没有图像` },
+  1004: { status: 400, msg: () => "set_type_id 必须是 0（训练）、1（测试）或 2（验证）" },
+  1005: { status: 400, msg: () => "验证集中图像的个数不能小于0" },
+  1006: { status: 400, msg: () => "测试集中图像的个数不能小于0" },
+  1007: { status: 400, msg: (p) => `三个集合的图像个数之和 ${p.sum} 超过了任务下的图像总数 ${p.total}` },
+  1008: { status: 409, msg: (p) => `任务 ${p.task_id} 正在分集，请稍后重试` },
+  1009: { status: 400, msg: () => "训练集中图像的个数不能小于等于0" },
+  1010: {
+    status: 404,
+    msg: (p) => `获取 任务id为 ${p.task_id}，属于集合 ${p.set_type_id}，的图像的相关数据 失败`,
+  },
+  1011: { status: 400, msg: (p) => `图像数据格式错误: ${p.field}` },
+  1012: { status: 400, msg: () => "分页参数错误" },
+  1013: { status: 404, msg: () => "接口不存在" },
+  1014: { status: 413, msg: () => "请求体过大" },
+  1015: { status: 409, msg: () => "集合已重新划分，请从第一页重新读取" },
+  1016: { status: 400, msg: () => "seed 必须是 1–128 个字符的字符串或安全整数" },
+  1500: { status: 500, msg: () => "服务器内部错误，请稍后重试" },
+} satisfies Record<number, { status: number; msg: (p: Record<string, string | number>) => string }>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+/** A failure the caller is told about: a SPEC code, its HTTP status and its Chinese message. */
+export class ServiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Seconds a client should wait before retrying (sent as Retry-After). */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    params: Record<string, string | number> = {},
+    options: { status?: number; retryAfter?: number; cause?: unknown } = {},
+  ) {
+    const entry = catalogue[code];
+    super(entry.msg(params), { cause: options.cause });
+    this.name = "ServiceError";
+    this.code = code;
+    this.status = options.status ?? entry.status;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** Storage gave up after its retries: 503 when the cause was throttling, else 500. */
+export const storageUnavailable = (cause: unknown, throttled: boolean): ServiceError =>
+  throttled
+    ? new ServiceError(1500, {}, { status: 503, retryAfter: 1, cause })
+    : new ServiceError(1500, {}, { cause });

@@ -1,0 +1,593 @@
+import { randomUUID } from "node:crypto";
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { backoffMs, chunk, forEachLimited, sleep } from "./concurrency.ts";
+import type { StoreConfig } from "./config.ts";
+import { ServiceError, storageUnavailable } from "./errors.ts";
+import {
+  type Cursor,
+  type ImageInfo,
+  type ListQuery,
+  type RegisterRequest,
+  type RegisterResult,
+  SET_TYPES,
+  type SetPage,
+  type SetSizes,
+  type SetType,
+  type Slot,
+  type SplitRequest,
+  type SplitResult,
+} from "./model.ts";
+import { BLOCK_SIZE, blockCount, planSplit } from "./plan.ts";
+import { drawSeed } from "./shuffle.ts";
+import { otherSlot, setKey, slotAttribute, TABLE, TASK_ITEM_SK } from "./table.ts";
+
+type Item = Record<string, unknown>;
+
+/** What the task item records about the split version a slot holds. */
+interface SlotRecord {
+  version: number;
+  /** Set sizes indexed by set type. */
+  sizes: [number, number, number];
+  seed: string;
+  split_at: string;
+  unassigned: number;
+}
+
+interface TaskItem {
+  task_id: string;
+  next_order?: number;
+  image_count?: number;
+  version_seq?: number;
+  live_slot?: Slot;
+  slot_a?: SlotRecord;
+  slot_b?: SlotRecord;
+  lease_owner?: string;
+  lease_expires?: number;
+}
+
+interface Lease {
+  taskId: string;
+  owner: string;
+  expiresAt: number;
+}
+
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "LimitExceededException",
+]);
+
+const taskKey = (taskId: string) => ({ [TABLE.partitionKey]: taskId, [TABLE.sortKey]: TASK_ITEM_SK });
+const slotRecord = (task: TaskItem, slot: Slot) => (slot === "a" ? task.slot_a : task.slot_b);
+
+export interface Store {
+  /** Creates the table with its slot indexes when it does not exist yet. */
+  ensureTable(): Promise<void>;
+  /** One split: lease, write the idle slot, wait for its index, flip. */
+  splitTask(request: SplitRequest): Promise<SplitResult>;
+  /** One page of one set of the live (or the cursor's) split version. */
+  listSet(query: ListQuery): Promise<SetPage>;
+  /** Idempotent upsert of image rows; new images get the task's next order_ids. */
+  registerImages(request: RegisterRequest): Promise<RegisterResult>;
+  /** The live split of a task as recorded on its task item, or undefined when never split. */
+  lastSplit(taskId: string): Promise<{ counts: SetSizes; version: number } | undefined>;
+}
+
+/**
+ * The only module that talks to DynamoDB. Every SDK failure leaves it as a ServiceError:
+ * throttling that outlasts the retries is 1500 with 503, anything else 1500 with 500.
+ */
+export function createStore(config: StoreConfig, client?: DynamoDBClient): Store {
+  const raw =
+    client ??
+    new DynamoDBClient({
+      region: config.region,
+      endpoint: config.endpoint,
+      maxAttempts: config.maxAttempts,
+      ...(config.endpoint ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
+    });
+  const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const table = config.tableName;
+
+  const getTask = async (taskId: string): Promise<TaskItem | undefined> => {
+    const out = await db.send(new GetCommand({ TableName: table, Key: taskKey(taskId), ConsistentRead: true }));
+    return out.Item as TaskItem | undefined;
+  };
+
+  /** Writes items with BatchWriteItem, retrying unprocessed ones with capped, jittered backoff. */
+  const writeBatch = async (items: Item[]): Promise<void> => {
+    let pending = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt >= config.maxAttempts) {
+          throw storageUnavailable(new Error(`${pending.length} items still unprocessed after ${attempt} attempts`), true);
+        }
+        await sleep(backoffMs(attempt));
+      }
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+    }
+  };
+
+  /** Reads items by key with BatchGetItem (strongly consistent), retrying unprocessed keys. */
+  const readBatch = async (keys: Item[]): Promise<Item[]> => {
+    const found: Item[] = [];
+    let pending = keys;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt >= config.maxAttempts) throw storageUnavailable(new Error("keys still unprocessed"), true);
+        await sleep(backoffMs(attempt));
+      }
+      const out = await db.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      found.push(...((out.Responses?.[table] ?? []) as Item[]));
+      pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+    }
+    return found;
+  };
+
+  const queryAll = async (input: QueryCommandInput): Promise<Item[]> => {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...((out.Items ?? []) as Item[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  };
+
+  const countAll = async (input: QueryCommandInput): Promise<number> => {
+    let count = 0;
+    let startKey: Item | undefined;
+    do {
+      const out = await db.send(new QueryCommand({ ...input, Select: "COUNT", ExclusiveStartKey: startKey }));
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  };
+
+  // ---- the lease: a conditional write on the task item with an owner token and an expiry ----
+
+  const leaseIsFree = "(attribute_not_exists(lease_owner) OR lease_expires < :now)";
+
+  /** Extends the lease when a third of it is used, so a long split keeps it; fails with 1008 once it was lost. */
+  const keepLease = (lease: Lease) => {
+    let renewing: Promise<void> | undefined;
+    return async () => {
+      const now = Date.now();
+      if (lease.expiresAt - now > (config.leaseMs * 2) / 3) return;
+      renewing ??= (async () => {
+        const expiresAt = Date.now() + config.leaseMs;
+        try {
+          await db.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: taskKey(lease.taskId),
+              UpdateExpression: "SET lease_expires = :exp",
+              ConditionExpression: "lease_owner = :owner",
+              ExpressionAttributeValues: { ":exp": expiresAt, ":owner": lease.owner },
+            }),
+          );
+          lease.expiresAt = expiresAt;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) throw new ServiceError(1008, { task_id: lease.taskId });
+          throw error;
+        } finally {
+          renewing = undefined;
+        }
+      })();
+      await renewing;
+    };
+  };
+
+  const releaseLease = async (lease: Lease): Promise<void> => {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: taskKey(lease.taskId),
+          UpdateExpression: "REMOVE lease_owner, lease_expires",
+          ConditionExpression: "lease_owner = :owner",
+          ExpressionAttributeValues: { ":owner": lease.owner },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  };
+
+  /**
+   * Takes the task's lease for a split and retires the idle slot in the same write, so a reader
+   * holding a cursor into that slot's old version learns it is gone (1015) before any image changes.
+   */
+  const takeSplitLease = async (taskId: string, observed: TaskItem) => {
+    let task = observed;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const owner = randomUUID();
+      const expiresAt = Date.now() + config.leaseMs;
+      const slot: Slot = task.live_slot ? otherSlot(task.live_slot) : "a";
+      try {
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: taskKey(taskId),
+            UpdateExpression: `SET lease_owner = :owner, lease_expires = :exp ADD version_seq :one REMOVE slot_${slot}`,
+            ConditionExpression: `attribute_exists(task_id) AND ${leaseIsFree} AND ${
+              task.live_slot ? "live_slot = :live" : "attribute_not_exists(live_slot)"
+            }`,
+            ExpressionAttributeValues: {
+              ":owner": owner,
+              ":exp": expiresAt,
+              ":now": Date.now(),
+              ":one": 1,
+              ...(task.live_slot ? { ":live": task.live_slot } : {}),
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        const updated = out.Attributes as TaskItem;
+        return { lease: { taskId, owner, expiresAt }, slot, version: updated.version_seq ?? 1, task: updated };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const current = await getTask(taskId);
+        if (!current) throw new ServiceError(1003, { task_id: taskId });
+        if (current.lease_owner && (current.lease_expires ?? 0) >= Date.now()) {
+          throw new ServiceError(1008, { task_id: taskId });
+        }
+        task = current; // another split flipped between our read and our write: try again on its result
+      }
+    }
+    throw new ServiceError(1008, { task_id: taskId });
+  };
+
+  const takeRegisterLease = async (taskId: string) => {
+    const deadline = Date.now() + config.registerWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      const owner = randomUUID();
+      const expiresAt = Date.now() + config.leaseMs;
+      try {
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: taskKey(taskId),
+            UpdateExpression:
+              "SET lease_owner = :owner, lease_expires = :exp, next_order = if_not_exists(next_order, :zero), image_count = if_not_exists(image_count, :zero)",
+            ConditionExpression: leaseIsFree,
+            ExpressionAttributeValues: { ":owner": owner, ":exp": expiresAt, ":now": Date.now(), ":zero": 0 },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return { lease: { taskId, owner, expiresAt }, task: out.Attributes as TaskItem };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (Date.now() >= deadline) throw new ServiceError(1008, { task_id: taskId });
+        await sleep(Math.min(backoffMs(attempt, 50, 500) + 10, Math.max(0, deadline - Date.now())));
+      }
+    }
+  };
+
+  // ---- split ----
+
+  /** Polls the slot index until every block of every set shows exactly the images written to it. */
+  const waitForIndex = async (taskId: string, slot: Slot, version: number, sizes: SetSizes) => {
+    const index = TABLE.slotIndexes[slot];
+    const blocks = SET_TYPES.flatMap((setType) =>
+      Array.from({ length: blockCount(sizes[setType]) }, (_, block) => ({
+        key: setKey(taskId, version, setType, block),
+        expected: Math.min(BLOCK_SIZE, sizes[setType] - block * BLOCK_SIZE),
+      })),
+    );
+    const deadline = Date.now() + config.indexWaitMs;
+    let waiting = blocks;
+    for (let attempt = 0; waiting.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (Date.now() >= deadline) {
+          throw storageUnavailable(new Error(`index ${index.indexName} still behind after ${config.indexWaitMs} ms`), true);
+        }
+        await sleep(backoffMs(attempt, 50, 1000) + 10);
+      }
+      const behind: typeof blocks = [];
+      await forEachLimited(waiting, config.writeConcurrency, async (block) => {
+        const count = await countAll({
+          TableName: table,
+          IndexName: index.indexName,
+          KeyConditionExpression: "#k = :k",
+          ExpressionAttributeNames: { "#k": index.partitionKey },
+          ExpressionAttributeValues: { ":k": block.key },
+        });
+        if (count !== block.expected) behind.push(block);
+      });
+      waiting = behind;
+    }
+  };
+
+  const splitTask = async (request: SplitRequest): Promise<SplitResult> => {
+    const { taskId, counts } = request;
+    const observed = await getTask(taskId);
+    const total = observed?.image_count ?? 0;
+    if (!observed || total === 0) throw new ServiceError(1003, { task_id: taskId });
+    const sum = counts[0] + counts[1] + counts[2];
+    if (sum > total) throw new ServiceError(1007, { sum, total });
+
+    const { lease, slot, version } = await takeSplitLease(taskId, observed);
+    const guard = keepLease(lease);
+    try {
+      const images = await queryAll({
+        TableName: table,
+        KeyConditionExpression: "#pk = :t AND #sk > :task",
+        ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
+        ExpressionAttributeValues: { ":t": taskId, ":task": TASK_ITEM_SK },
+        ConsistentRead: true,
+      });
+      if (images.length === 0) throw new ServiceError(1003, { task_id: taskId });
+      if (sum > images.length) throw new ServiceError(1007, { sum, total: images.length });
+
+      const seed = request.seed ?? drawSeed();
+      const plan = planSplit(
+        images.map((item) => ({ imgId: item.img_id as string, orderId: item.order_id as number })),
+        counts,
+        seed,
+      );
+      const attribute = slotAttribute(slot);
+      const writes: Item[] = [];
+      for (const item of images) {
+        const place = plan.placement.get(item.img_id as string);
+        if (place) {
+          writes.push({ ...item, [attribute]: setKey(taskId, version, place.setType, place.block) });
+        } else if (attribute in item) {
+          const { [attribute]: _retired, ...rest } = item;
+          writes.push(rest);
+        }
+      }
+      await forEachLimited(chunk(writes, 25), config.writeConcurrency, async (batch) => {
+        await guard();
+        await writeBatch(batch);
+      });
+      await guard();
+      await waitForIndex(taskId, slot, version, plan.sizes);
+
+      const record: SlotRecord = {
+        version,
+        sizes: [plan.sizes[0], plan.sizes[1], plan.sizes[2]],
+        seed,
+        split_at: new Date().toISOString(),
+        unassigned: plan.unassignedCount,
+      };
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: taskKey(taskId),
+            UpdateExpression: `SET live_slot = :slot, slot_${slot} = :record, image_count = :count REMOVE lease_owner, lease_expires`,
+            ConditionExpression: "lease_owner = :owner",
+            ExpressionAttributeValues: { ":slot": slot, ":record": record, ":count": images.length, ":owner": lease.owner },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) throw new ServiceError(1008, { task_id: taskId });
+        throw error;
+      }
+      return { taskId, drawn: plan.drawn, unassignedCount: plan.unassignedCount, seed, version };
+    } catch (error) {
+      await releaseLease(lease).catch(() => undefined);
+      throw error;
+    }
+  };
+
+  // ---- list ----
+
+  /** Reads up to `limit` images of one set version from its slot index, walking the blocks in order. */
+  const readPage = async (
+    taskId: string,
+    setType: SetType,
+    slot: Slot,
+    record: SlotRecord,
+    limit: number,
+    from: Cursor | undefined,
+  ) => {
+    const index = TABLE.slotIndexes[slot];
+    const size = record.sizes[setType];
+    let position = from?.position ?? 0;
+    let block = Math.floor(position / BLOCK_SIZE);
+    let startKey: Item | undefined =
+      from && position % BLOCK_SIZE !== 0
+        ? {
+            [TABLE.partitionKey]: taskId,
+            [TABLE.sortKey]: from.imgId,
+            [index.partitionKey]: setKey(taskId, record.version, setType, block),
+            [index.sortKey]: from.orderId,
+          }
+        : undefined;
+    const images: ImageInfo[] = [];
+    while (images.length < limit && position < size) {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: index.indexName,
+          KeyConditionExpression: "#k = :k",
+          ExpressionAttributeNames: { "#k": index.partitionKey },
+          ExpressionAttributeValues: { ":k": setKey(taskId, record.version, setType, block) },
+          ExclusiveStartKey: startKey,
+          Limit: Math.min(limit - images.length, BLOCK_SIZE),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        images.push({
+          img_name: item.img_name as string,
+          img_id: item.img_id as string,
+          state: item.state as number,
+          order_id: item.order_id as number,
+        });
+      }
+      position += out.Items?.length ?? 0;
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) {
+        // The block ended; every block but the last holds exactly BLOCK_SIZE images.
+        if (position !== Math.min(size, (block + 1) * BLOCK_SIZE)) return undefined;
+        block++;
+      }
+    }
+    const last = images.at(-1);
+    const nextCursor: Cursor | undefined =
+      position < size && last
+        ? { taskId, setType, version: record.version, slot, position, orderId: last.order_id, imgId: last.img_id }
+        : undefined;
+    return { images, nextCursor };
+  };
+
+  const listSet = async ({ taskId, setType, limit, cursor }: ListQuery): Promise<SetPage> => {
+    const empty = new ServiceError(1010, { task_id: taskId, set_type_id: setType });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const task = await getTask(taskId);
+      if (!task?.live_slot) throw empty;
+      const slot = cursor?.slot ?? task.live_slot;
+      const record = slotRecord(task, slot);
+      if (cursor && record?.version !== cursor.version) throw new ServiceError(1015);
+      if (!record || record.sizes[setType] === 0) throw empty;
+      if (cursor && cursor.position >= record.sizes[setType]) throw new ServiceError(1012);
+
+      const page = await readPage(taskId, setType, slot, record, limit, cursor);
+      // Seqlock: the page is a snapshot of that version only if no split retired the slot meanwhile.
+      const after = await getTask(taskId);
+      if (page && after && slotRecord(after, slot)?.version === record.version) {
+        return { taskId, images: page.images, nextCursor: page.nextCursor };
+      }
+      if (cursor) throw new ServiceError(1015);
+    }
+    throw storageUnavailable(new Error("set kept changing while being read"), true);
+  };
+
+  // ---- register ----
+
+  const registerImages = async ({ taskId, images }: RegisterRequest): Promise<RegisterResult> => {
+    const { lease, task } = await takeRegisterLease(taskId);
+    const guard = keepLease(lease);
+    try {
+      const existing = new Map<string, Item>();
+      await forEachLimited(chunk(images, 100), config.writeConcurrency, async (keys) => {
+        const found = await readBatch(
+          keys.map((image) => ({ [TABLE.partitionKey]: taskId, [TABLE.sortKey]: image.imgId })),
+        );
+        for (const item of found) existing.set(item.img_id as string, item);
+      });
+      const added = images.filter((image) => !existing.has(image.imgId));
+      let nextOrder = task.next_order ?? 0;
+      let total = task.image_count ?? 0;
+      if (added.length > 0) {
+        // Order ids are taken before the rows are written, so a crash can leave a gap but never a duplicate.
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: taskKey(taskId),
+            UpdateExpression: "SET next_order = next_order + :n, image_count = image_count + :n",
+            ConditionExpression: "lease_owner = :owner",
+            ExpressionAttributeValues: { ":n": added.length, ":owner": lease.owner },
+            ReturnValues: "UPDATED_NEW",
+          }),
+        );
+        nextOrder = (out.Attributes?.next_order as number) - added.length;
+        total = out.Attributes?.image_count as number;
+      }
+      const writes: Item[] = [];
+      for (const image of images) {
+        const known = existing.get(image.imgId);
+        if (!known) {
+          writes.push({
+            [TABLE.partitionKey]: taskId,
+            [TABLE.sortKey]: image.imgId,
+            img_name: image.imgName,
+            state: image.state,
+            order_id: ++nextOrder,
+          });
+        } else if (known.img_name !== image.imgName || known.state !== image.state) {
+          writes.push({ ...known, img_name: image.imgName, state: image.state });
+        }
+      }
+      await forEachLimited(chunk(writes, 25), config.writeConcurrency, async (batch) => {
+        await guard();
+        await writeBatch(batch);
+      });
+      return { taskId, added: added.length, updated: images.length - added.length, total };
+    } finally {
+      await releaseLease(lease).catch(() => undefined);
+    }
+  };
+
+  const lastSplit = async (taskId: string) => {
+    const task = await getTask(taskId);
+    const record = task?.live_slot ? slotRecord(task, task.live_slot) : undefined;
+    if (!record) return undefined;
+    return { counts: { 0: record.sizes[0], 1: record.sizes[1], 2: record.sizes[2] }, version: record.version };
+  };
+
+  const ensureTable = async () => {
+    const indexes = Object.values(TABLE.slotIndexes);
+    try {
+      await raw.send(
+        new CreateTableCommand({
+          TableName: table,
+          BillingMode: "PAY_PER_REQUEST",
+          KeySchema: [
+            { AttributeName: TABLE.partitionKey, KeyType: "HASH" },
+            { AttributeName: TABLE.sortKey, KeyType: "RANGE" },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: TABLE.partitionKey, AttributeType: "S" },
+            { AttributeName: TABLE.sortKey, AttributeType: "S" },
+            ...indexes.map((index) => ({ AttributeName: index.partitionKey, AttributeType: "S" as const })),
+            { AttributeName: "order_id", AttributeType: "N" },
+          ],
+          GlobalSecondaryIndexes: indexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: "HASH" as const },
+              { AttributeName: index.sortKey, KeyType: "RANGE" as const },
+            ],
+            Projection: { ProjectionType: "INCLUDE" as const, NonKeyAttributes: [...TABLE.projectedAttributes] },
+          })),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  };
+
+  return {
+    ensureTable: translated(ensureTable),
+    splitTask: translated(splitTask),
+    listSet: translated(listSet),
+    registerImages: translated(registerImages),
+    lastSplit: translated(lastSplit),
+  };
+}
+
+/** Lets ServiceErrors through and turns every other failure into 1500 (503 when it was throttling). */
+function translated<A extends unknown[], R>(operation: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await operation(...args);
+    } catch (error) {
+      if (error instanceof ServiceError) throw error;
+      const name = (error as { name?: string } | null)?.name ?? "";
+      throw storageUnavailable(error, THROTTLING.has(name));
+    }
+  };
+}

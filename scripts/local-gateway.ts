@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { ServiceError } from "../lib/errors.ts";
+import { errorResponse } from "../lib/http.ts";
+import { MAX_BODY_BYTES } from "../lib/model.ts";
+import { ROUTES, type Route } from "../lib/routes.ts";
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type Handlers = Record<Route["name"], ProxyHandler>;
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Imports every route's handler; call after the environment (TABLE_NAME, DYNAMODB_ENDPOINT) is set. */
+export async function loadHandlers(): Promise<Handlers> {
+  const entries = await Promise.all(
+    ROUTES.map(async (route) => {
+      const module = (await import(pathToFileURL(resolve(root, route.entry)).href)) as { handler: ProxyHandler };
+      return [route.name, module.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Handlers;
+}
+
+/** Reads the body, stopping as soon as it is larger than API Gateway would pass on to us. */
+async function readBody(request: IncomingMessage): Promise<Buffer | "too large"> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of request as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > MAX_BODY_BYTES) return "too large";
+    parts.push(part);
+  }
+  return Buffer.concat(parts);
+}
+
+/** An API Gateway REST (v1) proxy event for one HTTP request, as AWS would build it. */
+export function toProxyEvent(request: IncomingMessage, url: URL, body: Buffer, route: Route, requestId: string): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i] as string;
+    const value = request.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    (multiQuery[name] ??= []).push(value);
+  }
+  const hasQuery = url.searchParams.size > 0;
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: route.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString("utf8") : null,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId,
+      httpMethod: route.method,
+      path: url.pathname,
+      resourcePath: route.path,
+      stage: "local",
+      requestTimeEpoch: Date.now(),
+      identity: { sourceIp: request.socket.remoteAddress ?? "127.0.0.1" },
+    } as APIGatewayProxyEvent["requestContext"],
+  };
+}
+
+function lambdaContext(route: Route, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    awsRequestId: requestId,
+    functionName: route.name,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${route.name}`,
+    memoryLimitInMB: "1024",
+    logGroupName: `/aws/lambda/${route.name}`,
+    logStreamName: "local",
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function send(response: ServerResponse, result: APIGatewayProxyResult, extra: Record<string, string> = {}) {
+  response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), ...extra });
+  response.end(result.body);
+}
+
+/** An HTTP server that routes like the deployed REST API and calls the very same handlers. */
+export function createGateway(handlers: Handlers): Server {
+  return createServer(async (request, response) => {
+    const requestId = randomUUID();
+    try {
+      const url = new URL(request.url ?? "/", "http://localhost");
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+      const onPath = ROUTES.filter((route) => route.path === path);
+      const route = onPath.find((candidate) => candidate.method === request.method);
+      if (!route) {
+        request.resume();
+        const allowed = onPath.map((candidate) => candidate.method).join(", ");
+        const status = onPath.length > 0 ? 405 : 404;
+        send(response, errorResponse(new ServiceError(1013, {}, { status }), requestId), allowed ? { Allow: allowed } : {});
+        return;
+      }
+      const body = await readBody(request);
+      if (body === "too large") {
+        send(response, errorResponse(new ServiceError(1014), requestId), { Connection: "close" });
+        request.destroy();
+        return;
+      }
+      const event = toProxyEvent(request, url, body, route, requestId);
+      send(response, await handlers[route.name](event, lambdaContext(route, requestId)));
+    } catch (error) {
+      send(response, errorResponse(error, requestId));
+    }
+  });
+}

@@ -1,0 +1,516 @@
+import { describe, expect, it } from "vitest";
+import { encodeCursor } from "../../lib/cursor.ts";
+import { ServiceError } from "../../lib/errors.ts";
+import type { Cursor } from "../../lib/model.ts";
+import { parseListQuery, parseRegisterRequest, parseSplitRequest, parseTaskId } from "../../lib/validate.ts";
+
+const MSG = {
+  1001: "请求体必须是 JSON 对象",
+  1002: "task_id 缺失或格式错误",
+  1004: "set_type_id 必须是 0（训练）、1（测试）或 2（验证）",
+  1005: "验证集中图像的个数不能小于0",
+  1006: "测试集中图像的个数不能小于0",
+  1009: "训练集中图像的个数不能小于等于0",
+  1012: "分页参数错误",
+  1016: "seed 必须是 1–128 个字符的字符串或安全整数",
+} as const;
+type Code = keyof typeof MSG;
+
+function thrown(fn: () => unknown): ServiceError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ServiceError);
+    return error as ServiceError;
+  }
+  throw new Error("expected a ServiceError, nothing was thrown");
+}
+
+/** Asserts a 400 with the code and its exact message. */
+function expectRefused(fn: () => unknown, code: Code | 1011, message: string = MSG[code as Code]) {
+  const error = thrown(fn);
+  expect({ code: error.code, status: error.status, message: error.message }).toEqual({ code, status: 400, message });
+}
+
+const expectImagesRefused = (body: unknown, field: string) =>
+  expectRefused(() => parseRegisterRequest(body), 1011, `图像数据格式错误: ${field}`);
+
+const TASK = "2018062212345678911";
+const UNSAFE = 2 ** 53;
+const MAX_SAFE = 2 ** 53 - 1;
+
+describe("parseTaskId", () => {
+  it.each([
+    ["a 19-digit string", TASK, TASK],
+    ["a one-character string", "a", "a"],
+    ["the whole charset", "AZaz09_-", "AZaz09_-"],
+    ["64 characters", "x".repeat(64), "x".repeat(64)],
+    ["a safe integer", 123, "123"],
+    ["zero", 0, "0"],
+    ["the largest safe integer", MAX_SAFE, "9007199254740991"],
+    ["a negative safe integer (its digits and '-' are in the charset)", -5, "-5"],
+  ])("accepts %s", (_name, value, expected) => {
+    expect(parseTaskId(value)).toBe(expected);
+  });
+
+  it.each([
+    ["an empty string", ""],
+    ["65 characters", "x".repeat(65)],
+    ["a space", "12 3"],
+    ["a leading space", " 123"],
+    ["a dot", "a.b"],
+    ["non-ASCII", "任务1"],
+    ["quotes (stripped only in GET)", '"123"'],
+    ["2**53", UNSAFE],
+    ["1e20", 1e20],
+    ["a fraction", 7.5],
+    ["NaN", NaN],
+    ["Infinity", Infinity],
+    ["null", null],
+    ["undefined", undefined],
+    ["true", true],
+    ["false", false],
+    ["an object", { id: "1" }],
+    ["an array", ["1"]],
+  ])("refuses %s with 1002", (_name, value) => {
+    expectRefused(() => parseTaskId(value), 1002);
+  });
+});
+
+describe("parseSplitRequest", () => {
+  const valid = { task_id: TASK, training_count: 7, verifying_count: 2, testing_count: 1 };
+
+  it("returns counts indexed by set type (0 training, 1 testing, 2 verifying) and no seed", () => {
+    expect(parseSplitRequest(valid)).toEqual({ taskId: TASK, counts: { 0: 7, 1: 1, 2: 2 }, seed: undefined });
+  });
+
+  it("accepts integer strings, a numeric task_id and the minimum counts", () => {
+    const body = { task_id: MAX_SAFE, training_count: "1", verifying_count: "0", testing_count: "007" };
+    expect(parseSplitRequest(body)).toEqual({ taskId: String(MAX_SAFE), counts: { 0: 1, 1: 7, 2: 0 }, seed: undefined });
+  });
+
+  it("normalises -0 (number or string) to 0", () => {
+    const { counts } = parseSplitRequest({ ...valid, verifying_count: -0, testing_count: "-0" });
+    expect(Object.is(counts[2], 0) && Object.is(counts[1], 0)).toBe(true);
+  });
+
+  it("ignores unknown fields", () => {
+    expect(parseSplitRequest({ ...valid, extra: { deep: true }, set_type_id: 9 }).taskId).toBe(TASK);
+  });
+
+  it.each([
+    ["null", null],
+    ["undefined", undefined],
+    ["an array", [valid]],
+    ["a JSON string", JSON.stringify(valid)],
+    ["a number", 42],
+    ["a boolean", true],
+  ])("refuses %s as the body with 1001", (_name, body) => {
+    expectRefused(() => parseSplitRequest(body), 1001);
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["null", null],
+    ["2**53", UNSAFE],
+    ["1e20", 1e20],
+    ["7.5", 7.5],
+    ["a malformed string", "12/3"],
+    ["a boolean", true],
+  ])("refuses a task_id that is %s with 1002", (_name, taskId) => {
+    expectRefused(() => parseSplitRequest({ ...valid, task_id: taskId }), 1002);
+  });
+
+  // Values every count refuses, whatever its minimum.
+  const notIntegers: [string, unknown][] = [
+    ["7.5", 7.5],
+    ["'7.0'", "7.0"],
+    ["' 7'", " 7"],
+    ["'7 '", "7 "],
+    ["'+7'", "+7"],
+    ["'1e3'", "1e3"],
+    ["'abc'", "abc"],
+    ["''", ""],
+    ["true", true],
+    ["null", null],
+    ["missing", undefined],
+    ["an object", { n: 7 }],
+    ["an array", [7]],
+    ["2**53", UNSAFE],
+    ["'9007199254740992'", "9007199254740992"],
+    ["NaN", NaN],
+    ["Infinity", Infinity],
+    ["-1", -1],
+    ["'-1'", "-1"],
+  ];
+  const fields = [
+    ["training_count", 1009],
+    ["verifying_count", 1005],
+    ["testing_count", 1006],
+  ] as const;
+
+  describe.each(fields)("%s", (field, code) => {
+    it.each(notIntegers)(`refuses %s with ${code}`, (_name, value) => {
+      expectRefused(() => parseSplitRequest({ ...valid, [field]: value }), code);
+    });
+
+    it("accepts the largest safe integer, as a number and as a string", () => {
+      expect(() => parseSplitRequest({ ...valid, [field]: MAX_SAFE })).not.toThrow();
+      expect(() => parseSplitRequest({ ...valid, [field]: String(MAX_SAFE) })).not.toThrow();
+    });
+  });
+
+  it.each([0, "0"])("refuses training_count %j with 1009 (it must be at least 1)", (value) => {
+    expectRefused(() => parseSplitRequest({ ...valid, training_count: value }), 1009);
+  });
+
+  it.each([
+    ["verifying_count", 0, 2],
+    ["testing_count", 0, 1],
+  ] as const)("accepts %s 0", (field, value, setType) => {
+    expect(parseSplitRequest({ ...valid, [field]: value }).counts[setType]).toBe(0);
+  });
+
+  it.each([
+    ["task_id before the counts", { task_id: null, training_count: 0, verifying_count: -1, testing_count: -1 }, 1002],
+    ["training before verifying", { task_id: TASK, training_count: 0, verifying_count: -1, testing_count: -1 }, 1009],
+    ["verifying before testing", { task_id: TASK, training_count: 1, verifying_count: "x", testing_count: -1 }, 1005],
+    ["testing before seed", { task_id: TASK, training_count: 1, verifying_count: 0, testing_count: 1.5, seed: "" }, 1006],
+  ] as const)("reports the first failing rule: %s", (_name, body, code) => {
+    expectRefused(() => parseSplitRequest(body), code);
+  });
+
+  describe("seed", () => {
+    it.each([
+      ["absent", undefined, undefined],
+      ["a string", "abc", "abc"],
+      ["a single space (any characters)", " ", " "],
+      ["128 characters", "s".repeat(128), "s".repeat(128)],
+      ["128 CJK characters", "拓".repeat(128), "拓".repeat(128)],
+      ["128 astral code points (256 UTF-16 units)", "😀".repeat(128), "😀".repeat(128)],
+      ["an integer", 42, "42"],
+      ["zero", 0, "0"],
+      ["a negative integer", -7, "-7"],
+      ["the largest safe integer", MAX_SAFE, "9007199254740991"],
+    ])("accepts %s", (_name, seed, expected) => {
+      expect(parseSplitRequest({ ...valid, seed }).seed).toBe(expected);
+    });
+
+    it.each([
+      ["an empty string", ""],
+      ["129 characters", "s".repeat(129)],
+      ["129 astral code points", "😀".repeat(129)],
+      ["null", null],
+      ["7.5", 7.5],
+      ["2**53", UNSAFE],
+      ["a boolean", false],
+      ["an object", {}],
+      ["an array", ["a"]],
+    ])("refuses %s with 1016", (_name, seed) => {
+      expectRefused(() => parseSplitRequest({ ...valid, seed }), 1016);
+    });
+  });
+
+  describe("own properties only", () => {
+    it("treats an Object.create(null) body like a plain object", () => {
+      const body = Object.assign(Object.create(null) as object, valid);
+      expect(parseSplitRequest(body).counts).toEqual({ 0: 7, 1: 1, 2: 2 });
+    });
+
+    it("ignores a __proto__ key: its fields are not the body's", () => {
+      const body = JSON.parse(`{"__proto__": ${JSON.stringify(valid)}}`);
+      expectRefused(() => parseSplitRequest(body), 1002);
+    });
+
+    it("accepts a body that carries a __proto__ key next to valid fields", () => {
+      const body = JSON.parse(`{"__proto__": {"training_count": 0}, ${JSON.stringify(valid).slice(1)}`);
+      expect(parseSplitRequest(body).counts[0]).toBe(7);
+    });
+
+    it("does not read inherited fields", () => {
+      const { training_count: _inherited, ...rest } = valid;
+      const body = Object.assign(Object.create({ training_count: 7 }) as object, rest);
+      expectRefused(() => parseSplitRequest(body), 1009);
+    });
+  });
+});
+
+describe("parseListQuery", () => {
+  const cursorFor = (over: Partial<Cursor> = {}): Cursor => ({
+    taskId: TASK,
+    setType: 1,
+    version: 3,
+    slot: "a",
+    position: 5000,
+    orderId: 42,
+    imgId: "2018070417860564001",
+    ...over,
+  });
+  const query = { task_id: TASK, set_type_id: "1" };
+
+  it("defaults limit to 5000 and cursor to none", () => {
+    expect(parseListQuery(query)).toEqual({ taskId: TASK, setType: 1, limit: 5000, cursor: undefined });
+  });
+
+  it.each([
+    ["the seed's quoted task_id", '"2018070477207204860"', "2018070477207204860"],
+    ["a bare task_id", "2018070477207204860", "2018070477207204860"],
+    ["a task_id of letters", '"abc_-"', "abc_-"],
+  ])("accepts %s", (_name, taskId, expected) => {
+    expect(parseListQuery({ ...query, task_id: taskId }).taskId).toBe(expected);
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["empty", ""],
+    ["an empty quoted string", '""'],
+    ["doubly quoted (only one pair is stripped)", '""123""'],
+    ["opened but not closed", '"123'],
+    ["closed but not opened", '123"'],
+    ["single-quoted", "'123'"],
+    ["a lone quote", '"'],
+    ["65 characters", "x".repeat(65)],
+    ["malformed", "12 3"],
+  ])("refuses a task_id that is %s with 1002", (_name, taskId) => {
+    expectRefused(() => parseListQuery({ ...query, task_id: taskId }), 1002);
+  });
+
+  it.each([null, undefined, {}])("refuses a query of %j with 1002", (q) => {
+    expectRefused(() => parseListQuery(q), 1002);
+  });
+
+  it.each([
+    ["0", 0],
+    ["1", 1],
+    ["2", 2],
+    ['"2"', 2],
+  ] as const)("accepts set_type_id %s", (value, expected) => {
+    expect(parseListQuery({ ...query, set_type_id: value }).setType).toBe(expected);
+  });
+
+  it.each([undefined, "", "3", "-1", "01", " 1", "1 ", "1.0", "a", '"3"', '""'])(
+    "refuses set_type_id %j with 1004",
+    (value) => {
+      expectRefused(() => parseListQuery({ ...query, set_type_id: value }), 1004);
+    },
+  );
+
+  it.each([
+    ["1", 1],
+    ["10000", 10000],
+    ["0010", 10],
+  ])("accepts limit %s", (value, expected) => {
+    expect(parseListQuery({ ...query, limit: value }).limit).toBe(expected);
+  });
+
+  it.each(["0", "10001", "abc", "", "-1", "1.5", " 5", "5 ", "1e3", '"5"', "99999999999999999999"])(
+    "refuses limit %j with 1012",
+    (value) => {
+      expectRefused(() => parseListQuery({ ...query, limit: value }), 1012);
+    },
+  );
+
+  it("returns the decoded cursor of this task and set", () => {
+    const cursor = cursorFor();
+    expect(parseListQuery({ ...query, cursor: encodeCursor(cursor) }).cursor).toEqual(cursor);
+  });
+
+  it("accepts a cursor together with a quoted task_id", () => {
+    const q = { task_id: `"${TASK}"`, set_type_id: '"1"', cursor: encodeCursor(cursorFor()) };
+    expect(parseListQuery(q).cursor).toEqual(cursorFor());
+  });
+
+  const forged = (fields: unknown) => Buffer.from(JSON.stringify(fields)).toString("base64url");
+  it.each([
+    ["empty", ""],
+    ["not base64url", "abc+/="],
+    ["random base64url", "abcdef"],
+    ["truncated", encodeCursor(cursorFor()).slice(0, -6)],
+    ["forged with a bad version", forged([TASK, 1, 0, "a", 5000, 42, "img1"])],
+    ["forged with a bad slot", forged([TASK, 1, 3, "c", 5000, 42, "img1"])],
+    ["forged with a bad position", forged([TASK, 1, 3, "a", 0, 42, "img1"])],
+    ["forged as an object", forged({ taskId: TASK })],
+    ["of another task", encodeCursor(cursorFor({ taskId: "2018062212345678912" }))],
+    ["of another set", encodeCursor(cursorFor({ setType: 2 }))],
+    ["too long", "A".repeat(513)],
+  ])("refuses a cursor that is %s with 1012", (_name, cursor) => {
+    expectRefused(() => parseListQuery({ ...query, cursor }), 1012);
+  });
+
+  it.each([
+    ["task_id before set_type_id", { task_id: '"', set_type_id: "9", limit: "0" }, 1002],
+    ["set_type_id before limit", { task_id: TASK, set_type_id: "9", limit: "0" }, 1004],
+    ["set_type_id before cursor", { task_id: TASK, set_type_id: "9", cursor: "bad" }, 1004],
+  ] as const)("reports the first failing rule: %s", (_name, q, code) => {
+    expectRefused(() => parseListQuery(q), code);
+  });
+
+  it("ignores unknown parameters", () => {
+    expect(parseListQuery({ ...query, foo: "bar" }).setType).toBe(1);
+  });
+
+  it("does not read inherited or __proto__ parameters", () => {
+    expectRefused(() => parseListQuery(Object.create(query) as Record<string, string>), 1002);
+    expectRefused(() => parseListQuery(JSON.parse(`{"__proto__": ${JSON.stringify(query)}}`)), 1002);
+  });
+});
+
+describe("parseRegisterRequest", () => {
+  const image = (i: number) => ({ img_id: `img${i}`, img_name: `img_${i}.png` });
+  const images = (n: number) => Array.from({ length: n }, (_, i) => image(i));
+  const withImages = (list: unknown) => ({ task_id: TASK, images: list });
+
+  it("returns the images in request order, state defaulting to 0", () => {
+    const body = withImages([
+      { img_id: "2018070417860564001", img_name: "img_拓海_1.png", state: 1 },
+      { img_id: 123, img_name: "b.jpg", state: "3" },
+      { img_id: "c", img_name: "c.jpg" },
+      { img_id: "d", img_name: "d.jpg", state: undefined, extra: true },
+    ]);
+    expect(parseRegisterRequest(body)).toEqual({
+      taskId: TASK,
+      images: [
+        { imgId: "2018070417860564001", imgName: "img_拓海_1.png", state: 1 },
+        { imgId: "123", imgName: "b.jpg", state: 3 },
+        { imgId: "c", imgName: "c.jpg", state: 0 },
+        { imgId: "d", imgName: "d.jpg", state: 0 },
+      ],
+    });
+  });
+
+  it.each([
+    ["one image", 1],
+    ["1000 images", 1000],
+  ])("accepts %s", (_name, n) => {
+    expect(parseRegisterRequest(withImages(images(n))).images).toHaveLength(n);
+  });
+
+  it.each([
+    ["255 characters", "n".repeat(255)],
+    ["255 astral code points (510 UTF-16 units)", "😀".repeat(255)],
+    ["a name with inner and outer spaces", " a b "],
+    ["a single character", "x"],
+  ])("accepts an img_name of %s", (_name, name) => {
+    expect(parseRegisterRequest(withImages([{ img_id: "a", img_name: name }])).images[0]?.imgName).toBe(name);
+  });
+
+  it.each([null, [], "body", 7])("refuses the body %j with 1001", (body) => {
+    expectRefused(() => parseRegisterRequest(body), 1001);
+  });
+
+  it("checks task_id (1002) before images", () => {
+    expectRefused(() => parseRegisterRequest({ task_id: UNSAFE, images: [] }), 1002);
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["null", null],
+    ["an object", { 0: image(0) }],
+    ["a string", "img0"],
+    ["empty", []],
+    ["1001 entries", images(1001)],
+  ])("refuses images that are %s (field images)", (_name, list) => {
+    expectImagesRefused(withImages(list), "images");
+  });
+
+  it.each([
+    ["null", null],
+    ["a string", "img1"],
+    ["a number", 1],
+    ["an array", [image(1)]],
+    ["a hole in a sparse array", undefined],
+  ])("refuses an entry that is %s (field images[i])", (_name, entry) => {
+    const list: unknown[] = [image(0), image(1)];
+    if (entry === undefined) delete list[1];
+    else list[1] = entry;
+    expectImagesRefused(withImages(list), "images[1]");
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["null", null],
+    ["empty", ""],
+    ["malformed", "a b"],
+    ["65 characters", "x".repeat(65)],
+    ["2**53", UNSAFE],
+    ["7.5", 7.5],
+    ["a boolean", true],
+    ["an object", { id: "a" }],
+  ])("refuses an img_id that is %s", (_name, imgId) => {
+    expectImagesRefused(withImages([image(0), { img_id: imgId, img_name: "a.png" }]), "images[1].img_id");
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["null", null],
+    ["empty", ""],
+    ["only spaces", "   "],
+    ["only tabs and newlines", "\t\n"],
+    ["only an ideographic space", "\u3000"],
+    ["256 characters", "n".repeat(256)],
+    ["256 astral code points", "😀".repeat(256)],
+    ["a number", 123],
+    ["an array", ["a.png"]],
+  ])("refuses an img_name that is %s", (_name, imgName) => {
+    expectImagesRefused(withImages([image(0), { img_id: "x", img_name: imgName }]), "images[1].img_name");
+  });
+
+  it.each([
+    [0, 0],
+    ["2", 2],
+    [5, 5],
+    [MAX_SAFE, MAX_SAFE],
+  ])("accepts state %j", (state, expected) => {
+    expect(parseRegisterRequest(withImages([{ ...image(0), state }])).images[0]?.state).toBe(expected);
+  });
+
+  it.each([-1, "-1", 7.5, "1.0", "abc", "", null, true, {}, [1], UNSAFE])("refuses state %j", (state) => {
+    expectImagesRefused(withImages([image(0), { ...image(1), state }]), "images[1].state");
+  });
+
+  it.each([
+    ["the same string twice", ["a", "b", "a"], "images[2].img_id"],
+    ["a number and its string", [123, "123"], "images[1].img_id"],
+    ["the first duplicate pair wins", ["a", "b", "b", "a"], "images[2].img_id"],
+  ])("refuses a duplicate img_id: %s", (_name, ids, field) => {
+    expectImagesRefused(withImages(ids.map((id) => ({ img_id: id, img_name: "x.png" }))), field);
+  });
+
+  it("refuses a duplicate at the last place of 1000 images", () => {
+    const list = images(1000);
+    list[999] = image(0);
+    expectImagesRefused(withImages(list), "images[999].img_id");
+  });
+
+  it.each([
+    ["an earlier entry before a later one", [{ img_id: "a", img_name: "" }, { img_id: "" }], "images[0].img_name"],
+    ["img_id before img_name", [{ img_id: "", img_name: "", state: -1 }], "images[0].img_id"],
+    ["img_name before state", [{ img_id: "a", img_name: " ", state: -1 }], "images[0].img_name"],
+    ["a duplicate img_id before its img_name", [image(0), { img_id: "img0", img_name: "" }], "images[1].img_id"],
+    ["a bad state before a later duplicate", [image(0), { ...image(1), state: -1 }, image(0)], "images[1].state"],
+  ])("reports the first failing field: %s", (_name, list, field) => {
+    expectImagesRefused(withImages(list), field);
+  });
+
+  describe("own properties only", () => {
+    it("reads an entry made by Object.create(null)", () => {
+      const entry = Object.assign(Object.create(null) as object, image(0));
+      expect(parseRegisterRequest(withImages([entry])).images[0]?.imgId).toBe("img0");
+    });
+
+    it("ignores an entry's __proto__ key", () => {
+      const entry = JSON.parse(`{"__proto__": {"img_id": "a", "img_name": "a.png"}, "img_name": "b.png"}`);
+      expectImagesRefused(withImages([entry]), "images[0].img_id");
+    });
+
+    it("does not read inherited images", () => {
+      const body = Object.assign(Object.create({ images: images(1) }) as object, { task_id: TASK });
+      expectImagesRefused(body, "images");
+    });
+
+    it("does not read an inherited state", () => {
+      const entry = Object.assign(Object.create({ state: -1 }) as object, image(0));
+      expect(parseRegisterRequest(withImages([entry])).images[0]?.state).toBe(0);
+    });
+  });
+});

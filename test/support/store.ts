@@ -1,0 +1,89 @@
+import { randomUUID } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { expect, inject } from "vitest";
+import { readConfig, type StoreConfig } from "../../lib/config.ts";
+import { SET_TYPES, type SetType, type ImageInfo, type SplitResult } from "../../lib/model.ts";
+import { createStore, type Store } from "../../lib/store.ts";
+
+export const localClient = () =>
+  new DynamoDBClient({
+    endpoint: inject("dynamoEndpoint"),
+    region: "local",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+
+/** A store over a fresh table of its own in the suite's DynamoDB Local. */
+export async function freshStore(
+  overrides: Partial<StoreConfig> = {},
+  client?: DynamoDBClient,
+): Promise<{ store: Store; config: StoreConfig }> {
+  const config = {
+    ...readConfig(),
+    endpoint: inject("dynamoEndpoint"),
+    tableName: `t-${randomUUID()}`,
+    ...overrides,
+  };
+  const store = createStore(config, client);
+  await store.ensureTable();
+  return { store, config };
+}
+
+export const imageId = (task: string, i: number) => `${task.slice(0, 8)}${String(i).padStart(11, "0")}`;
+
+/** Registers images 1..count (names img_i.jpg) in requests of up to 1000, as the platform would. */
+export async function registerImages(store: Store, taskId: string, count: number, firstIndex = 1) {
+  for (let start = firstIndex; start < firstIndex + count; start += 1000) {
+    const end = Math.min(firstIndex + count, start + 1000);
+    const images = [];
+    for (let i = start; i < end; i++) images.push({ imgId: imageId(taskId, i), imgName: `img_${i}.jpg`, state: 0 });
+    await store.registerImages({ taskId, images });
+  }
+}
+
+/** Every image of one set, following next_cursor page by page. */
+export async function readWholeSet(store: Store, taskId: string, setType: SetType, limit = 5000): Promise<ImageInfo[]> {
+  const images: ImageInfo[] = [];
+  let cursor: Parameters<Store["listSet"]>[0]["cursor"];
+  do {
+    try {
+      const page = await store.listSet({ taskId, setType, limit, cursor });
+      images.push(...page.images);
+      cursor = page.nextCursor;
+    } catch (error) {
+      if ((error as { code?: number }).code === 1010 && !cursor) return [];
+      throw error;
+    }
+  } while (cursor);
+  return images;
+}
+
+/**
+ * SPEC guarantee 1: each set lists exactly the split's images, once each, in ascending order_id;
+ * no image is in two sets; every image keeps the order_id it was registered with.
+ */
+export async function expectCompleteSplit(
+  store: Store,
+  split: SplitResult,
+  orderOf: (imgId: string) => number | undefined,
+) {
+  const seen = new Set<string>();
+  for (const setType of SET_TYPES) {
+    const listed = await readWholeSet(store, split.taskId, setType);
+    const ids = listed.map((image) => image.img_id);
+    expect(new Set(ids)).toEqual(new Set(split.drawn[setType]));
+    expect(ids).toHaveLength(split.drawn[setType].length);
+    const orders = listed.map((image) => image.order_id);
+    expect(orders).toEqual([...orders].sort((a, b) => a - b));
+    for (const image of listed) {
+      expect(seen.has(image.img_id)).toBe(false);
+      seen.add(image.img_id);
+      expect(image.order_id).toBe(orderOf(image.img_id));
+    }
+  }
+}
+
+/** order_id of the images registered by registerImages: image i has order i when registered in index order. */
+export const registrationOrder = (taskId: string) => {
+  const prefix = taskId.slice(0, 8);
+  return (imgId: string) => (imgId.startsWith(prefix) ? Number(imgId.slice(prefix.length)) : undefined);
+};
