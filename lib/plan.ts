@@ -4,17 +4,13 @@ import { isCanonicallySorted, seededRandom, shuffle } from "./shuffle.ts";
 /** Images per index block: the block of the image with rank r (1-based, order_id order within its set) is floor((r-1)/BLOCK_SIZE). */
 export const BLOCK_SIZE = 10_000;
 
-/** Where one assigned image goes. Shared between images (one object per set and block): do not mutate. */
-export interface Placement {
-  readonly setType: SetType;
-  readonly block: number;
-}
-
 export interface SplitPlan {
   /** Image ids of each set in the order they were drawn. */
   drawn: Record<SetType, string[]>;
-  /** Set and block of every assigned image; unassigned images are absent. */
-  placement: Map<string, Placement>;
+  /** Set type of images[i], or -1 when images[i] is in no set. */
+  setOf: Int8Array;
+  /** Index block of images[i] within its set (meaningless when setOf[i] is -1). */
+  blockOf: Int32Array;
   /** Images per set (= the counts asked for). */
   sizes: SetSizes;
   unassignedCount: number;
@@ -31,7 +27,8 @@ export function blockCount(size: number): number {
 /**
  * Plans a split: permutes all images with the seed, then draws training, verifying and testing
  * from the front of the permutation (the rest stay unassigned), and gives every assigned image
- * its block from its rank in order_id order within its set.
+ * its block from its rank in order_id order within its set. Set and block are returned as arrays
+ * aligned with `images` (`setOf[i]`, `blockOf[i]` describe `images[i]`).
  *
  * The permutation is exactly `shuffleIds(images.map(i => i.imgId), seed)`; it is computed here
  * over image indices (canonically sorted by imgId, then shuffled with the same generator), which
@@ -74,35 +71,26 @@ export function planSplit(
 
   // Draw the sets from the front of the permutation.
   const drawn = {} as Record<SetType, string[]>;
-  const setAt = new Int8Array(n).fill(-1);
+  const setOf = new Int8Array(n).fill(-1);
   let next = 0;
   for (const setType of DRAW_ORDER) {
     const members = order.slice(next, next + counts[setType]);
     next += members.length;
-    for (const i of members) setAt[i] = setType;
+    for (const i of members) setOf[i] = setType;
     drawn[setType] = members.map((i) => ids[i]!);
   }
 
   // Block of every assigned image, from its rank within its set in order_id order.
-  const blockAt = new Int32Array(n);
+  const blockOf = new Int32Array(n);
   const rank: Record<SetType, number> = { [TRAINING]: 0, [TESTING]: 0, [VERIFYING]: 0 };
   for (const i of sortByOrderId(order.slice(0, total), orderIds, ids)) {
-    blockAt[i] = Math.floor(rank[setAt[i] as SetType]++ / BLOCK_SIZE);
-  }
-
-  // One shared Placement per (set, block); entries go in input order, which is the cheapest to hash.
-  const shared: Record<SetType, Placement[]> = { [TRAINING]: [], [TESTING]: [], [VERIFYING]: [] };
-  const placement = new Map<string, Placement>();
-  for (let i = 0; i < n; i++) {
-    const setType = setAt[i] as SetType | -1;
-    if (setType === -1) continue;
-    const block = blockAt[i]!;
-    placement.set(ids[i]!, (shared[setType][block] ??= Object.freeze({ setType, block })));
+    blockOf[i] = Math.floor(rank[setOf[i] as SetType]++ / BLOCK_SIZE);
   }
 
   return {
     drawn,
-    placement,
+    setOf,
+    blockOf,
     sizes: { [TRAINING]: counts[TRAINING], [TESTING]: counts[TESTING], [VERIFYING]: counts[VERIFYING] },
     unassignedCount: n - total,
   };

@@ -348,10 +348,11 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
       );
       const attribute = slotAttribute(slot);
       const writes: Item[] = [];
-      for (const item of images) {
-        const place = plan.placement.get(item.img_id as string);
-        if (place) {
-          writes.push({ ...item, [attribute]: setKey(taskId, version, place.setType, place.block) });
+      for (let i = 0; i < images.length; i++) {
+        const item = images[i]!;
+        const setType = plan.setOf[i]!;
+        if (setType !== -1) {
+          writes.push({ ...item, [attribute]: setKey(taskId, version, setType as SetType, plan.blockOf[i]!) });
         } else if (attribute in item) {
           const { [attribute]: _retired, ...rest } = item;
           writes.push(rest);
@@ -482,7 +483,9 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     const guard = keepLease(lease);
     try {
       const existing = new Map<string, Item>();
-      await forEachLimited(chunk(images, 100), config.writeConcurrency, async (keys) => {
+      // A task that never had an image has none to look up.
+      const lookups = task.next_order ? chunk(images, 100) : [];
+      await forEachLimited(lookups, config.writeConcurrency, async (keys) => {
         const found = await readBatch(
           keys.map((image) => ({ [TABLE.partitionKey]: taskId, [TABLE.sortKey]: image.imgId })),
         );

@@ -22,6 +22,25 @@ const sizes = (training: number, testing: number, verifying: number) => ({
   [VERIFYING]: verifying,
 });
 
+type Plan = ReturnType<typeof planSplit>;
+
+/**
+ * Set and block of every placed image, keyed by imgId, read through the plan's arrays, which are
+ * aligned with `images` — the very array passed to planSplit. Images with setOf -1 are absent.
+ */
+function placementOf(plan: Plan, images: readonly Img[]): Map<string, { setType: SetType; block: number }> {
+  expect(plan.setOf).toBeInstanceOf(Int8Array);
+  expect(plan.blockOf).toBeInstanceOf(Int32Array);
+  expect(plan.setOf).toHaveLength(images.length);
+  expect(plan.blockOf).toHaveLength(images.length);
+  const placement = new Map<string, { setType: SetType; block: number }>();
+  images.forEach((img, i) => {
+    const setType = plan.setOf[i]!;
+    if (setType !== -1) placement.set(img.imgId, { setType: setType as SetType, block: plan.blockOf[i]! });
+  });
+  return placement;
+}
+
 /** Blocks expected for one set, computed directly: sort the set by order_id, rank r gets floor((r-1)/BLOCK_SIZE). */
 function expectedBlocks(images: Img[], setIds: string[]): Map<string, number> {
   const orderOf = new Map(images.map((img) => [img.imgId, img.orderId]));
@@ -44,6 +63,7 @@ describe("planSplit", () => {
   const images = makeImages(100);
   const counts = sizes(60, 10, 20);
   const plan = planSplit(images, counts, "plan-seed");
+  const placement = placementOf(plan, images);
 
   it("gives every set exactly the requested size and counts the rest as unassigned", () => {
     expect(plan.drawn[TRAINING]).toHaveLength(60);
@@ -58,9 +78,9 @@ describe("planSplit", () => {
     expect(new Set(all).size).toBe(90);
     const known = new Set(images.map((img) => img.imgId));
     for (const id of all) expect(known.has(id)).toBe(true);
-    expect(plan.placement.size).toBe(90);
+    expect(placement.size).toBe(90);
     for (const setType of [TRAINING, TESTING, VERIFYING] as SetType[]) {
-      for (const id of plan.drawn[setType]) expect(plan.placement.get(id)?.setType).toBe(setType);
+      for (const id of plan.drawn[setType]) expect(placement.get(id)?.setType).toBe(setType);
     }
   });
 
@@ -72,14 +92,14 @@ describe("planSplit", () => {
     expect(plan.drawn[TRAINING]).toEqual(permutation.slice(0, 60));
     expect(plan.drawn[VERIFYING]).toEqual(permutation.slice(60, 80));
     expect(plan.drawn[TESTING]).toEqual(permutation.slice(80, 90));
-    for (const id of permutation.slice(90)) expect(plan.placement.has(id)).toBe(false);
+    for (const id of permutation.slice(90)) expect(placement.has(id)).toBe(false);
   });
 
   it("gives the same plan for the same seed whatever order the images arrive in", () => {
     const scrambled = shuffle([...images], seededRandom("arrival"));
     const again = planSplit(scrambled, counts, "plan-seed");
     expect(again.drawn).toEqual(plan.drawn);
-    expect([...again.placement].sort()).toEqual([...plan.placement].sort());
+    expect([...placementOf(again, scrambled)].sort()).toEqual([...placement].sort());
   });
 
   it("gives a different draw for a different seed", () => {
@@ -91,7 +111,7 @@ describe("planSplit", () => {
     expect(full.drawn[TESTING]).toEqual([]);
     expect(full.drawn[VERIFYING]).toEqual([]);
     expect(full.unassignedCount).toBe(0);
-    expect(full.placement.size).toBe(100);
+    expect(placementOf(full, images).size).toBe(100);
   });
 
   it("throws when the counts add up to more than the images", () => {
@@ -106,11 +126,12 @@ describe("planSplit", () => {
 });
 
 describe("planSplit blocks", () => {
-  /** Block sizes of one set, block by block, as the placement gives them. */
-  function blockSizes(plan: ReturnType<typeof planSplit>, setType: SetType): number[] {
+  /** Block sizes of one set, block by block, as the placement gives them (`images`: the array passed to planSplit). */
+  function blockSizes(plan: Plan, images: readonly Img[], setType: SetType): number[] {
+    const placement = placementOf(plan, images);
     const sizesByBlock: number[] = [];
     for (const id of plan.drawn[setType]) {
-      const block = plan.placement.get(id)!.block;
+      const block = placement.get(id)!.block;
       sizesByBlock[block] = (sizesByBlock[block] ?? 0) + 1;
     }
     return sizesByBlock;
@@ -122,13 +143,14 @@ describe("planSplit blocks", () => {
     const training = plan.drawn[TRAINING];
     const orderOf = new Map(images.map((img) => [img.imgId, img.orderId]));
     const byOrder = [...training].sort((a, b) => orderOf.get(a)! - orderOf.get(b)!);
-    const got = byOrder.map((id) => plan.placement.get(id));
+    const placement = placementOf(plan, images);
+    const got = byOrder.map((id) => placement.get(id));
     const want = byOrder.map((_, index) => {
       const rank = index + 1;
       return { setType: TRAINING, block: rank <= 10_000 ? 0 : rank <= 20_000 ? 1 : 2 };
     });
     expect(got).toEqual(want);
-    expect(blockSizes(plan, TRAINING)).toEqual([10_000, 10_000, 5_000]);
+    expect(blockSizes(plan, images, TRAINING)).toEqual([10_000, 10_000, 5_000]);
     expect(blockCount(training.length)).toBe(3);
   });
 
@@ -141,14 +163,15 @@ describe("planSplit blocks", () => {
     );
     const images = shuffle(makeImages(n, orderIds), seededRandom("input-order"));
     const plan = planSplit(images, sizes(21_000, 3_000, 11_500), "scrambled");
+    const placement = placementOf(plan, images);
     for (const setType of [TRAINING, TESTING, VERIFYING] as SetType[]) {
       const want = expectedBlocks(images, plan.drawn[setType]);
-      const got = [...want.keys()].map((id) => plan.placement.get(id));
+      const got = [...want.keys()].map((id) => placement.get(id));
       expect(got).toEqual([...want.values()].map((block) => ({ setType, block })));
     }
-    expect(blockSizes(plan, TRAINING)).toEqual([10_000, 10_000, 1_000]);
-    expect(blockSizes(plan, VERIFYING)).toEqual([10_000, 1_500]);
-    expect(blockSizes(plan, TESTING)).toEqual([3_000]);
+    expect(blockSizes(plan, images, TRAINING)).toEqual([10_000, 10_000, 1_000]);
+    expect(blockSizes(plan, images, VERIFYING)).toEqual([10_000, 1_500]);
+    expect(blockSizes(plan, images, TESTING)).toEqual([3_000]);
   });
 
   it("ranks the same way when order_ids are far apart (too sparse to index directly) as when they are dense", () => {
@@ -165,17 +188,20 @@ describe("planSplit blocks", () => {
     const densePlan = planSplit(denseImages, sizes(11_000, 500, 500), "sparse");
     const sparsePlan = planSplit(sparseImages, sizes(11_000, 500, 500), "sparse");
     expect(sparsePlan.drawn).toEqual(densePlan.drawn);
-    expect([...sparsePlan.placement]).toEqual([...densePlan.placement]);
+    const sparsePlacement = placementOf(sparsePlan, sparseImages);
+    expect([...sparsePlacement]).toEqual([...placementOf(densePlan, denseImages)]);
     const want = expectedBlocks(sparseImages, sparsePlan.drawn[TRAINING]);
-    expect([...want.keys()].map((id) => sparsePlan.placement.get(id)?.block)).toEqual([...want.values()]);
-    expect(blockSizes(sparsePlan, TRAINING)).toEqual([10_000, 1_000]);
+    expect([...want.keys()].map((id) => sparsePlacement.get(id)?.block)).toEqual([...want.values()]);
+    expect(blockSizes(sparsePlan, sparseImages, TRAINING)).toEqual([10_000, 1_000]);
   });
 
   it("breaks order_id ties by img_id, so even repeated order_ids give one deterministic ranking", () => {
     const images = makeImages(12_000, new Array<number>(12_000).fill(7));
-    const plan = planSplit(shuffle([...images], seededRandom("ties")), sizes(12_000, 0, 0), "ties");
+    const arrived = shuffle([...images], seededRandom("ties"));
+    const plan = planSplit(arrived, sizes(12_000, 0, 0), "ties");
+    const placement = placementOf(plan, arrived);
     const byId = [...plan.drawn[TRAINING]].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    expect(byId.map((id) => plan.placement.get(id)?.block)).toEqual(
+    expect(byId.map((id) => placement.get(id)?.block)).toEqual(
       byId.map((_, index) => (index < 10_000 ? 0 : 1)),
     );
   });
@@ -189,7 +215,7 @@ describe("planSplit blocks", () => {
     const images = makeImages(30_001);
     for (const size of [1, 9_999, 10_000, 10_001, 20_000, 30_001]) {
       const plan = planSplit(images, sizes(size, 0, 0), `edge-${size}`);
-      const got = blockSizes(plan, TRAINING);
+      const got = blockSizes(plan, images, TRAINING);
       expect(got).toHaveLength(blockCount(size));
       expect(got.slice(0, -1).every((count) => count === BLOCK_SIZE)).toBe(true);
       expect(got.reduce((a, b) => a + b, 0)).toBe(size);
