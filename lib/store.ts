@@ -346,18 +346,21 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
         counts,
         seed,
       );
+      // BatchWriteItem only puts whole items: each carries its other slot unchanged. The items read
+      // above are updated in place rather than copied, which matters at a million images.
       const attribute = slotAttribute(slot);
       const writes: Item[] = [];
-      for (let i = 0; i < images.length; i++) {
-        const item = images[i]!;
-        const setType = plan.setOf[i]!;
+      images.forEach((item, i) => {
+        const setType = plan.setOf[i] as SetType | -1;
         if (setType !== -1) {
-          writes.push({ ...item, [attribute]: setKey(taskId, version, setType as SetType, plan.blockOf[i]!) });
+          item[attribute] = setKey(taskId, version, setType, plan.blockOf[i] as number);
         } else if (attribute in item) {
-          const { [attribute]: _retired, ...rest } = item;
-          writes.push(rest);
+          delete item[attribute];
+        } else {
+          return; // in no set before, in no set now
         }
-      }
+        writes.push(item);
+      });
       await forEachLimited(chunk(writes, 25), config.writeConcurrency, async (batch) => {
         await guard();
         await writeBatch(batch);
