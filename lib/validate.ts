@@ -78,7 +78,9 @@ export function parseTaskId(value: unknown): string {
 function parseSeed(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
-  if (typeof value === "string" && value.length > 0 && charCount(value) <= MAX_SEED_CHARS) return value;
+  if (typeof value === "string" && value.length > 0 && value.isWellFormed() && charCount(value) <= MAX_SEED_CHARS) {
+    return value;
+  }
   throw new ServiceError(1016);
 }
 
@@ -146,7 +148,13 @@ function parseImage(entry: unknown, at: string, seen: Set<string>): ImageInput {
   seen.add(imgId);
 
   const imgName = own(image, "img_name");
-  if (typeof imgName !== "string" || /^\s*$/u.test(imgName) || charCount(imgName) > MAX_NAME_CHARS) {
+  // A lone surrogate is not text: storage would turn it into U+FFFD and return another name.
+  if (
+    typeof imgName !== "string" ||
+    !imgName.isWellFormed() ||
+    /^\s*$/u.test(imgName) ||
+    charCount(imgName) > MAX_NAME_CHARS
+  ) {
     throw invalidImages(`${at}.img_name`);
   }
 

@@ -514,3 +514,15 @@ describe("parseRegisterRequest", () => {
     });
   });
 });
+
+describe("text that is not well-formed Unicode", () => {
+  it("refuses a lone surrogate in img_name (1011) and in seed (1016), accepts a real emoji", () => {
+    const image = (img_name: string) => ({ task_id: "t", images: [{ img_id: "1", img_name }] });
+    const split = (seed: string) => ({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0, seed });
+
+    expect(() => parseRegisterRequest(image("bad\ud800name"))).toThrow("图像数据格式错误: images[0].img_name");
+    expect(() => parseSplitRequest(split("\udfff"))).toThrow("seed 必须是 1–128 个字符的字符串或安全整数");
+    expect(parseRegisterRequest(image("img_😀.png")).images[0]?.imgName).toBe("img_😀.png");
+    expect(parseSplitRequest(split("😀")).seed).toBe("😀");
+  });
+});
