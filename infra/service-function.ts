@@ -21,7 +21,7 @@ export interface TableAccess {
 }
 
 export interface ServiceFunctionProps {
-  /** Handler file relative to the project root, e.g. `functions/split-task.ts` (from ROUTES). */
+  /** Handler file relative to the project root, e.g. `functions/split-task.ts` (from FUNCTIONS). */
   readonly entry: string;
   readonly description?: string;
   /** API functions default to 29 s, API Gateway's integration timeout: a longer run would answer nobody. */

@@ -1,11 +1,15 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { type App, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import { Cors, EndpointType, LambdaIntegration, ResponseType, RestApi } from "aws-cdk-lib/aws-apigateway";
 import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
+import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
 import { type ErrorCode, ServiceError } from "../lib/errors.ts";
-import { ROUTES, type Route } from "../lib/routes.ts";
+import { type FunctionName, JOBS, ROUTES, timeoutSeconds } from "../lib/routes.ts";
 import { TABLE } from "../lib/table.ts";
-import { ServiceFunction, type TableAccess } from "./service-function.ts";
+import { readOptions } from "./options.ts";
+import { ServiceFunction, type ServiceFunctionProps, type TableAccess } from "./service-function.ts";
 
 export interface TrainingSetsStackProps extends StackProps {
   /** RETAIN keeps the table (and logs) when the stack goes; DESTROY is for throwaway stages. */
@@ -14,21 +18,25 @@ export interface TrainingSetsStackProps extends StackProps {
   readonly throttleRateLimit: number;
   /** Requests the v1 stage accepts in a burst above the rate. */
   readonly throttleBurstLimit: number;
-  /** Browser origins allowed to call the API; empty means no CORS preflight at all. */
+  /** Browser origins allowed to call the API; empty means no CORS at all. */
   readonly corsOrigins?: readonly string[];
+  /** When set, an EventBridge rule re-splits these tasks on this schedule (`rate(…)` or `cron(…)`). */
+  readonly resplit?: { readonly schedule: string; readonly taskIds: readonly string[] };
 }
 
 /**
- * What each route's function does to the table, from lib/store.ts. Keyed by route name, so a new
- * route does not compile until its grant is written down.
+ * What each function does to the table, from lib/store.ts. Keyed by function name, so a new
+ * function does not compile until its grant is written down.
  */
-export const TABLE_ACCESS: Record<Route["name"], TableAccess> = {
+export const TABLE_ACCESS: Record<FunctionName, TableAccess> = {
   // read the task, take/flip the lease, read the task's images, write the idle slot, poll its index
   SplitTask: { table: ["GetItem", "UpdateItem", "Query", "BatchWriteItem"], indexes: ["Query"] },
   // read the task item (seqlock), page through the live slot's index
   ListSet: { table: ["GetItem"], indexes: ["Query"] },
   // take the lease and the order counter, look up known images, upsert the rows
   RegisterImages: { table: ["UpdateItem", "BatchGetItem", "BatchWriteItem"], indexes: [] },
+  // read the last split's counts from the task item, then exactly what SplitTask does
+  ResplitTasks: { table: ["GetItem", "UpdateItem", "Query", "BatchWriteItem"], indexes: ["Query"] },
 };
 
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -60,11 +68,15 @@ export const GATEWAY_RESPONSES: readonly {
   { id: "Default5xx", type: ResponseType.DEFAULT_5XX, body: gatewayBody(1500, true) },
 ];
 
-/** The service: one table, one function per route, one REST API (v1 proxy integrations) in front. */
+/**
+ * The service: one table, one function per route, one REST API (v1 proxy integrations) in front,
+ * and the re-split function, on an EventBridge schedule when one is configured.
+ */
 export class TrainingSetsStack extends Stack {
   readonly table: Table;
   readonly api: RestApi;
-  readonly functions: Record<Route["name"], ServiceFunction>;
+  readonly functions: Record<FunctionName, ServiceFunction>;
+  readonly resplitRule: Rule | undefined;
 
   constructor(scope: Construct, id: string, props: TrainingSetsStackProps) {
     super(scope, id, props);
@@ -109,18 +121,40 @@ export class TrainingSetsStack extends Stack {
         : {}),
     });
 
-    const functions: Partial<Record<Route["name"], ServiceFunction>> = {};
+    const functions: Partial<Record<FunctionName, ServiceFunction>> = {};
+    const addFunction = (name: FunctionName, props: ServiceFunctionProps) => {
+      const fn = new ServiceFunction(this, name, { ...props, logRemovalPolicy: removalPolicy });
+      // The function's name is its logical id, so `sam local invoke <name>` and the README stay readable.
+      (fn.node.defaultChild as CfnFunction).overrideLogicalId(name);
+      fn.bindTable(this.table, TABLE_ACCESS[name]);
+      functions[name] = fn;
+      return fn;
+    };
     for (const route of ROUTES) {
-      const fn = new ServiceFunction(this, route.name, {
+      const fn = addFunction(route.name, {
         entry: route.entry,
         description: `${route.method} ${route.path}`,
-        logRemovalPolicy: removalPolicy,
+        timeout: Duration.seconds(timeoutSeconds(route)),
+        environment: corsOrigins.length > 0 ? { CORS_ORIGINS: corsOrigins.join(",") } : {},
       });
-      fn.bindTable(this.table, TABLE_ACCESS[route.name]);
       this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(fn));
-      functions[route.name] = fn;
     }
-    this.functions = functions as Record<Route["name"], ServiceFunction>;
+    for (const job of JOBS) {
+      addFunction(job.name, { entry: job.entry, description: job.description, timeout: Duration.seconds(timeoutSeconds(job)) });
+    }
+    this.functions = functions as Record<FunctionName, ServiceFunction>;
+
+    // No schedule configured, no rule: the function is still there to invoke by hand.
+    this.resplitRule = props.resplit ? new Rule(this, "ResplitSchedule", {
+      description: `training-sets: re-split ${props.resplit.taskIds.length} task(s) on ${props.resplit.schedule}`,
+      schedule: Schedule.expression(props.resplit.schedule),
+      // The function receives exactly {"task_ids":[…]} (the input replaces the scheduled event).
+      targets: [
+        new LambdaFunction(this.functions.ResplitTasks, {
+          event: RuleTargetInput.fromObject({ task_ids: [...props.resplit.taskIds] }),
+        }),
+      ],
+    }) : undefined;
 
     for (const response of GATEWAY_RESPONSES) {
       this.api.addGatewayResponse(response.id, {
@@ -136,4 +170,17 @@ export class TrainingSetsStack extends Stack {
     new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "Base URL of the v1 stage" });
     new CfnOutput(this, "TableName", { value: this.table.tableName });
   }
+}
+
+/** The construct id of the stack; `cdk synth` writes its template to cdk.out/<id>.template.json. */
+export const STACK_ID = "TrainingSetsStack";
+
+/** The stack as `cdk synth` and `cdk deploy` make it, with the options from the app's CDK context. */
+export function addTrainingSetsStack(app: App): TrainingSetsStack {
+  // Environment-agnostic (no `env`): synth needs no account, region or credentials.
+  return new TrainingSetsStack(app, STACK_ID, {
+    stackName: "TrainingSets",
+    description: "training-sets: random training/verifying/testing split of a task's images",
+    ...readOptions((key) => app.node.tryGetContext(key)),
+  });
 }

@@ -37,3 +37,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     maxAttempts: Math.floor(positive(env, "STORAGE_MAX_ATTEMPTS", 6)),
   };
 }
+
+/**
+ * Browser origins the HTTP functions answer with Access-Control-Allow-Origin: CORS_ORIGINS,
+ * comma-separated (the stack sets it from the corsOrigins context); "*" allows any origin.
+ */
+export function readCorsOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+}

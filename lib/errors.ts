@@ -50,3 +50,14 @@ export const storageUnavailable = (cause: unknown, throttled: boolean): ServiceE
   throttled
     ? new ServiceError(1500, {}, { status: 503, retryAfter: 1, cause })
     : new ServiceError(1500, {}, { cause });
+
+/** An error as a plain object for a structured log line: name, message, stack and causes. Never sent to a caller. */
+export function describeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { value: String(error) };
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    cause: error.cause && describeError(error.cause),
+  };
+}

@@ -2,7 +2,8 @@ import middy from "@middy/core";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { ServiceError } from "./errors.ts";
+import { readCorsOrigins } from "./config.ts";
+import { describeError, ServiceError } from "./errors.ts";
 import { MAX_BODY_BYTES } from "./model.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
@@ -28,7 +29,7 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
     failure = new ServiceError(1500);
   }
   if (failure.code === 1500) {
-    console.error(JSON.stringify({ level: "error", request_id: requestId, error: describe(failure.cause ?? error) }));
+    console.error(JSON.stringify({ level: "error", request_id: requestId, error: describeError(failure.cause ?? error) }));
   }
   const headers: Record<string, string> = { ...JSON_HEADERS };
   if (failure.retryAfter !== undefined) headers["Retry-After"] = String(failure.retryAfter);
@@ -42,11 +43,6 @@ function isParserRefusal(error: unknown): boolean {
   return typeof status === "number" && status >= 400 && status < 500;
 }
 
-function describe(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { value: String(error) };
-  return { name: error.name, message: error.message, stack: error.stack, cause: error.cause && describe(error.cause) };
-}
-
 const bodyLimit = {
   before: ({ event }: { event: APIGatewayProxyEvent }) => {
     const body = event.body ?? "";
@@ -56,10 +52,37 @@ const bodyLimit = {
 };
 
 /**
- * The middy composition every HTTP function shares: header normalizer, body size limit,
- * JSON body (read whatever the Content-Type says) when `withBody`, and the error mapper.
+ * The CORS headers for a request from `origin`: Access-Control-Allow-Origin when the origin is
+ * allowed (or "*" is), and `Vary: Origin` whenever the answer depends on the origin.
  */
-export function httpService<TBody = unknown>(options: { withBody: boolean }) {
+export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
+  if (allowed.includes("*")) return { "Access-Control-Allow-Origin": "*" };
+  if (allowed.length === 0) return {};
+  if (origin !== undefined && allowed.includes(origin)) return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
+  return { Vary: "Origin" };
+}
+
+/** The request's Origin header, whatever its case (the error path may run before the header normalizer). */
+function originOf(event: APIGatewayProxyEvent | undefined): string | undefined {
+  for (const [name, value] of Object.entries(event?.headers ?? {})) {
+    if (name.toLowerCase() === "origin" && value) return value;
+  }
+  return undefined;
+}
+
+/**
+ * The middy composition every HTTP function shares: header normalizer, body size limit,
+ * JSON body (read whatever the Content-Type says) when `withBody`, and the error mapper; every
+ * answer, success or error, carries the CORS headers for `corsOrigins` (default: CORS_ORIGINS).
+ */
+export function httpService<TBody = unknown>(options: { withBody: boolean; corsOrigins?: readonly string[] }) {
+  const corsOrigins = options.corsOrigins ?? readCorsOrigins();
+  const withCors = (request: { event: APIGatewayProxyEvent; response: APIGatewayProxyResult | undefined }) => {
+    const cors = corsHeaders(originOf(request.event), corsOrigins);
+    if (request.response && Object.keys(cors).length > 0) {
+      request.response = { ...request.response, headers: { ...request.response.headers, ...cors } };
+    }
+  };
   const handler = middy<APIGatewayProxyEvent & { body: TBody }, APIGatewayProxyResult, Error, Context>({
     timeoutEarlyInMillis: 0,
   }).use(httpHeaderNormalizer());
@@ -67,8 +90,10 @@ export function httpService<TBody = unknown>(options: { withBody: boolean }) {
     handler.use(bodyLimit).use(httpJsonBodyParser({ disableContentTypeCheck: true }));
   }
   return handler.use({
+    after: withCors,
     onError: (request) => {
       request.response = errorResponse(request.error, request.context?.awsRequestId ?? request.event.requestContext?.requestId ?? "unknown");
+      withCors(request);
     },
   });
 }

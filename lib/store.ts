@@ -72,6 +72,9 @@ const THROTTLING = new Set([
   "LimitExceededException",
 ]);
 
+const isLoopback = (endpoint: string | undefined) =>
+  endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
+
 const taskKey = (taskId: string) => ({ [TABLE.partitionKey]: taskId, [TABLE.sortKey]: TASK_ITEM_SK });
 const slotRecord = (task: TaskItem, slot: Slot) => (slot === "a" ? task.slot_a : task.slot_b);
 
@@ -99,7 +102,8 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
       region: config.region,
       endpoint: config.endpoint,
       maxAttempts: config.maxAttempts,
-      ...(config.endpoint ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
+      // DynamoDB Local takes any key; anything else is signed with the usual credential chain.
+      ...(isLoopback(config.endpoint) ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
     });
   const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const table = config.tableName;

@@ -7,6 +7,7 @@ import { ServiceError } from "../lib/errors.ts";
 import { errorResponse } from "../lib/http.ts";
 import { MAX_BODY_BYTES } from "../lib/model.ts";
 import { ROUTES, type Route } from "../lib/routes.ts";
+import { lambdaContext } from "./lambda.ts";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type Handlers = Record<Route["name"], ProxyHandler>;
@@ -77,24 +78,6 @@ export function toProxyEvent(request: IncomingMessage, url: URL, body: Buffer, r
   };
 }
 
-function lambdaContext(route: Route, requestId: string): Context {
-  const deadline = Date.now() + 29_000;
-  return {
-    awsRequestId: requestId,
-    functionName: route.name,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${route.name}`,
-    memoryLimitInMB: "1024",
-    logGroupName: `/aws/lambda/${route.name}`,
-    logStreamName: "local",
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 function send(response: ServerResponse, result: APIGatewayProxyResult, extra: Record<string, string> = {}) {
   response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), ...extra });
   response.end(result.body);
@@ -123,7 +106,7 @@ export function createGateway(handlers: Handlers): Server {
         return;
       }
       const event = toProxyEvent(request, url, body, route, requestId);
-      send(response, await handlers[route.name](event, lambdaContext(route, requestId)));
+      send(response, await handlers[route.name](event, lambdaContext(route.name, requestId)));
     } catch (error) {
       send(response, errorResponse(error, requestId));
     }

@@ -24,13 +24,13 @@ const { values } = parseArgs({
 const log = (line: string) => console.log(`[training-sets] ${line}`);
 
 let database: Awaited<ReturnType<typeof startDynamoDbLocal>> | undefined;
-if (!process.env.DYNAMODB_ENDPOINT && !process.env.TABLE_NAME?.startsWith("arn:")) {
+if (!process.env.DYNAMODB_ENDPOINT) {
   const inMemory = values["in-memory"];
   database = await startDynamoDbLocal({ inMemory });
   process.env.DYNAMODB_ENDPOINT = database.endpoint;
   log(`DynamoDB Local on ${database.endpoint} (${inMemory ? "in memory" : "data in .data/"})`);
 } else {
-  log(`using DynamoDB at ${process.env.DYNAMODB_ENDPOINT ?? "AWS"}, table ${readConfig().tableName}`);
+  log(`using DynamoDB at ${process.env.DYNAMODB_ENDPOINT}, table ${readConfig().tableName}`);
 }
 
 let stopping = false;

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import { App, RemovalPolicy } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import type { CfnTable } from "aws-cdk-lib/aws-dynamodb";
+import type { CfnRule } from "aws-cdk-lib/aws-events";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { describe, expect, it } from "vitest";
 import { TrainingSetsStack, type TrainingSetsStackProps } from "../../infra/training-sets-stack.ts";
-import { ROUTES } from "../../lib/routes.ts";
+import { FUNCTIONS, type FunctionName, ROUTES } from "../../lib/routes.ts";
 import { TABLE } from "../../lib/table.ts";
 
 type Json = Record<string, unknown>;
@@ -33,8 +34,9 @@ function synth(props: Partial<TrainingSetsStackProps> = {}) {
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
   const tableId = stack.getLogicalId(stack.table.node.defaultChild as CfnTable);
-  const functionId = (name: keyof typeof stack.functions) =>
-    stack.getLogicalId(stack.functions[name].node.defaultChild as CfnFunction);
+  // `resolve(logicalId)`, not `getLogicalId`: the latter ignores overrideLogicalId.
+  const functionId = (name: keyof typeof stack.functions): string =>
+    stack.resolve((stack.functions[name].node.defaultChild as CfnFunction).logicalId);
   return { stack, template, resources, ofType, tableId, functionId };
 }
 
@@ -86,7 +88,7 @@ interface Statement {
 }
 
 /** The DynamoDB actions a function's role allows, split into those on the table and those on its indexes. */
-function grantsOf(fixture: ReturnType<typeof synth>, name: (typeof ROUTES)[number]["name"]) {
+function grantsOf(fixture: ReturnType<typeof synth>, name: FunctionName) {
   const role = (fixture.resources[fixture.functionId(name)]?.Properties?.Role as { "Fn::GetAtt": [string, string] })[
     "Fn::GetAtt"
   ][0];
@@ -164,14 +166,13 @@ describe("table", () => {
 });
 
 describe("functions", () => {
-  it("are one per route, each on nodejs22.x, arm64, 1024 MB, 29 s, with TABLE_NAME set to our table", () => {
-    base.template.resourceCountIs("AWS::Lambda::Function", ROUTES.length);
+  it("are one per route plus ResplitTasks, each on nodejs22.x, arm64, 1024 MB, with TABLE_NAME set to our table", () => {
+    base.template.resourceCountIs("AWS::Lambda::Function", FUNCTIONS.length);
     for (const [, fn] of base.ofType("AWS::Lambda::Function")) {
       expect(fn.Properties).toMatchObject({
         Runtime: "nodejs22.x",
         Architectures: ["arm64"],
         MemorySize: 1024,
-        Timeout: 29,
         Handler: "index.handler",
         Environment: { Variables: { TABLE_NAME: { Ref: base.tableId }, NODE_OPTIONS: "--enable-source-maps" } },
       });
@@ -179,13 +180,33 @@ describe("functions", () => {
     }
   });
 
+  it("have their name as logical id: API functions stop at 29 s (API Gateway's limit), ResplitTasks at 15 min", () => {
+    for (const route of ROUTES) {
+      expect(base.functionId(route.name)).toBe(route.name);
+      expect(base.resources[route.name]?.Properties?.Timeout, route.name).toBe(29);
+    }
+    expect(base.functionId("ResplitTasks")).toBe("ResplitTasks");
+    expect(base.resources.ResplitTasks?.Properties?.Timeout).toBe(900);
+  });
+
+  it("set CORS_ORIGINS on the API functions only when origins are configured", () => {
+    const variables = (fixture: ReturnType<typeof synth>, name: FunctionName) =>
+      (fixture.resources[name]?.Properties?.Environment as { Variables: Json }).Variables;
+    const cors = synth({ corsOrigins: ["https://label.example.com", "https://admin.example.com"] });
+    for (const route of ROUTES) {
+      expect(variables(base, route.name)).not.toHaveProperty("CORS_ORIGINS");
+      expect(variables(cors, route.name).CORS_ORIGINS).toBe("https://label.example.com,https://admin.example.com");
+    }
+    expect(variables(cors, "ResplitTasks")).not.toHaveProperty("CORS_ORIGINS");
+  });
+
   it("log to their own log group, kept for one month", () => {
-    base.template.resourceCountIs("AWS::Logs::LogGroup", ROUTES.length);
+    base.template.resourceCountIs("AWS::Logs::LogGroup", FUNCTIONS.length);
     base.template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
     const groups = new Set(
       base.ofType("AWS::Lambda::Function").map(([, fn]) => JSON.stringify((fn.Properties?.LoggingConfig as Json).LogGroup)),
     );
-    expect(groups.size).toBe(ROUTES.length);
+    expect(groups.size).toBe(FUNCTIONS.length);
     for (const [id] of base.ofType("AWS::Logs::LogGroup")) expect(groups).toContain(JSON.stringify({ Ref: id }));
   });
 });
@@ -329,5 +350,61 @@ describe("permissions", () => {
       table: ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
       indexes: [],
     });
+    // a re-split is a split: the same grants, nothing more
+    expect(grantsOf(base, "ResplitTasks")).toEqual(grantsOf(base, "SplitTask"));
+  });
+
+  it("keep to our table when the schedule and CORS are configured too", () => {
+    const full = synth({
+      corsOrigins: ["https://label.example.com"],
+      resplit: { schedule: "rate(1 day)", taskIds: ["2018062212345678911"] },
+    });
+    const tableArn = { "Fn::GetAtt": [full.tableId, "Arn"] };
+    for (const { where, document } of policyDocuments(full.resources)) {
+      for (const statement of asList(document.Statement as Statement | Statement[])) {
+        const actions = asList(statement.Action);
+        expect(actions, where).not.toContain("dynamodb:*");
+        if (!actions.some((action) => action.startsWith("dynamodb:"))) continue;
+        expect(JSON.stringify(statement.Resource), where).toContain(JSON.stringify(tableArn));
+      }
+    }
+  });
+});
+
+describe("scheduled re-splits", () => {
+  const taskIds = ["2018062212345678911", "2018072049434026765"];
+  const scheduled = synth({ resplit: { schedule: "cron(0 3 * * ? *)", taskIds } });
+
+  it("make no rule when no schedule is configured", () => {
+    base.template.resourceCountIs("AWS::Events::Rule", 0);
+    expect(base.stack.resplitRule).toBeUndefined();
+    expect(base.ofType("AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "events.amazonaws.com")).toEqual([]);
+  });
+
+  it("fire ResplitTasks on the configured schedule with exactly {task_ids}", () => {
+    scheduled.template.resourceCountIs("AWS::Events::Rule", 1);
+    scheduled.template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "cron(0 3 * * ? *)",
+      State: "ENABLED",
+      Targets: [{ Arn: { "Fn::GetAtt": ["ResplitTasks", "Arn"] }, Id: Match.anyValue(), Input: JSON.stringify({ task_ids: taskIds }) }],
+    });
+    const [, rule] = scheduled.ofType("AWS::Events::Rule")[0] ?? [];
+    expect(rule?.Properties).not.toHaveProperty("Name");
+  });
+
+  it("let only that rule invoke ResplitTasks", () => {
+    const ruleId: string = scheduled.stack.resolve((scheduled.stack.resplitRule?.node.defaultChild as CfnRule).logicalId);
+    const permissions = scheduled
+      .ofType("AWS::Lambda::Permission")
+      .filter(([, p]) => p.Properties?.Principal === "events.amazonaws.com")
+      .map(([, p]) => p.Properties);
+    expect(permissions).toEqual([
+      {
+        Action: "lambda:InvokeFunction",
+        FunctionName: { "Fn::GetAtt": ["ResplitTasks", "Arn"] },
+        Principal: "events.amazonaws.com",
+        SourceArn: { "Fn::GetAtt": [ruleId, "Arn"] },
+      },
+    ]);
   });
 });

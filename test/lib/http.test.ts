@@ -1,6 +1,8 @@
+import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
+import { readCorsOrigins } from "../../lib/config.ts";
 import { ServiceError, storageUnavailable } from "../../lib/errors.ts";
-import { errorResponse } from "../../lib/http.ts";
+import { errorResponse, httpService, ok } from "../../lib/http.ts";
 
 describe("errorResponse", () => {
   it("keeps a ServiceError's code, message and status, with the JSON content type", () => {
@@ -38,5 +40,70 @@ describe("errorResponse", () => {
     const refusal = Object.assign(new Error("Invalid or malformed JSON was provided"), { statusCode: 422 });
 
     expect(JSON.parse(errorResponse(refusal, "req-4").body)).toEqual({ code: 1001, msg: "请求体必须是 JSON 对象" });
+  });
+});
+
+describe("CORS", () => {
+  const LABEL = "https://label.example.com";
+  const event = (headers: Record<string, string>, body: string | null = "{}") =>
+    ({ headers, body, isBase64Encoded: false, requestContext: { requestId: "req-cors" } }) as unknown as APIGatewayProxyEvent;
+  const context = { awsRequestId: "req-cors" } as Context;
+  /** A JSON-body function of the shared composition that succeeds on {"ok":true} and throws 1009 otherwise. */
+  const service = (corsOrigins: readonly string[]) =>
+    httpService<{ ok?: boolean }>({ withBody: true, corsOrigins }).handler(async (request) => {
+      if (request.body.ok !== true) throw new ServiceError(1009);
+      return ok({ code: 0 });
+    });
+
+  it("allows a listed origin on a success, and says the answer varies by Origin", async () => {
+    const reply = await service([LABEL, "https://admin.example.com"])(event({ Origin: LABEL }, '{"ok":true}'), context);
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers).toEqual({
+      "Content-Type": "application/json; charset=utf-8",
+      "Access-Control-Allow-Origin": LABEL,
+      Vary: "Origin",
+    });
+  });
+
+  it("allows a listed origin on every error: a ServiceError, a body that is not JSON, a body too large", async () => {
+    const handler = service([LABEL]);
+    const replies = [
+      await handler(event({ origin: LABEL }, "{}"), context),
+      await handler(event({ origin: LABEL }, "{not json"), context),
+      await handler(event({ origin: LABEL }, `"${"x".repeat(1024 * 1024)}"`), context),
+    ];
+
+    expect(replies.map((reply) => [reply.statusCode, JSON.parse(reply.body).code])).toEqual([
+      [400, 1009],
+      [400, 1001],
+      [413, 1014],
+    ]);
+    for (const reply of replies) expect(reply.headers?.["Access-Control-Allow-Origin"]).toBe(LABEL);
+  });
+
+  it("does not allow an unlisted origin", async () => {
+    const reply = await service([LABEL])(event({ Origin: "https://evil.example.com" }, '{"ok":true}'), context);
+
+    expect(reply.headers).not.toHaveProperty("Access-Control-Allow-Origin");
+    expect(reply.headers?.Vary).toBe("Origin");
+  });
+
+  it("allows any origin when \"*\" is configured", async () => {
+    const reply = await service(["*"])(event({ Origin: "https://anywhere.example" }), context);
+
+    expect(reply.statusCode).toBe(400);
+    expect(reply.headers?.["Access-Control-Allow-Origin"]).toBe("*");
+  });
+
+  it("adds nothing when no origins are configured", async () => {
+    const reply = await service([])(event({ Origin: LABEL }, '{"ok":true}'), context);
+
+    expect(reply.headers).toEqual({ "Content-Type": "application/json; charset=utf-8" });
+  });
+
+  it("reads CORS_ORIGINS as a comma-separated list", () => {
+    expect(readCorsOrigins({ CORS_ORIGINS: ` ${LABEL}, https://admin.example.com ,` })).toEqual([LABEL, "https://admin.example.com"]);
+    expect(readCorsOrigins({})).toEqual([]);
   });
 });
