@@ -1,4 +1,4 @@
-/** Every error the service answers with: SPEC "Error codes", plus 1016 for a bad seed. */
+/** Every error the service answers with: SPEC "Error codes", plus 1016 for a bad seed and 1017–1022 for the split options. */
 const catalogue = {
   1001: { status: 400, msg: () => "请求体必须是 JSON 对象" },
   1002: { status: 400, msg: () => "task_id 缺失或格式错误" },
@@ -19,6 +19,12 @@ const catalogue = {
   1014: { status: 413, msg: () => "请求体过大" },
   1015: { status: 409, msg: () => "集合已重新划分，请从第一页重新读取" },
   1016: { status: 400, msg: () => "seed 必须是 1–128 个字符的字符串或安全整数" },
+  1017: { status: 400, msg: () => "ratios 不能与 training_count、verifying_count、testing_count 同时使用" },
+  1018: { status: 400, msg: (p) => `ratios 无效: ${p.reason}` },
+  1019: { status: 400, msg: (p) => `分集选项 ${p.field} 无效: ${p.rule}` },
+  1020: { status: 400, msg: (p) => `以下标签的图像太少，无法按 rare_labels=${p.policy} 放置: ${p.labels}` },
+  1021: { status: 400, msg: (p) => `mode keep 需要移动已分配的图像: ${p.reason}` },
+  1022: { status: 400, msg: () => "lock_testing 需要任务当前的分集已有非空的测试集" },
   1500: { status: 500, msg: () => "服务器内部错误，请稍后重试" },
 } satisfies Record<number, { status: number; msg: (p: Record<string, string | number>) => string }>;
 

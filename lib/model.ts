@@ -8,18 +8,95 @@ export const VERIFYING = 2;
 /** How many images each set gets, indexed by set type. */
 export type SetSizes = Record<SetType, number>;
 
+/** Fractions of the task's images per set type (each in [0, 1], training > 0, sum ≤ 1). */
+export type SetRatios = Record<SetType, number>;
+
+/**
+ * How big the sets should be: exact counts (the seed's request), or ratios of the task's images
+ * (resolved to counts by largest remainder once the images are known). Exactly one is given.
+ */
+export type SplitSizes = { counts: SetSizes; ratios?: undefined } | { counts?: undefined; ratios: SetRatios };
+
+/** Where the images of a label too small to appear in every set go (`rare_labels`). */
+export const RARE_LABEL_POLICIES = ["training", "random", "error"] as const;
+export type RareLabelPolicy = (typeof RARE_LABEL_POLICIES)[number];
+
+/** `fresh`: the seed's behaviour, every image drawn anew; `keep`: assigned images stay, only unassigned ones are distributed. */
+export const SPLIT_MODES = ["fresh", "keep"] as const;
+export type SplitMode = (typeof SPLIT_MODES)[number];
+
+/** The optional fields of PUT /training/tasks/sets beyond the seed's, with their defaults filled in. */
+export interface SplitOptions {
+  /** `stratify_by`: "label" gives each set each label in proportion. */
+  stratifyBy: "label" | undefined;
+  /** `group_by`: "group" keeps all images of a group in one set. */
+  groupBy: "group" | undefined;
+  /** `rare_labels` (default "training"). */
+  rareLabels: RareLabelPolicy;
+  /** `mode` (default "fresh"). */
+  mode: SplitMode;
+  /** `lock_testing`: a fresh re-split keeps the current testing set exactly. */
+  lockTesting: boolean;
+  /** `dry_run`: compute and answer the split, write nothing. */
+  dryRun: boolean;
+}
+
+export const DEFAULT_SPLIT_OPTIONS: Readonly<SplitOptions> = Object.freeze({
+  stratifyBy: undefined,
+  groupBy: undefined,
+  rareLabels: "training",
+  mode: "fresh",
+  lockTesting: false,
+  dryRun: false,
+});
+
+/** A split asked for with counts: the seed's request (`options` absent), or with the optional fields. */
 export interface SplitRequest {
   taskId: string;
   /** Requested sizes by set type: 0 training, 1 testing, 2 verifying. */
   counts: SetSizes;
+  ratios?: undefined;
   /** Caller's seed, normalised to a string; absent when the service should draw one. */
   seed: string | undefined;
+  /** Present as soon as the body carries any optional field, with the defaults filled in. */
+  options?: SplitOptions;
 }
+
+/** A split asked for with `ratios` instead of counts. */
+export interface RatioSplitRequest {
+  taskId: string;
+  counts?: undefined;
+  /** Fractions by set type: 0 training, 1 testing, 2 verifying. */
+  ratios: SetRatios;
+  seed: string | undefined;
+  options?: SplitOptions;
+}
+
+/** Everything a PUT /training/tasks/sets may ask for (`request.counts === undefined` tells the ratios form). */
+export type SplitSpec = SplitRequest | RatioSplitRequest;
 
 export interface ImageInput {
   imgId: string;
   imgName: string;
   state: number;
+  /** Optional class label (stratify_by "label"); absent when the request gave none. */
+  label?: string;
+  /** Optional group (group_by "group"), e.g. a patient or a video; absent when the request gave none. */
+  group?: string;
+}
+
+/** One label's images per set after a split (`label` null: the images without a label). */
+export interface LabelCount {
+  label: string | null;
+  /** Images of this label in each set, by set type. */
+  sizes: SetSizes;
+  /** Images of this label in no set. */
+  unassigned: number;
+}
+
+/** A label with too few images to appear in every set, and where the split put them. */
+export interface RareLabel extends LabelCount {
+  label: string;
 }
 
 export interface RegisterRequest {
@@ -62,8 +139,52 @@ export interface SplitResult {
   drawn: Record<SetType, string[]>;
   unassignedCount: number;
   seed: string;
+  /** The new split's version; for a dry run, the live one (0 when never split). */
   version: number;
+  /** What the planner reports; answered only to requests that used ratios or an option. */
+  details?: SplitDetails;
 }
+
+/** The planner's account of a split, beyond the sets themselves. */
+export interface SplitDetails {
+  algorithm: string;
+  requested: SetSizes;
+  achieved: SetSizes;
+  labelCounts: LabelCount[];
+  rareLabelPolicy: RareLabelPolicy;
+  rareLabels: RareLabel[];
+  moved: number;
+  newlyAssigned: number;
+  leakedGroups: string[];
+  heldBack: number;
+  dryRun: boolean;
+}
+
+/** A task's split as recorded on its task item: enough to describe it and to ask for it again. */
+export interface SplitRecord {
+  version: number;
+  seed: string;
+  algorithm: string;
+  splitAt: string;
+  /** The sizes, or ratios, and options it was asked with (dry_run never recorded). */
+  spec: SplitSizes & { options?: SplitOptions };
+  requested: SetSizes;
+  achieved: SetSizes;
+  unassigned: number;
+  moved: number;
+  leakedGroups: string[];
+  labelCounts: LabelCount[];
+}
+
+export interface TaskSummary {
+  taskId: string;
+  imageCount: number;
+  live: SplitRecord | undefined;
+  /** The last splits, newest first (at most HISTORY_LENGTH). */
+  history: SplitRecord[];
+}
+
+export const HISTORY_LENGTH = 20;
 
 export interface SetPage {
   taskId: string;

@@ -78,7 +78,7 @@ export async function resplitTasks(
       }
       const last = await store.lastSplit(taskId);
       if (!last) return { result: { task_id: taskId, outcome: "skipped", reason: "never split" } };
-      const split = await store.splitTask({ taskId, counts: last.counts, seed: undefined });
+      const split = await store.splitTask({ taskId, ...last.spec, seed: undefined });
       const result: ResplitResult = {
         task_id: taskId,
         outcome: "split",

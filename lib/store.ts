@@ -19,6 +19,7 @@ import type { StoreConfig } from "./config.ts";
 import { ServiceError, storageUnavailable } from "./errors.ts";
 import {
   type Cursor,
+  HISTORY_LENGTH,
   type ImageInfo,
   type ListQuery,
   type RegisterRequest,
@@ -28,10 +29,12 @@ import {
   type SetSizes,
   type SetType,
   type Slot,
-  type SplitRequest,
+  type SplitRecord,
   type SplitResult,
+  type SplitSpec,
+  type TaskSummary,
 } from "./model.ts";
-import { BLOCK_SIZE, blockCount, planSplit } from "./plan.ts";
+import { BLOCK_SIZE, blockCount, planSplitWith, type SplitPlanReport } from "./plan.ts";
 import { drawSeed } from "./shuffle.ts";
 import { otherSlot, setKey, slotAttribute, TABLE, TASK_ITEM_SK } from "./table.ts";
 
@@ -45,7 +48,12 @@ interface SlotRecord {
   seed: string;
   split_at: string;
   unassigned: number;
+  /** How the split was asked for and what it gave (absent on records written before it existed). */
+  split?: SplitRecord;
 }
+
+/** Labels kept in a recorded histogram, so a task item stays far below DynamoDB's 400 KB. */
+const RECORDED_LABELS = 200;
 
 interface TaskItem {
   task_id: string;
@@ -57,6 +65,8 @@ interface TaskItem {
   slot_b?: SlotRecord;
   lease_owner?: string;
   lease_expires?: number;
+  /** The last splits, newest first, without their label histograms. */
+  history?: SplitRecord[];
 }
 
 interface Lease {
@@ -81,14 +91,16 @@ const slotRecord = (task: TaskItem, slot: Slot) => (slot === "a" ? task.slot_a :
 export interface Store {
   /** Creates the table with its slot indexes when it does not exist yet. */
   ensureTable(): Promise<void>;
-  /** One split: lease, write the idle slot, wait for its index, flip. */
-  splitTask(request: SplitRequest): Promise<SplitResult>;
+  /** One split: lease, write the idle slot, wait for its index, flip. A dry run only plans. */
+  splitTask(request: SplitSpec): Promise<SplitResult>;
   /** One page of one set of the live (or the cursor's) split version. */
   listSet(query: ListQuery): Promise<SetPage>;
   /** Idempotent upsert of image rows; new images get the task's next order_ids. */
   registerImages(request: RegisterRequest): Promise<RegisterResult>;
   /** The live split of a task as recorded on its task item, or undefined when never split. */
-  lastSplit(taskId: string): Promise<{ counts: SetSizes; version: number } | undefined>;
+  lastSplit(taskId: string): Promise<{ spec: SplitRecord["spec"]; version: number } | undefined>;
+  /** The live split and the recent ones; 1003 for a task without images. */
+  taskSummary(taskId: string): Promise<TaskSummary>;
 }
 
 /**
@@ -323,41 +335,93 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     }
   };
 
-  const splitTask = async (request: SplitRequest): Promise<SplitResult> => {
+  const readImages = (taskId: string) =>
+    queryAll({
+      TableName: table,
+      KeyConditionExpression: "#pk = :t AND #sk > :task",
+      ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
+      ExpressionAttributeValues: { ":t": taskId, ":task": TASK_ITEM_SK },
+      ConsistentRead: true,
+    });
+
+  /** Plans over the images as read, each with its set in the live split (keep, lock_testing and `moved` need it). */
+  const plan = (request: SplitSpec, task: TaskItem, images: Item[], seed: string): SplitPlanReport => {
+    const live = task.live_slot;
+    const liveVersion = live ? slotRecord(task, live)?.version : undefined;
+    const liveAttribute = live ? slotAttribute(live) : undefined;
+    return planSplitWith(
+      images.map((item) => {
+        const key = liveAttribute ? item[liveAttribute] : undefined;
+        // A slot value is task#version#set#block; only the live version's values are current.
+        const [, version, setType] = typeof key === "string" ? key.split("#") : [];
+        return {
+          imgId: item.img_id as string,
+          orderId: item.order_id as number,
+          label: item.label as string | undefined,
+          group: item.group as string | undefined,
+          current: Number(version) === liveVersion ? (Number(setType) as SetType) : undefined,
+        };
+      }),
+      request.counts ? { counts: request.counts, options: request.options } : { ratios: request.ratios, options: request.options },
+      seed,
+    );
+  };
+
+  const resultOf = (taskId: string, report: SplitPlanReport, seed: string, version: number, dryRun: boolean): SplitResult => ({
+    taskId,
+    drawn: report.drawn,
+    unassignedCount: report.unassignedCount,
+    seed,
+    version,
+    details: {
+      algorithm: report.algorithm,
+      requested: report.requested,
+      achieved: report.sizes,
+      labelCounts: report.labelCounts,
+      rareLabelPolicy: report.rareLabelPolicy,
+      rareLabels: report.rareLabels,
+      moved: report.moved,
+      newlyAssigned: report.newlyAssigned,
+      leakedGroups: report.leakedGroups,
+      heldBack: report.heldBack,
+      dryRun,
+    },
+  });
+
+  const splitTask = async (request: SplitSpec): Promise<SplitResult> => {
     const { taskId, counts } = request;
     const observed = await getTask(taskId);
     const total = observed?.image_count ?? 0;
     if (!observed || total === 0) throw new ServiceError(1003, { task_id: taskId });
-    const sum = counts[0] + counts[1] + counts[2];
-    if (sum > total) throw new ServiceError(1007, { sum, total });
+    if (counts) {
+      const sum = counts[0] + counts[1] + counts[2];
+      if (sum > total) throw new ServiceError(1007, { sum, total });
+    }
+    const seed = request.seed ?? drawSeed();
 
-    const { lease, slot, version } = await takeSplitLease(taskId, observed);
+    if (request.options?.dryRun) {
+      // Nothing is written, so no lease: the live slot is never written while live, so it reads whole.
+      const images = await readImages(taskId);
+      if (images.length === 0) throw new ServiceError(1003, { task_id: taskId });
+      const liveVersion = observed.live_slot ? (slotRecord(observed, observed.live_slot)?.version ?? 0) : 0;
+      return resultOf(taskId, plan(request, observed, images, seed), seed, liveVersion, true);
+    }
+
+    const { lease, slot, version, task } = await takeSplitLease(taskId, observed);
     const guard = keepLease(lease);
     try {
-      const images = await queryAll({
-        TableName: table,
-        KeyConditionExpression: "#pk = :t AND #sk > :task",
-        ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
-        ExpressionAttributeValues: { ":t": taskId, ":task": TASK_ITEM_SK },
-        ConsistentRead: true,
-      });
+      const images = await readImages(taskId);
       if (images.length === 0) throw new ServiceError(1003, { task_id: taskId });
-      if (sum > images.length) throw new ServiceError(1007, { sum, total: images.length });
+      const report = plan(request, task, images, seed);
 
-      const seed = request.seed ?? drawSeed();
-      const plan = planSplit(
-        images.map((item) => ({ imgId: item.img_id as string, orderId: item.order_id as number })),
-        counts,
-        seed,
-      );
       // BatchWriteItem only puts whole items: each carries its other slot unchanged. The items read
       // above are updated in place rather than copied, which matters at a million images.
       const attribute = slotAttribute(slot);
       const writes: Item[] = [];
       images.forEach((item, i) => {
-        const setType = plan.setOf[i] as SetType | -1;
+        const setType = report.setOf[i] as SetType | -1;
         if (setType !== -1) {
-          item[attribute] = setKey(taskId, version, setType, plan.blockOf[i] as number);
+          item[attribute] = setKey(taskId, version, setType, report.blockOf[i] as number);
         } else if (attribute in item) {
           delete item[attribute];
         } else {
@@ -370,30 +434,55 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
         await writeBatch(batch);
       });
       await guard();
-      await waitForIndex(taskId, slot, version, plan.sizes);
+      await waitForIndex(taskId, slot, version, report.sizes);
 
+      const { dryRun: _never, ...options } = request.options ?? {};
+      const split: SplitRecord = {
+        version,
+        seed,
+        algorithm: report.algorithm,
+        splitAt: new Date().toISOString(),
+        spec: {
+          ...(request.counts ? { counts: request.counts } : { ratios: request.ratios }),
+          ...(request.options ? { options: { ...options, dryRun: false } } : {}),
+        } as SplitRecord["spec"],
+        requested: report.requested,
+        achieved: report.sizes,
+        unassigned: report.unassignedCount,
+        moved: report.moved,
+        leakedGroups: report.leakedGroups.slice(0, RECORDED_LABELS),
+        labelCounts: report.labelCounts.slice(0, RECORDED_LABELS),
+      };
       const record: SlotRecord = {
         version,
-        sizes: [plan.sizes[0], plan.sizes[1], plan.sizes[2]],
+        sizes: [report.sizes[0], report.sizes[1], report.sizes[2]],
         seed,
-        split_at: new Date().toISOString(),
-        unassigned: plan.unassignedCount,
+        split_at: split.splitAt,
+        unassigned: report.unassignedCount,
+        split,
       };
+      const history = [{ ...split, labelCounts: [] }, ...(task.history ?? [])].slice(0, HISTORY_LENGTH);
       try {
         await db.send(
           new UpdateCommand({
             TableName: table,
             Key: taskKey(taskId),
-            UpdateExpression: `SET live_slot = :slot, slot_${slot} = :record, image_count = :count REMOVE lease_owner, lease_expires`,
+            UpdateExpression: `SET live_slot = :slot, slot_${slot} = :record, image_count = :count, history = :history REMOVE lease_owner, lease_expires`,
             ConditionExpression: "lease_owner = :owner",
-            ExpressionAttributeValues: { ":slot": slot, ":record": record, ":count": images.length, ":owner": lease.owner },
+            ExpressionAttributeValues: {
+              ":slot": slot,
+              ":record": record,
+              ":count": images.length,
+              ":history": history,
+              ":owner": lease.owner,
+            },
           }),
         );
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) throw new ServiceError(1008, { task_id: taskId });
         throw error;
       }
-      return { taskId, drawn: plan.drawn, unassignedCount: plan.unassignedCount, seed, version };
+      return resultOf(taskId, report, seed, version, false);
     } catch (error) {
       await releaseLease(lease).catch(() => undefined);
       throw error;
@@ -519,16 +608,17 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
       const writes: Item[] = [];
       for (const image of images) {
         const known = existing.get(image.imgId);
+        // label and group are kept when a later registration leaves them out.
+        const fields = {
+          img_name: image.imgName,
+          state: image.state,
+          ...(image.label === undefined ? {} : { label: image.label }),
+          ...(image.group === undefined ? {} : { group: image.group }),
+        };
         if (!known) {
-          writes.push({
-            [TABLE.partitionKey]: taskId,
-            [TABLE.sortKey]: image.imgId,
-            img_name: image.imgName,
-            state: image.state,
-            order_id: ++nextOrder,
-          });
-        } else if (known.img_name !== image.imgName || known.state !== image.state) {
-          writes.push({ ...known, img_name: image.imgName, state: image.state });
+          writes.push({ [TABLE.partitionKey]: taskId, [TABLE.sortKey]: image.imgId, ...fields, order_id: ++nextOrder });
+        } else if (Object.entries(fields).some(([name, value]) => known[name] !== value)) {
+          writes.push({ ...known, ...fields });
         }
       }
       await forEachLimited(chunk(writes, 25), config.writeConcurrency, async (batch) => {
@@ -545,7 +635,15 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     const task = await getTask(taskId);
     const record = task?.live_slot ? slotRecord(task, task.live_slot) : undefined;
     if (!record) return undefined;
-    return { counts: { 0: record.sizes[0], 1: record.sizes[1], 2: record.sizes[2] }, version: record.version };
+    const counts = { 0: record.sizes[0], 1: record.sizes[1], 2: record.sizes[2] };
+    return { spec: record.split?.spec ?? { counts }, version: record.version };
+  };
+
+  const taskSummary = async (taskId: string): Promise<TaskSummary> => {
+    const task = await getTask(taskId);
+    if (!task?.image_count) throw new ServiceError(1003, { task_id: taskId });
+    const live = task.live_slot ? slotRecord(task, task.live_slot)?.split : undefined;
+    return { taskId, imageCount: task.image_count, live, history: task.history ?? [] };
   };
 
   const ensureTable = async () => {
@@ -586,6 +684,7 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     listSet: translated(listSet),
     registerImages: translated(registerImages),
     lastSplit: translated(lastSplit),
+    taskSummary: translated(taskSummary),
   };
 }
 

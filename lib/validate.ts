@@ -2,21 +2,35 @@ import { decodeCursor } from "./cursor.ts";
 import { ServiceError, type ErrorCode } from "./errors.ts";
 import {
   DEFAULT_LIMIT,
+  DEFAULT_SPLIT_OPTIONS,
   MAX_IMAGES_PER_REQUEST,
   MAX_LIMIT,
+  RARE_LABEL_POLICIES,
   SET_TYPES,
+  SPLIT_MODES,
+  TESTING,
+  TRAINING,
+  VERIFYING,
   type Cursor,
   type ImageInput,
   type ListQuery,
   type RegisterRequest,
+  type SetRatios,
+  type SetSizes,
   type SetType,
+  type SplitOptions,
   type SplitRequest,
+  type SplitSizes,
+  type SplitSpec,
 } from "./model.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const INTEGER = /^-?\d+$/;
 const MAX_SEED_CHARS = 128;
 const MAX_NAME_CHARS = 255;
+const MAX_TAG_CHARS = 128;
+/** Slack for a ratio sum that is 1 in decimal but not in binary floating point (0.7 + 0.2 + 0.1 > 1 by 1e-16). */
+const RATIO_SUM_TOLERANCE = 1e-9;
 
 type Fields = Record<string, unknown>;
 
@@ -92,12 +106,104 @@ function parseSeed(value: unknown): string | undefined {
 export function parseSplitRequest(body: unknown): SplitRequest {
   const fields = requireObject(body);
   const taskId = parseTaskId(own(fields, "task_id"));
+  const counts = parseCounts(fields);
+  const seed = parseSeed(own(fields, "seed"));
+  return { taskId, counts, seed };
+}
+
+/** The seed's three counts, in its order: training_count 1009, verifying_count 1005, testing_count 1006. */
+function parseCounts(fields: Fields): SetSizes {
   const training = integerField(own(fields, "training_count"), 1009, 1);
   const verifying = integerField(own(fields, "verifying_count"), 1005, 0);
   const testing = integerField(own(fields, "testing_count"), 1006, 0);
-  const seed = parseSeed(own(fields, "seed"));
   // Indexed by set type: 0 training, 1 testing, 2 verifying.
-  return { taskId, counts: { 0: training, 1: testing, 2: verifying }, seed };
+  return { 0: training, 1: testing, 2: verifying };
+}
+
+const COUNT_FIELDS = ["training_count", "verifying_count", "testing_count"] as const;
+/** The ratio keys in the seed's set order, with the set type each fills. */
+const RATIO_KEYS = [
+  ["training", TRAINING],
+  ["verifying", VERIFYING],
+  ["testing", TESTING],
+] as const;
+
+const invalidRatios = (reason: string) => new ServiceError(1018, { reason });
+
+/** `ratios`: an object of three finite numbers in [0, 1] (training > 0) whose sum is at most 1. */
+function parseRatios(value: unknown): SetRatios {
+  const object = asObject(value);
+  if (object === undefined) throw invalidRatios("必须是含 training、verifying、testing 三个比例的对象");
+  const ratios: SetRatios = { 0: 0, 1: 0, 2: 0 };
+  for (const [key, setType] of RATIO_KEYS) {
+    const ratio = own(object, key);
+    if (typeof ratio !== "number" || !(ratio <= 1) || !(setType === TRAINING ? ratio > 0 : ratio >= 0)) {
+      throw invalidRatios(`ratios.${key} ${setType === TRAINING ? "必须是大于 0、不大于 1 的数" : "必须是 0 到 1 之间的数"}`);
+    }
+    ratios[setType] = ratio + 0; // `+ 0` turns -0 into 0
+  }
+  if (ratios[TRAINING] + ratios[VERIFYING] + ratios[TESTING] > 1 + RATIO_SUM_TOLERANCE) {
+    throw invalidRatios("三个比例之和不能大于 1");
+  }
+  return ratios;
+}
+
+const invalidOption = (field: string, rule: string) => new ServiceError(1019, { field, rule });
+
+/** One of `allowed`, or undefined when absent. */
+function enumOption<T extends string>(fields: Fields, field: string, allowed: readonly T[]): T | undefined {
+  const value = own(fields, field);
+  if (value === undefined) return undefined;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  throw invalidOption(field, `只能是 ${allowed.map((a) => `"${a}"`).join("、")}`);
+}
+
+function booleanOption(fields: Fields, field: string): boolean {
+  const value = own(fields, field);
+  if (value === undefined) return false;
+  if (typeof value === "boolean") return value;
+  throw invalidOption(field, "必须是 true 或 false");
+}
+
+const OPTION_FIELDS = ["stratify_by", "group_by", "rare_labels", "mode", "lock_testing", "dry_run"] as const;
+
+/** The optional split fields in body order; undefined when the body carries none of them. */
+function parseSplitOptions(fields: Fields): SplitOptions | undefined {
+  if (OPTION_FIELDS.every((field) => own(fields, field) === undefined)) return undefined;
+  const stratifyBy = enumOption(fields, "stratify_by", ["label"] as const);
+  const groupBy = enumOption(fields, "group_by", ["group"] as const);
+  const rareLabels = enumOption(fields, "rare_labels", RARE_LABEL_POLICIES) ?? DEFAULT_SPLIT_OPTIONS.rareLabels;
+  const mode = enumOption(fields, "mode", SPLIT_MODES) ?? DEFAULT_SPLIT_OPTIONS.mode;
+  const lockTesting = booleanOption(fields, "lock_testing");
+  const dryRun = booleanOption(fields, "dry_run");
+  // keep already keeps every assigned image; lock_testing is defined for a fresh re-split.
+  if (lockTesting && mode === "keep") throw invalidOption("lock_testing", '不能与 mode "keep" 同时使用');
+  return { stratifyBy, groupBy, rareLabels, mode, lockTesting, dryRun };
+}
+
+/**
+ * Validates a PUT /training/tasks/sets body with the optional fields beyond the seed's. Reports
+ * the first failing rule: body 1001, task_id 1002; then the sizes — with `ratios`, any of the
+ * three *_count fields present 1017, else the ratios themselves 1018; without `ratios`, the
+ * seed's counts 1009, 1005, 1006 —; seed 1016; then stratify_by, group_by, rare_labels, mode,
+ * lock_testing, dry_run 1019 (naming the field), and lock_testing with mode "keep" 1019.
+ *
+ * A body with none of the new fields gives exactly what parseSplitRequest gives (no `options`).
+ */
+export function parseSplitSpec(body: unknown): SplitSpec {
+  const fields = requireObject(body);
+  const taskId = parseTaskId(own(fields, "task_id"));
+  const rawRatios = own(fields, "ratios");
+  let sizes: SplitSizes;
+  if (rawRatios === undefined) {
+    sizes = { counts: parseCounts(fields) };
+  } else {
+    if (COUNT_FIELDS.some((field) => own(fields, field) !== undefined)) throw new ServiceError(1017);
+    sizes = { ratios: parseRatios(rawRatios) };
+  }
+  const seed = parseSeed(own(fields, "seed"));
+  const options = parseSplitOptions(fields);
+  return { taskId, ...sizes, seed, ...(options === undefined ? {} : { options }) };
 }
 
 function parseSetType(value: unknown): SetType {
@@ -120,6 +226,18 @@ function parseCursor(value: unknown, taskId: string, setType: SetType): Cursor |
   // A cursor is only good for the listing it came from.
   if (cursor.taskId !== taskId || cursor.setType !== setType) throw new ServiceError(1012);
   return cursor;
+}
+
+/**
+ * GET /training/tasks/sets: without `set_type_id` it asks for the task's split summary
+ * (`{ taskId }`), with it for one page of one set (as parseListQuery).
+ */
+export function parseSetsQuery(
+  query: Record<string, string | undefined> | null | undefined,
+): ListQuery | { taskId: string; setType?: undefined } {
+  const params: Fields = query ?? {};
+  if (own(params, "set_type_id") === undefined) return { taskId: parseTaskId(unquote(own(params, "task_id"))) };
+  return parseListQuery(query);
 }
 
 /**
@@ -162,13 +280,34 @@ function parseImage(entry: unknown, at: string, seen: Set<string>): ImageInput {
   const state = rawState === undefined ? 0 : integer(rawState);
   if (state === undefined || state < 0) throw invalidImages(`${at}.state`);
 
-  return { imgId, imgName, state };
+  const label = parseTag(own(image, "label"), `${at}.label`);
+  const group = parseTag(own(image, "group"), `${at}.group`);
+  return { imgId, imgName, state, ...(label === undefined ? {} : { label }), ...(group === undefined ? {} : { group }) };
+}
+
+/**
+ * An optional label or group: absent, a string of 1–128 characters (well-formed, not only
+ * whitespace), or a safe integer (class indexes and patient numbers often arrive as numbers),
+ * kept as its decimal string.
+ */
+function parseTag(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value + 0);
+  if (
+    typeof value === "string" &&
+    value.isWellFormed() &&
+    !/^\s*$/u.test(value) &&
+    charCount(value) <= MAX_TAG_CHARS
+  ) {
+    return value;
+  }
+  throw invalidImages(field);
 }
 
 /**
  * Validates a POST /training/tasks/images body (already JSON-parsed): body 1001, task_id 1002,
- * then `images` (1–1000 entries of `{ img_id, img_name, state? }`, img_ids unique) 1011 naming
- * the first failing field, e.g. `images[3].img_name`.
+ * then `images` (1–1000 entries of `{ img_id, img_name, state?, label?, group? }`, img_ids
+ * unique) 1011 naming the first failing field, e.g. `images[3].img_name` or `images[3].label`.
  */
 export function parseRegisterRequest(body: unknown): RegisterRequest {
   const fields = requireObject(body);

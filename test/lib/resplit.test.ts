@@ -65,7 +65,7 @@ describe("scheduled re-split", () => {
     const [done] = results;
     expect(done?.outcome === "split" && done.version).toBeGreaterThan(before.version);
     expect(done?.outcome === "split" && done.seed).not.toBe("first");
-    expect(await store.lastSplit("resplit-done")).toEqual({ counts: counts(6, 3, 2), version: (done as { version: number }).version });
+    expect(await store.lastSplit("resplit-done")).toEqual({ spec: { counts: counts(6, 3, 2) }, version: (done as { version: number }).version });
     expect(await setSizes(store, "resplit-done")).toEqual([6, 2, 3]);
     expect(await store.lastSplit("resplit-never")).toBeUndefined();
     // one line per task, in the order the tasks finished
@@ -100,7 +100,7 @@ describe("scheduled re-split", () => {
       expect.objectContaining({ task_id: "resplit-free", outcome: "split", training_count: 4, verifying_count: 3, testing_count: 3 }),
     ]);
     expect((await holding).seed).toBe("holder");
-    expect((await store.lastSplit("resplit-held"))?.counts).toEqual(counts(1, 1, 1));
+    expect((await store.lastSplit("resplit-held"))?.spec.counts).toEqual(counts(1, 1, 1));
   });
 
   it("skips a task whose images no longer fit its last counts (1007), with the reason", async () => {

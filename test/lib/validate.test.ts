@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeCursor } from "../../lib/cursor.ts";
 import { ServiceError } from "../../lib/errors.ts";
 import type { Cursor } from "../../lib/model.ts";
-import { parseListQuery, parseRegisterRequest, parseSplitRequest, parseTaskId } from "../../lib/validate.ts";
+import { parseListQuery, parseRegisterRequest, parseSplitRequest, parseSplitSpec, parseTaskId } from "../../lib/validate.ts";
 
 const MSG = {
   1001: "请求体必须是 JSON 对象",
@@ -526,3 +526,266 @@ describe("text that is not well-formed Unicode", () => {
     expect(parseSplitRequest(split("😀")).seed).toBe("😀");
   });
 });
+
+// ---- the optional split fields (ratios, stratify_by, group_by, rare_labels, mode, lock_testing, dry_run) ----
+
+/** Asserts a 400 with `code` and its exact message (codes of the split options). */
+function expectRefusedWith(fn: () => unknown, code: number, message: string) {
+  const error = thrown(fn);
+  expect({ code: error.code, status: error.status, message: error.message }).toEqual({ code, status: 400, message });
+}
+
+describe("parseSplitSpec", () => {
+  const valid = { task_id: TASK, training_count: 7, verifying_count: 2, testing_count: 1 };
+  const withRatios = { task_id: TASK, ratios: { training: 0.7, verifying: 0.2, testing: 0.1 } };
+  const RATIOS_1017 = "ratios 不能与 training_count、verifying_count、testing_count 同时使用";
+  const ratiosRefused = (body: unknown, reason: string) =>
+    expectRefusedWith(() => parseSplitSpec(body), 1018, `ratios 无效: ${reason}`);
+  const optionRefused = (body: unknown, field: string, rule: string) =>
+    expectRefusedWith(() => parseSplitSpec(body), 1019, `分集选项 ${field} 无效: ${rule}`);
+
+  describe("the seed's request", () => {
+    it("gives exactly what parseSplitRequest gives, with no options", () => {
+      for (const body of [valid, { ...valid, seed: 42 }, { ...valid, training_count: "3", extra: true }]) {
+        const spec = parseSplitSpec(body);
+        expect(spec).toEqual(parseSplitRequest(body));
+        expect(Object.keys(spec).sort()).toEqual(["counts", "seed", "taskId"]);
+      }
+    });
+
+    it.each([
+      ["not an object", null, 1001],
+      ["a bad task_id", { ...valid, task_id: "a b" }, 1002],
+      ["training 0", { ...valid, training_count: 0 }, 1009],
+      ["verifying -1", { ...valid, verifying_count: -1 }, 1005],
+      ["testing 1.5", { ...valid, testing_count: 1.5 }, 1006],
+      ["an empty seed", { ...valid, seed: "" }, 1016],
+      ["training missing (and nothing about ratios)", { task_id: TASK, verifying_count: 1, testing_count: 1 }, 1009],
+    ])("refuses %s with the seed's code", (_name, body, code) => {
+      expect(thrown(() => parseSplitSpec(body)).code).toBe(code);
+      expect(thrown(() => parseSplitRequest(body)).code).toBe(code);
+    });
+
+    it("parseSplitRequest ignores the new fields, as it ignores any unknown field", () => {
+      expect(parseSplitRequest({ ...valid, stratify_by: "nonsense", ratios: 5 })).toEqual({
+        taskId: TASK,
+        counts: { 0: 7, 1: 1, 2: 2 },
+        seed: undefined,
+      });
+    });
+  });
+
+  describe("ratios", () => {
+    it("returns the ratios indexed by set type instead of counts", () => {
+      expect(parseSplitSpec({ ...withRatios, seed: "s" })).toEqual({
+        taskId: TASK,
+        ratios: { 0: 0.7, 1: 0.1, 2: 0.2 },
+        seed: "s",
+      });
+      expect(parseSplitSpec(withRatios).counts).toBeUndefined();
+    });
+
+    it.each([
+      ["0.7 + 0.2 + 0.1 (1 in decimal, above 1 in binary)", { training: 0.7, verifying: 0.2, testing: 0.1 }],
+      ["a sum 1e-10 above 1", { training: 0.5, verifying: 0.5, testing: 1e-10 }],
+      ["a sum below 1 (the rest stays unassigned)", { training: 0.5, verifying: 0, testing: 0 }],
+      ["training 1", { training: 1, verifying: 0, testing: 0 }],
+      ["integers 1 and 0", { training: 1, verifying: 0, testing: 0 }],
+    ])("accepts %s", (_name, ratios) => {
+      expect(parseSplitSpec({ task_id: TASK, ratios }).ratios).toEqual({ 0: ratios.training, 1: ratios.testing, 2: ratios.verifying });
+    });
+
+    it("normalises -0 to 0", () => {
+      const { ratios } = parseSplitSpec({ task_id: TASK, ratios: { training: 1, verifying: -0, testing: -0 } });
+      expect(Object.is(ratios?.[1], 0) && Object.is(ratios?.[2], 0)).toBe(true);
+    });
+
+    it.each(["training_count", "verifying_count", "testing_count"])("refuses ratios with %s present (1017), whatever its value", (field) => {
+      expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: 5 }), 1017, RATIOS_1017);
+      expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: "bad" }), 1017, RATIOS_1017);
+      expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: null }), 1017, RATIOS_1017);
+    });
+
+    it("refuses ratios: null next to counts with 1017 (present is present)", () => {
+      expectRefusedWith(() => parseSplitSpec({ ...valid, ratios: null }), 1017, RATIOS_1017);
+    });
+
+    it.each([
+      ["null", null],
+      ["an array", [0.7, 0.2, 0.1]],
+      ["a string", "0.7,0.2,0.1"],
+      ["a number", 0.7],
+    ])("refuses ratios that are %s", (_name, ratios) => {
+      ratiosRefused({ task_id: TASK, ratios }, "必须是含 training、verifying、testing 三个比例的对象");
+    });
+
+    const TRAINING_RULE = "ratios.training 必须是大于 0、不大于 1 的数";
+    it.each([
+      ["missing", undefined],
+      ["0", 0],
+      ["negative", -0.1],
+      ["above 1", 1.5],
+      ["a numeric string", "0.7"],
+      ["NaN", NaN],
+      ["Infinity", Infinity],
+      ["null", null],
+      ["a boolean", true],
+    ])("refuses ratios.training %s", (_name, training) => {
+      ratiosRefused({ task_id: TASK, ratios: { training, verifying: 0.1, testing: 0.1 } }, TRAINING_RULE);
+    });
+
+    it.each([
+      ["verifying", "missing", undefined],
+      ["verifying", "negative", -0.01],
+      ["testing", "above 1", 1.01],
+      ["testing", "a string", "0.1"],
+      ["testing", "-Infinity", -Infinity],
+    ])("refuses ratios.%s that is %s", (key, _name, value) => {
+      ratiosRefused(
+        { task_id: TASK, ratios: { training: 0.5, verifying: 0.1, testing: 0.1, [key]: value } },
+        `ratios.${key} 必须是 0 到 1 之间的数`,
+      );
+    });
+
+    it("refuses a sum above 1 beyond the tolerance", () => {
+      ratiosRefused({ task_id: TASK, ratios: { training: 0.5, verifying: 0.5, testing: 1e-8 } }, "三个比例之和不能大于 1");
+      ratiosRefused({ task_id: TASK, ratios: { training: 0.8, verifying: 0.2, testing: 0.1 } }, "三个比例之和不能大于 1");
+    });
+
+    it("checks the keys in order training, verifying, testing, then the sum", () => {
+      ratiosRefused({ task_id: TASK, ratios: { training: 2, verifying: -1, testing: 9 } }, TRAINING_RULE);
+      ratiosRefused({ task_id: TASK, ratios: { training: 1, verifying: -1, testing: 9 } }, "ratios.verifying 必须是 0 到 1 之间的数");
+      ratiosRefused({ task_id: TASK, ratios: { training: 1, verifying: 1, testing: 9 } }, "ratios.testing 必须是 0 到 1 之间的数");
+    });
+
+    it("ignores unknown keys and inherited ones", () => {
+      const ratios = Object.assign(Object.create({ verifying: 0.2 }) as object, { training: 0.7, testing: 0.1, extra: 5 });
+      ratiosRefused({ task_id: TASK, ratios }, "ratios.verifying 必须是 0 到 1 之间的数");
+      expect(parseSplitSpec({ task_id: TASK, ratios: { training: 0.7, verifying: 0.2, testing: 0.1, validating: 3 } }).ratios).toBeDefined();
+    });
+
+    it("reports task_id before ratios, and ratios before seed", () => {
+      expect(thrown(() => parseSplitSpec({ task_id: null, ratios: 5, training_count: 1 })).code).toBe(1002);
+      expect(thrown(() => parseSplitSpec({ task_id: TASK, ratios: 5, seed: "" })).code).toBe(1018);
+      expect(thrown(() => parseSplitSpec({ task_id: TASK, ratios: 5, training_count: 0, seed: "" })).code).toBe(1017);
+    });
+  });
+
+  describe("options", () => {
+    const defaults = { stratifyBy: undefined, groupBy: undefined, rareLabels: "training", mode: "fresh", lockTesting: false, dryRun: false };
+
+    it("fills the defaults as soon as one option is present", () => {
+      expect(parseSplitSpec({ ...valid, dry_run: true }).options).toEqual({ ...defaults, dryRun: true });
+      expect(parseSplitSpec({ ...valid, dry_run: false }).options).toEqual(defaults);
+      expect(parseSplitSpec({ ...withRatios, mode: "fresh" }).options).toEqual(defaults);
+    });
+
+    it("reads every option", () => {
+      const body = { ...valid, stratify_by: "label", group_by: "group", rare_labels: "random", mode: "keep", dry_run: true };
+      expect(parseSplitSpec(body)).toEqual({
+        taskId: TASK,
+        counts: { 0: 7, 1: 1, 2: 2 },
+        seed: undefined,
+        options: { stratifyBy: "label", groupBy: "group", rareLabels: "random", mode: "keep", lockTesting: false, dryRun: true },
+      });
+      expect(parseSplitSpec({ ...withRatios, lock_testing: true, rare_labels: "error" }).options).toEqual({
+        ...defaults,
+        rareLabels: "error",
+        lockTesting: true,
+      });
+    });
+
+    it.each([
+      ["stratify_by", ["group", "Label", "", null, true, ["label"]], '只能是 "label"'],
+      ["group_by", ["label", "GROUP", null, 1], '只能是 "group"'],
+      ["rare_labels", ["drop", "Training", null, false], '只能是 "training"、"random"、"error"'],
+      ["mode", ["incremental", "KEEP", null, 0], '只能是 "fresh"、"keep"'],
+      ["lock_testing", ["true", 1, null, "yes"], "必须是 true 或 false"],
+      ["dry_run", ["false", 0, null, {}], "必须是 true 或 false"],
+    ] as const)("refuses bad values of %s with 1019 naming it", (field, values, rule) => {
+      for (const value of values) optionRefused({ ...valid, [field]: value }, field, rule);
+    });
+
+    it("refuses lock_testing with mode keep", () => {
+      optionRefused({ ...valid, mode: "keep", lock_testing: true }, "lock_testing", '不能与 mode "keep" 同时使用');
+      expect(parseSplitSpec({ ...valid, mode: "keep", lock_testing: false }).options?.mode).toBe("keep");
+    });
+
+    it("reports the first failing rule: seed before options, then the options in order", () => {
+      expect(thrown(() => parseSplitSpec({ ...valid, testing_count: -1, stratify_by: "x" })).code).toBe(1006);
+      expect(thrown(() => parseSplitSpec({ ...valid, seed: "", stratify_by: "x" })).code).toBe(1016);
+      const all = { ...valid, stratify_by: "x", group_by: "x", rare_labels: "x", mode: "x", lock_testing: "x", dry_run: "x" };
+      const order = ["stratify_by", "group_by", "rare_labels", "mode", "lock_testing", "dry_run"];
+      const body: Record<string, unknown> = { ...all };
+      for (const field of order) {
+        expect(thrown(() => parseSplitSpec(body)).message).toContain(`分集选项 ${field} 无效`);
+        delete body[field];
+      }
+      expect(parseSplitSpec(body).options).toBeUndefined();
+    });
+
+    it("reads own properties only", () => {
+      const body = Object.assign(Object.create({ dry_run: true, ratios: { training: 1, verifying: 0, testing: 0 } }) as object, valid);
+      expect(parseSplitSpec(body)).toEqual(parseSplitRequest(valid));
+      const proto = JSON.parse(`{"__proto__": {"mode": "keep"}, ${JSON.stringify(valid).slice(1)}`);
+      expect(parseSplitSpec(proto).options).toBeUndefined();
+    });
+  });
+});
+
+describe("parseRegisterRequest: label and group", () => {
+  const withImage = (extra: Record<string, unknown>) => ({ task_id: TASK, images: [{ img_id: "a", img_name: "a.png", ...extra }] });
+  const first = (extra: Record<string, unknown>) => parseRegisterRequest(withImage(extra)).images[0];
+
+  it("returns label and group when given, and no such keys when absent", () => {
+    expect(first({ label: "cat", group: "patient-7" })).toEqual({ imgId: "a", imgName: "a.png", state: 0, label: "cat", group: "patient-7" });
+    expect(Object.keys(first({})!).sort()).toEqual(["imgId", "imgName", "state"]);
+    expect(Object.keys(first({ label: undefined })!).sort()).toEqual(["imgId", "imgName", "state"]);
+  });
+
+  it.each([
+    ["a CJK label", "猫", "猫"],
+    ["inner and outer spaces", " a b ", " a b "],
+    ["128 characters", "x".repeat(128), "x".repeat(128)],
+    ["128 astral code points", "😀".repeat(128), "😀".repeat(128)],
+    ["a safe integer (a class index)", 3, "3"],
+    ["zero", 0, "0"],
+    ["-0", -0, "0"],
+    ["a negative integer", -2, "-2"],
+  ])("accepts %s as label and as group", (_name, value, expected) => {
+    expect(first({ label: value })?.label).toBe(expected);
+    expect(first({ group: value })?.group).toBe(expected);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["only spaces", "   "],
+    ["only an ideographic space", "\u3000"],
+    ["129 characters", "x".repeat(129)],
+    ["a lone surrogate", "a\ud800"],
+    ["null", null],
+    ["a fraction", 1.5],
+    ["2**53", UNSAFE],
+    ["a boolean", true],
+    ["an array", ["cat"]],
+    ["an object", { name: "cat" }],
+  ])("refuses %s (images[i].label, images[i].group)", (_name, value) => {
+    expectImagesRefused({ task_id: TASK, images: [image0(), { img_id: "b", img_name: "b.png", label: value }] }, "images[1].label");
+    expectImagesRefused({ task_id: TASK, images: [image0(), { img_id: "b", img_name: "b.png", group: value }] }, "images[1].group");
+  });
+
+  it("checks state before label before group", () => {
+    expectImagesRefused(withImage({ state: -1, label: "", group: "" }), "images[0].state");
+    expectImagesRefused(withImage({ label: "", group: "" }), "images[0].label");
+    expectImagesRefused(withImage({ label: "ok", group: "" }), "images[0].group");
+  });
+
+  it("does not read an inherited label", () => {
+    const entry = Object.assign(Object.create({ label: "cat" }) as object, { img_id: "a", img_name: "a.png" });
+    expect(parseRegisterRequest({ task_id: TASK, images: [entry] }).images[0]?.label).toBeUndefined();
+  });
+});
+
+function image0() {
+  return { img_id: "a", img_name: "a.png" };
+}
