@@ -42,7 +42,7 @@ describe("split modes over HTTP", () => {
 
     const body = await put({ task_id: "ratios", ratios: { training: 0.7, verifying: 0.2, testing: 0.1 }, seed: "r" });
 
-    const sizes = body.achieved_sizes as Record<string, number>;
+    const sizes = body.achieved_sizes as { training: number; verifying: number; testing: number };
     expect(sizes.training + sizes.verifying + sizes.testing + (body.unassigned_count as number)).toBe(11);
     expect(sizes).toEqual(body.requested_sizes);
     expect(body.img_ids_set_training).toHaveLength(sizes.training);
