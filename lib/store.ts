@@ -265,6 +265,10 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const current = await getTask(taskId);
         if (!current) throw new ServiceError(1003, { task_id: taskId });
+        if (current.lease_owner === owner) {
+          // Our own write, applied, its answer lost and the SDK's retry refused: the lease is ours.
+          return { lease: { taskId, owner, expiresAt }, slot, version: current.version_seq ?? 1, task: current };
+        }
         if (current.lease_owner && (current.lease_expires ?? 0) >= Date.now()) {
           throw new ServiceError(1008, { task_id: taskId });
         }
@@ -294,6 +298,9 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
         return { lease: { taskId, owner, expiresAt }, task: out.Attributes as TaskItem };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const current = await getTask(taskId);
+        // Our own write, applied, its answer lost and the SDK's retry refused: the lease is ours.
+        if (current?.lease_owner === owner) return { lease: { taskId, owner, expiresAt }, task: current };
         if (Date.now() >= deadline) throw new ServiceError(1008, { task_id: taskId });
         await sleep(Math.min(backoffMs(attempt, 50, 500) + 10, Math.max(0, deadline - Date.now())));
       }
@@ -479,8 +486,12 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
           }),
         );
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) throw new ServiceError(1008, { task_id: taskId });
-        throw error;
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // The SDK retries a flip whose answer was lost; the retry is refused, yet the flip was ours.
+        const after = await getTask(taskId);
+        if (after?.live_slot !== slot || slotRecord(after, slot)?.version !== version) {
+          throw new ServiceError(1008, { task_id: taskId });
+        }
       }
       return resultOf(taskId, report, seed, version, false);
     } catch (error) {
@@ -592,18 +603,29 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
       let total = task.image_count ?? 0;
       if (added.length > 0) {
         // Order ids are taken before the rows are written, so a crash can leave a gap but never a duplicate.
-        const out = await db.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: taskKey(taskId),
-            UpdateExpression: "SET next_order = next_order + :n, image_count = image_count + :n",
-            ConditionExpression: "lease_owner = :owner",
-            ExpressionAttributeValues: { ":n": added.length, ":owner": lease.owner },
-            ReturnValues: "UPDATED_NEW",
-          }),
-        );
-        nextOrder = (out.Attributes?.next_order as number) - added.length;
-        total = out.Attributes?.image_count as number;
+        // Conditional on the counter as read, so the SDK's retry of an applied update cannot apply it twice.
+        const seen = task.next_order ?? 0;
+        try {
+          const out = await db.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: taskKey(taskId),
+              UpdateExpression: "SET next_order = next_order + :n, image_count = image_count + :n",
+              ConditionExpression: "lease_owner = :owner AND next_order = :seen",
+              ExpressionAttributeValues: { ":n": added.length, ":owner": lease.owner, ":seen": seen },
+              ReturnValues: "UPDATED_NEW",
+            }),
+          );
+          total = out.Attributes?.image_count as number;
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          const current = await getTask(taskId);
+          if (current?.lease_owner !== lease.owner || current.next_order !== seen + added.length) {
+            throw new ServiceError(1008, { task_id: taskId });
+          }
+          total = current.image_count ?? 0;
+        }
+        nextOrder = seen;
       }
       const writes: Item[] = [];
       for (const image of images) {

@@ -39,16 +39,17 @@ async function readBody(request: IncomingMessage): Promise<Buffer | "too large">
 
 /** An API Gateway REST (v1) proxy event for one HTTP request, as AWS would build it. */
 export function toProxyEvent(request: IncomingMessage, url: URL, body: Buffer, route: Route, requestId: string): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Null-prototype records: a header or parameter named __proto__ or constructor is just a name.
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i] as string;
     const value = request.rawHeaders[i + 1] as string;
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = Object.create(null);
+  const multiQuery: Record<string, string[]> = Object.create(null);
   for (const [name, value] of url.searchParams) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);
@@ -88,7 +89,8 @@ export function createGateway(handlers: Handlers): Server {
   return createServer(async (request, response) => {
     const requestId = randomUUID();
     try {
-      const url = new URL(request.url ?? "/", "http://localhost");
+      // request.url is a path; "//x/…" must not be read as a host (as new URL(url, base) would).
+      const url = new URL(`http://localhost${request.url?.startsWith("/") ? request.url : "/"}`);
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
       const onPath = ROUTES.filter((route) => route.path === path);
       const route = onPath.find((candidate) => candidate.method === request.method);

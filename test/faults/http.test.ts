@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { readConfig } from "../../lib/config.ts";
+import { decodeCursor } from "../../lib/cursor.ts";
+import { SET_TYPES, type SetType } from "../../lib/model.ts";
+import { createStore, type Store } from "../../lib/store.ts";
+import { type Call, type Fault, type FaultProxy, imageWrites, isFlip, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
+import { type Reply, startApi } from "../support/http.ts";
+
+/**
+ * The deployed code path under faults: the real handlers behind the local gateway, with their
+ * DynamoDB (DYNAMODB_ENDPOINT, read at import as in Lambda) behind the fault proxy.
+ */
+
+const SETS = "/training/tasks/sets";
+const IMAGES = "/training/tasks/images";
+const MAX_ATTEMPTS = 2;
+
+let proxy: FaultProxy;
+let api: Awaited<ReturnType<typeof startApi>>;
+let truth: Store;
+beforeAll(async () => {
+  proxy = await startFaultProxy(inject("dynamoEndpoint"));
+  // Before the handlers are imported: they build their store from the environment once.
+  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
+  process.env.STORAGE_MAX_ATTEMPTS = String(MAX_ATTEMPTS);
+  api = await startApi();
+  truth = createStore({ ...readConfig(), endpoint: inject("dynamoEndpoint") });
+});
+afterAll(async () => {
+  await api.close();
+  await proxy.close();
+});
+
+type Drawn = Record<SetType, string[]>;
+
+const register = async (taskId: string, count: number) => {
+  const images = Array.from({ length: count }, (_, i) => ({ img_id: `${taskId}-${i + 1}`, img_name: `img_${i + 1}.jpg` }));
+  const reply = await api.call("POST", IMAGES, { task_id: taskId, images });
+  expect(reply.body).toMatchObject({ code: 0, added: count });
+};
+const split = (taskId: string, training: number, verifying: number, testing: number, seed: string) =>
+  api.call("PUT", SETS, { task_id: taskId, training_count: training, verifying_count: verifying, testing_count: testing, seed });
+const list = (taskId: string, setType: SetType, limit: number, cursor?: string) =>
+  api.call("GET", `${SETS}?task_id=${taskId}&set_type_id=${setType}&limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+const drawnOf = (reply: Reply): Drawn => ({
+  0: reply.body.img_ids_set_training as string[],
+  1: reply.body.img_ids_set_testing as string[],
+  2: reply.body.img_ids_set_verifying as string[],
+});
+const members = (ids: readonly string[]) => [...ids].sort().join(",");
+
+/** One whole read of a set, page by page, as a client would do it. */
+type Observation =
+  | { kind: "complete"; setType: SetType; ids: string[]; orders: number[]; versions: Set<number>; pages: number }
+  | { kind: "restarted"; setType: SetType }
+  | { kind: "failed"; setType: SetType; reply: Reply };
+
+async function readSet(taskId: string, setType: SetType, limit: number): Promise<Observation> {
+  return readOn(taskId, setType, limit, undefined, []);
+}
+
+/** Reads on from `cursor` (or from the first page) to the end of the set. */
+async function readOn(taskId: string, setType: SetType, limit: number, from: string | undefined, before: string[]): Promise<Observation> {
+  const ids: string[] = [...before];
+  const orders: number[] = [];
+  const versions = new Set<number>(from ? [decodeCursor(from).version] : []);
+  let cursor = from;
+  let pages = 0;
+  do {
+    const reply = await list(taskId, setType, limit, cursor);
+    if (cursor && reply.status === 409 && reply.body.code === 1015) return { kind: "restarted", setType };
+    if (reply.status !== 200 || reply.body.code !== 0) return { kind: "failed", setType, reply };
+    pages++;
+    for (const image of reply.body.img_info_list as { img_id: string; order_id: number }[]) {
+      ids.push(image.img_id);
+      orders.push(image.order_id);
+    }
+    cursor = reply.body.next_cursor as string | undefined;
+    if (cursor) versions.add(decodeCursor(cursor).version);
+  } while (cursor);
+  return { kind: "complete", setType, ids, orders, versions, pages };
+}
+
+describe("readers during 50 consecutive splits (guarantee 2)", () => {
+  it("every set read, page by page, is one version's complete set; a cursor from before a flip finishes its own version or gets 1015", async () => {
+    // Arrange: 120 images, sizes that differ from one split to the next
+    const taskId = "hammered";
+    await register(taskId, 120);
+    const sizesOf = (i: number) => [40 + (i % 5) * 7, 20 + (i % 3) * 5, 10 + (i % 4) * 3] as const;
+    const versions = new Map<number, Drawn>();
+    const initial = await split(taskId, ...sizesOf(0), "h0");
+    versions.set(initial.body.version as number, drawnOf(initial));
+    // Reads are delayed at random on the wire, which widens every window between a reader's
+    // task-item read, its index query and its seqlock check.
+    const random = seededRandom(0x4a11);
+    proxy.policy = (call) =>
+      call.operation === "Query" || call.operation === "GetItem" ? { kind: "delay", ms: Math.floor(random() * 8) } : undefined;
+
+    // Act: three readers hammer all three sets with small pages while the splits run back to back
+    let splitting = true;
+    const observations: Observation[] = [];
+    const readers = [0, 1, 2].map(async (reader) => {
+      const limits = [7, 13, 29, 200];
+      for (let k = 0; splitting; k++) {
+        observations.push(await readSet(taskId, SET_TYPES[(k + reader) % 3] as SetType, limits[(k + reader) % limits.length] as number));
+      }
+    });
+    const continued: Observation[] = [];
+    const expired: Reply[] = [];
+    let pendingStale: { cursor: string } | undefined;
+    for (let i = 1; i <= 50; i++) {
+      // Every tenth split, a reader takes a first page just before it and resumes once it has flipped
+      // (the next split waits for it, so the resumption reliably lands between the two flips)
+      let resume: { cursor: string; first: string[]; version: number } | undefined;
+      if (i % 10 === 5) {
+        const page = await list(taskId, 0, 7);
+        const cursor = page.body.next_cursor as string;
+        resume = { cursor, first: (page.body.img_info_list as { img_id: string }[]).map((image) => image.img_id), version: decodeCursor(cursor).version };
+      }
+      const reply = await split(taskId, ...sizesOf(i), `h${i}`);
+      expect(reply.status).toBe(200);
+      versions.set(reply.body.version as number, drawnOf(reply));
+      if (pendingStale) {
+        expired.push(await list(taskId, 0, 7, pendingStale.cursor));
+        pendingStale = undefined;
+      }
+      if (resume) {
+        const rest = await readOn(taskId, 0, 7, resume.cursor, resume.first);
+        continued.push(rest);
+        if (rest.kind === "complete") expect(rest.versions).toEqual(new Set([resume.version]));
+        // The same cursor again after the next flip, when its version's slot has been rewritten
+        pendingStale = { cursor: resume.cursor };
+      }
+    }
+    splitting = false;
+    await Promise.all(readers);
+
+    // Assert: readers never failed, and every complete read is exactly one version's set
+    expect(observations.filter((o) => o.kind === "failed")).toEqual([]);
+    const complete = observations.filter((o) => o.kind === "complete");
+    for (const seen of complete) {
+      expect(new Set(seen.ids).size).toBe(seen.ids.length);
+      expect(seen.orders).toEqual([...seen.orders].sort((a, b) => a - b));
+      if (seen.versions.size > 0) {
+        // Paged: every cursor named the same version, and the pages add up to exactly its set
+        expect(seen.versions.size).toBe(1);
+        const drawn = versions.get([...seen.versions][0] as number);
+        expect(members(seen.ids)).toBe(members(drawn?.[seen.setType] ?? []));
+      } else {
+        expect([...versions.values()].map((drawn) => members(drawn[seen.setType]))).toContain(members(seen.ids));
+      }
+    }
+    expect(complete.length).toBeGreaterThan(100);
+    expect(complete.filter((o) => o.pages > 1).length).toBeGreaterThan(50);
+    // Resumed after one flip: its own version, whole. Resumed after two: 1015.
+    expect(continued).toHaveLength(5);
+    for (const seen of continued) {
+      expect(seen.kind).toBe("complete");
+      if (seen.kind === "complete") expect(members(seen.ids)).toBe(members(versions.get([...seen.versions][0] as number)?.[0] ?? []));
+    }
+    expect(expired.map((reply) => [reply.status, reply.body.code])).toEqual(Array(5).fill([409, 1015]));
+  });
+});
+
+describe("storage retries exhausted over HTTP (guarantees 4 and 6)", () => {
+  const throttle: Fault = { kind: "throttle", error: "ProvisionedThroughputExceededException" };
+  const scenarios: [string, (call: Call) => Fault | undefined][] = [
+    ["every call throttled", () => throttle],
+    ["every image write throttled (the SDK's retries)", (call) => (imageWrites(call).imgIds.length > 0 ? throttle : undefined)],
+    [
+      "every image write left unprocessed (the store's own retries; throttled if not batched)",
+      (call) => (imageWrites(call).imgIds.length === 0 ? undefined : call.operation === "BatchWriteItem" ? { kind: "unprocessed", keep: 0 } : throttle),
+    ],
+    ["every index check throttled", (call) => (call.input.IndexName !== undefined ? throttle : undefined)],
+    ["the flip throttled", (call) => (isFlip(call) ? throttle : undefined)],
+  ];
+
+  it.each(scenarios)("%s: 503 with Retry-After and 1500, the previous assignment intact, never a partial flip", async (name, policy) => {
+    // Arrange
+    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const taskId = `exhausted-${scenarios.findIndex(([n]) => n === name)}`;
+    proxy.policy = undefined;
+    await register(taskId, 60);
+    const previous = await split(taskId, 30, 20, 10, "previous");
+    const before = await truth.lastSplit(taskId);
+    proxy.policy = policy;
+
+    // Act
+    const reply = await split(taskId, 20, 20, 20, "refused");
+    proxy.policy = undefined;
+
+    // Assert: the answer
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get("retry-after")).toBe("1");
+    expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(reply.body).toEqual({ code: 1500, msg: "服务器内部错误，请稍后重试", request_id: expect.any(String) });
+    expect(log).toHaveBeenCalled();
+    log.mockRestore();
+    // The previous assignment, whole, and nothing of the refused split
+    expect(await truth.lastSplit(taskId)).toEqual(before);
+    for (const setType of SET_TYPES) {
+      const seen = await readSet(taskId, setType, 1000);
+      expect(seen.kind === "complete" && members(seen.ids)).toBe(members(drawnOf(previous)[setType]));
+    }
+    // A failure the split could see released its lease at once: a retry needs no wait
+    const retry = await split(taskId, 20, 20, 20, "retry");
+    expect(retry.status).toBe(200);
+  });
+
+  it("a listing whose index reads stay throttled is 503 with Retry-After and 1500", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const taskId = "exhausted-list";
+    proxy.policy = undefined;
+    await register(taskId, 10);
+    await split(taskId, 5, 3, 2, "s");
+    proxy.policy = (call) => (call.input.IndexName !== undefined ? { kind: "throttle", error: "ThrottlingException" } : undefined);
+
+    const reply = await list(taskId, 0, 100);
+    proxy.policy = undefined;
+
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get("retry-after")).toBe("1");
+    expect(reply.body).toEqual({ code: 1500, msg: "服务器内部错误，请稍后重试", request_id: expect.any(String) });
+    expect((await list(taskId, 0, 100)).status).toBe(200);
+    log.mockRestore();
+  });
+});
