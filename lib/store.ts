@@ -34,6 +34,7 @@ import {
   type SplitSpec,
   type TaskSummary,
 } from "./model.ts";
+import { splitPoints } from "./key-ranges.ts";
 import { BLOCK_SIZE, blockCount, planSplitWith, type SplitPlanReport } from "./plan.ts";
 import { drawSeed } from "./shuffle.ts";
 import { otherSlot, setKey, slotAttribute, TABLE, TASK_ITEM_SK } from "./table.ts";
@@ -156,17 +157,6 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
       pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
     }
     return found;
-  };
-
-  const queryAll = async (input: QueryCommandInput): Promise<Item[]> => {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      items.push(...((out.Items ?? []) as Item[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
   };
 
   const countAll = async (input: QueryCommandInput): Promise<number> => {
@@ -342,14 +332,48 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     }
   };
 
-  const readImages = (taskId: string) =>
-    queryAll({
+  /**
+   * Every image item of a task, in img_id order. A task larger than one page is read in parallel:
+   * the ids above the first page, up to the highest, are cut into ranges read side by side.
+   */
+  const readImages = async (taskId: string): Promise<Item[]> => {
+    const range = (condition: string, from: string) => ({
       TableName: table,
-      KeyConditionExpression: "#pk = :t AND #sk > :task",
+      KeyConditionExpression: `#pk = :t AND #sk ${condition} :from`,
       ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
-      ExpressionAttributeValues: { ":t": taskId, ":task": TASK_ITEM_SK },
+      ExpressionAttributeValues: { ":t": taskId, ":from": from },
       ConsistentRead: true,
     });
+    const first = await db.send(new QueryCommand(range(">", TASK_ITEM_SK)));
+    const images = (first.Items ?? []) as Item[];
+    const after = first.LastEvaluatedKey?.[TABLE.sortKey] as string | undefined;
+    if (after === undefined) return images;
+    const last = await db.send(new QueryCommand({ ...range(">", after), ScanIndexForward: false, Limit: 1 }));
+    const highest = last.Items?.[0]?.[TABLE.sortKey] as string | undefined;
+    if (highest === undefined) return images;
+
+    const bounds = splitPoints(after, highest, config.writeConcurrency);
+    const parts: Item[][] = new Array(bounds.length + 1);
+    await forEachLimited([...parts.keys()], config.writeConcurrency, async (i) => {
+      const input = i === 0 ? range(">", after) : range(">=", bounds[i - 1] as string);
+      const end = bounds[i];
+      const items: Item[] = [];
+      let startKey: Item | undefined;
+      let reachedEnd = false;
+      do {
+        const out = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+        for (const item of out.Items ?? []) {
+          reachedEnd = end !== undefined && (item[TABLE.sortKey] as string) >= end;
+          if (reachedEnd) break;
+          items.push(item as Item);
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey && !reachedEnd);
+      parts[i] = items;
+    });
+    for (const part of parts) for (const item of part) images.push(item);
+    return images;
+  };
 
   /** Plans over the images as read, each with its set in the live split (keep, lock_testing and `moved` need it). */
   const plan = (request: SplitSpec, task: TaskItem, images: Item[], seed: string): SplitPlanReport => {
