@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import type { SetSizes, SplitResult } from "../../lib/model.ts";
+import type { SplitResult } from "../../lib/model.ts";
 import { createStore } from "../../lib/store.ts";
 import { type FaultProxy, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
-import { expectCompleteSplit, freshStore, registerImages, registrationOrder } from "../support/store.ts";
+import { counts, expectCompleteSplit, freshStore, registerImages, registrationOrder } from "../support/store.ts";
 
 /**
  * Guarantee 3 under real contention: twenty splits of one task at once, each from its own store
@@ -11,7 +11,6 @@ import { expectCompleteSplit, freshStore, registerImages, registrationOrder } fr
  * flips interleave differently on every round.
  */
 
-const counts = (training: number, verifying: number, testing: number): SetSizes => ({ 0: training, 1: testing, 2: verifying });
 
 let proxy: FaultProxy;
 beforeAll(async () => {

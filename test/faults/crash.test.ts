@@ -6,15 +6,7 @@ import { SET_TYPES, type SetSizes } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store.ts";
 import { TASK_ITEM_SK } from "../../lib/table.ts";
 import { type Call, deferred, type Fault, type FaultProxy, imageWrites, isFlip, startFaultProxy } from "../support/fault-proxy.ts";
-import {
-  expectCompleteSplit,
-  freshStore,
-  imageId,
-  localClient,
-  readWholeSet,
-  registerImages,
-  registrationOrder,
-} from "../support/store.ts";
+import { counts, expectCompleteSplit, freshStore, imageId, localClient, readWholeSet, registerImages, registrationOrder } from "../support/store.ts";
 
 /**
  * Splits that die (guarantee 4) and splits that outlive their lease (the fencing behind guarantees
@@ -24,7 +16,6 @@ import {
 
 const LEASE_MS = 1500;
 const IMAGES = 150;
-const counts = (training: number, verifying: number, testing: number): SetSizes => ({ 0: training, 1: testing, 2: verifying });
 
 const codeOf = async (promise: Promise<unknown>) => {
   try {

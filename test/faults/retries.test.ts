@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import { SET_TYPES, type SetSizes } from "../../lib/model.ts";
+import { SET_TYPES } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store.ts";
 import { type FaultProxy, imageWrites, isFlip, isWrite, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
-import { expectCompleteSplit, freshStore, readWholeSet, registerImages, registrationOrder } from "../support/store.ts";
+import { codeOf, counts, expectCompleteSplit, freshStore, readWholeSet, registerImages, registrationOrder } from "../support/store.ts";
 
 /**
  * Storage faults a live process sees and must ride out: failed and dropped calls, answers lost on
@@ -12,17 +12,7 @@ import { expectCompleteSplit, freshStore, readWholeSet, registerImages, registra
  * on the same table talks to DynamoDB Local directly and is the ground truth.
  */
 
-const counts = (training: number, verifying: number, testing: number): SetSizes => ({ 0: training, 1: testing, 2: verifying });
 
-const codeOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error.code;
-    throw error;
-  }
-  return 0;
-};
 
 let proxy: FaultProxy;
 beforeAll(async () => {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import type { SetSizes } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store.ts";
 import { type Fault, type FaultProxy, imageWrites, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
-import { expectCompleteSplit, freshStore, registerImages, registrationOrder } from "../support/store.ts";
+import { counts, expectCompleteSplit, freshStore, registerImages, registrationOrder } from "../support/store.ts";
 
 /**
  * Guarantee 6: storage throttling is retried (the SDK's standard retry for throttling errors, the
@@ -13,7 +12,6 @@ import { expectCompleteSplit, freshStore, registerImages, registrationOrder } fr
  * table, reached directly, is the ground truth.
  */
 
-const counts = (training: number, verifying: number, testing: number): SetSizes => ({ 0: training, 1: testing, 2: verifying });
 
 let proxy: FaultProxy;
 beforeAll(async () => {

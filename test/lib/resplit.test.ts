@@ -2,14 +2,12 @@ import { DeleteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { sleep } from "../../lib/concurrency.ts";
 import { storageUnavailable } from "../../lib/errors.ts";
-import { SET_TYPES, type SetSizes } from "../../lib/model.ts";
+import { SET_TYPES } from "../../lib/model.ts";
 import { parseResplitEvent, resplitTasks } from "../../lib/resplit.ts";
 import { createStore, type Store } from "../../lib/store.ts";
 import { TABLE } from "../../lib/table.ts";
 import { faultyClient } from "../support/faults.ts";
-import { freshStore, imageId, localClient, readWholeSet, registerImages } from "../support/store.ts";
-
-const counts = (training: number, verifying: number, testing: number): SetSizes => ({ 0: training, 1: testing, 2: verifying });
+import { counts, freshStore, imageId, localClient, readWholeSet, registerImages } from "../support/store.ts";
 
 /** Collects the log lines resplitTasks writes, instead of printing them. */
 const capture = () => {

@@ -1,33 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { sleep } from "../../lib/concurrency.ts";
 import { ServiceError } from "../../lib/errors.ts";
-import { SET_TYPES, type SetSizes, type SplitResult } from "../../lib/model.ts";
+import { SET_TYPES, type SplitResult } from "../../lib/model.ts";
 import { createStore } from "../../lib/store.ts";
 import { faultyClient } from "../support/faults.ts";
-import {
-  expectCompleteSplit,
-  freshStore,
-  imageId,
-  readWholeSet,
-  registerImages,
-  registrationOrder,
-} from "../support/store.ts";
+import { codeOf, counts, expectCompleteSplit, freshStore, imageId, readWholeSet, registerImages, registrationOrder } from "../support/store.ts";
 
-const counts = (training: number, verifying: number, testing: number): SetSizes => ({
-  0: training,
-  1: testing,
-  2: verifying,
-});
 
-const codeOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error.code;
-    throw error;
-  }
-  return 0;
-};
 
 /** Membership of every set as one comparable string per set type. */
 const membership = (split: SplitResult) => SET_TYPES.map((setType) => [...split.drawn[setType]].sort().join(","));

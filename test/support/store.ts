@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect, inject } from "vitest";
 import { readConfig, type StoreConfig } from "../../lib/config.ts";
-import { SET_TYPES, type SetType, type ImageInfo, type SplitResult } from "../../lib/model.ts";
+import { ServiceError } from "../../lib/errors.ts";
+import { SET_TYPES, type SetSizes, type SetType, type ImageInfo, type SplitResult } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store.ts";
 
 export const localClient = () =>
@@ -87,3 +88,21 @@ export const registrationOrder = (taskId: string) => {
   const prefix = taskId.slice(0, 8);
   return (imgId: string) => (imgId.startsWith(prefix) ? Number(imgId.slice(prefix.length)) : undefined);
 };
+
+/** Sizes in the order a request names them: training, verifying, testing. */
+export const counts = (training: number, verifying: number, testing: number): SetSizes => ({
+  0: training,
+  1: testing,
+  2: verifying,
+});
+
+/** The ServiceError code an operation ends with, or 0 when it succeeds; anything else is thrown. */
+export async function codeOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ServiceError) return error.code;
+    throw error;
+  }
+  return 0;
+}
