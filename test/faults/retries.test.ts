@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import { SET_TYPES } from "../../lib/model.ts";
-import { createStore, type Store } from "../../lib/store.ts";
 import { type FaultProxy, imageWrites, isFlip, isWrite, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
-import { codeOf, counts, expectCompleteSplit, freshStore, readWholeSet, registerImages, registrationOrder } from "../support/store.ts";
+import { codeOf, counts, expectCompleteSplit, freshStore, readWholeSet, registerImages, registrationOrder, storesThrough } from "../support/store.ts";
 
 /**
  * Storage faults a live process sees and must ride out: failed and dropped calls, answers lost on
@@ -11,8 +10,6 @@ import { codeOf, counts, expectCompleteSplit, freshStore, readWholeSet, register
  * it (the SDK's standard retries) talks to DynamoDB Local through the fault proxy; a second store
  * on the same table talks to DynamoDB Local directly and is the ground truth.
  */
-
-
 
 let proxy: FaultProxy;
 beforeAll(async () => {
@@ -22,10 +19,7 @@ beforeEach(() => proxy.reset());
 afterAll(async () => proxy.close());
 
 /** A table of its own, reached through the proxy (`faulty`) and directly (`truth`). */
-async function stores(overrides: Parameters<typeof freshStore>[0] = {}): Promise<{ faulty: Store; truth: Store }> {
-  const { store: truth, config } = await freshStore(overrides);
-  return { faulty: createStore({ ...config, endpoint: proxy.endpoint }), truth };
-}
+const stores = (overrides: Parameters<typeof freshStore>[0] = {}) => storesThrough(proxy.endpoint, overrides);
 
 /** A set's membership as one comparable string. */
 const members = (images: readonly (string | { img_id: string })[]) =>

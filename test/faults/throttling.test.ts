@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import { createStore, type Store } from "../../lib/store.ts";
 import { type Fault, type FaultProxy, imageWrites, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
-import { counts, expectCompleteSplit, freshStore, registerImages, registrationOrder } from "../support/store.ts";
+import { counts, expectCompleteSplit, freshStore, registerImages, registrationOrder, storesThrough } from "../support/store.ts";
 
 /**
  * Guarantee 6: storage throttling is retried (the SDK's standard retry for throttling errors, the
@@ -12,7 +11,6 @@ import { counts, expectCompleteSplit, freshStore, registerImages, registrationOr
  * table, reached directly, is the ground truth.
  */
 
-
 let proxy: FaultProxy;
 beforeAll(async () => {
   proxy = await startFaultProxy(inject("dynamoEndpoint"));
@@ -20,10 +18,8 @@ beforeAll(async () => {
 beforeEach(() => proxy.reset());
 afterAll(async () => proxy.close());
 
-async function stores(overrides: Parameters<typeof freshStore>[0] = {}): Promise<{ faulty: Store; truth: Store }> {
-  const { store: truth, config } = await freshStore(overrides);
-  return { faulty: createStore({ ...config, endpoint: proxy.endpoint }), truth };
-}
+/** A table of its own, reached through the proxy (`faulty`) and directly (`truth`). */
+const stores = (overrides: Parameters<typeof freshStore>[0] = {}) => storesThrough(proxy.endpoint, overrides);
 
 const isBatch = (operation: string) => operation === "BatchWriteItem" || operation === "BatchGetItem";
 

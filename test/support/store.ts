@@ -29,6 +29,15 @@ export async function freshStore(
   return { store, config };
 }
 
+/** A fresh table reached both through `endpoint` (a fault proxy: `faulty`) and directly (`truth`). */
+export async function storesThrough(
+  endpoint: string,
+  overrides: Partial<StoreConfig> = {},
+): Promise<{ faulty: Store; truth: Store }> {
+  const { store: truth, config } = await freshStore(overrides);
+  return { faulty: createStore({ ...config, endpoint }), truth };
+}
+
 export const imageId = (task: string, i: number) => `${task.slice(0, 8)}${String(i).padStart(11, "0")}`;
 
 /** Registers images 1..count (names img_i.jpg) in requests of up to 1000, as the platform would. */
