@@ -8,6 +8,7 @@ import {
   type RareLabelPolicy,
   type SetSizes,
   type SetType,
+  type SplitDetails,
   type SplitOptions,
   type SplitSizes,
 } from "./model.ts";
@@ -194,29 +195,7 @@ export interface PlanImage {
 export type PlanRequest = SplitSizes & { options?: Partial<SplitOptions> | undefined };
 
 /** A plan plus what a response or a dry run reports about it. `sizes` are the sizes achieved. */
-export interface SplitPlanReport extends SplitPlan {
-  /** ALGORITHM_VERSION the plan was made with. */
-  algorithm: string;
-  /**
-   * The target sizes: the counts asked for, or the ratios resolved to counts; with lock_testing,
-   * testing is the locked set's size. Equal to `sizes` except with group_by, where whole groups
-   * can make the achieved sizes miss.
-   */
-  requested: SetSizes;
-  /** Images per label per set, labels in code-unit order, then `null` for the unlabelled; [] when no image has a label. */
-  labelCounts: LabelCount[];
-  /** The rare-label policy used, and the labels it applied to with where their images went ([] unless stratified). */
-  rareLabelPolicy: RareLabelPolicy;
-  rareLabels: RareLabel[];
-  /** Images that were in a set (`current`) and are now in another set or in none. */
-  moved: number;
-  /** Images that were in no set and are now in one. */
-  newlyAssigned: number;
-  /** Groups with images in more than one set, in code-unit order ([] with group_by). */
-  leakedGroups: string[];
-  /** With lock_testing and group_by: images kept out of every set because their group is in the locked testing set. */
-  heldBack: number;
-}
+export interface SplitPlanReport extends SplitPlan, Omit<SplitDetails, "achieved" | "dryRun"> {}
 
 /** Bins the general planner fills: the sets in draw order, then "in no set". */
 const BINS = 4;

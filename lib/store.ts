@@ -398,26 +398,10 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     );
   };
 
-  const resultOf = (taskId: string, report: SplitPlanReport, seed: string, version: number, dryRun: boolean): SplitResult => ({
-    taskId,
-    drawn: report.drawn,
-    unassignedCount: report.unassignedCount,
-    seed,
-    version,
-    details: {
-      algorithm: report.algorithm,
-      requested: report.requested,
-      achieved: report.sizes,
-      labelCounts: report.labelCounts,
-      rareLabelPolicy: report.rareLabelPolicy,
-      rareLabels: report.rareLabels,
-      moved: report.moved,
-      newlyAssigned: report.newlyAssigned,
-      leakedGroups: report.leakedGroups,
-      heldBack: report.heldBack,
-      dryRun,
-    },
-  });
+  const resultOf = (taskId: string, report: SplitPlanReport, seed: string, version: number, dryRun: boolean): SplitResult => {
+    const { drawn, unassignedCount, sizes, setOf: _setOf, blockOf: _blockOf, ...account } = report;
+    return { taskId, drawn, unassignedCount, seed, version, details: { ...account, achieved: sizes, dryRun } };
+  };
 
   const splitTask = async (request: SplitSpec): Promise<SplitResult> => {
     const { taskId, counts } = request;
