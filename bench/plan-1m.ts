@@ -3,7 +3,10 @@ import { planSplit } from "../lib/plan.ts";
 
 const n = Number(process.argv[2] ?? 1_000_000);
 // As storage returns them: sorted by img_id, order_ids 1..n in registration order.
-const images = Array.from({ length: n }, (_, i) => ({ imgId: `2018070417${String(i).padStart(9, "0")}`, orderId: i + 1 }));
+const images = Array.from({ length: n }, (_, i) => ({
+  imgId: `2018070417${String(i).padStart(9, "0")}`,
+  orderId: i + 1,
+}));
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const baselineRssMb = mb(process.memoryUsage().rss);
 const start = performance.now();

@@ -55,14 +55,19 @@ async function benchStorage() {
     const store = createStore(config);
     await store.ensureTable();
     const raw = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: db.endpoint, region: "local", credentials: { accessKeyId: "b", secretAccessKey: "b" } }),
+      new DynamoDBClient({
+        endpoint: db.endpoint,
+        region: "local",
+        credentials: { accessKeyId: "b", secretAccessKey: "b" },
+      }),
     );
 
     for (const n of SPLIT_SIZES) {
       const taskId = `bench-${n}`;
       for (let start = 0; start < n; start += 1000) {
         const images = [];
-        for (let i = start; i < Math.min(n, start + 1000); i++) images.push({ imgId: imageIdOf(i), imgName: `img_${i}.jpg`, state: 0 });
+        for (let i = start; i < Math.min(n, start + 1000); i++)
+          images.push({ imgId: imageIdOf(i), imgName: `img_${i}.jpg`, state: 0 });
         await store.registerImages({ taskId, images });
       }
       const counts: SetSizes = { 0: Math.floor(n * 0.7), 1: Math.floor(n * 0.1), 2: Math.floor(n * 0.2) };
@@ -71,24 +76,31 @@ async function benchStorage() {
       // The baseline writes what a split writes (every image item, with a slot index key) the plainest way.
       const rawTask = `raw-${n}`;
       const rawWrite = (round: number) =>
-        forEachLimited(chunk(Array.from({ length: n }, (_, i) => i), 25), config.writeConcurrency, async (batch) => {
-          let pending = batch.map((i) => ({
-            PutRequest: {
-              Item: {
-                [TABLE.partitionKey]: rawTask,
-                [TABLE.sortKey]: imageIdOf(i),
-                img_name: `img_${i}.jpg`,
-                state: 0,
-                order_id: i + 1,
-                set_a: setKey(rawTask, round, 0, Math.floor(i / 10_000)),
+        forEachLimited(
+          chunk(
+            Array.from({ length: n }, (_, i) => i),
+            25,
+          ),
+          config.writeConcurrency,
+          async (batch) => {
+            let pending = batch.map((i) => ({
+              PutRequest: {
+                Item: {
+                  [TABLE.partitionKey]: rawTask,
+                  [TABLE.sortKey]: imageIdOf(i),
+                  img_name: `img_${i}.jpg`,
+                  state: 0,
+                  order_id: i + 1,
+                  set_a: setKey(rawTask, round, 0, Math.floor(i / 10_000)),
+                },
               },
-            },
-          }));
-          while (pending.length > 0) {
-            const out = await raw.send(new BatchWriteCommand({ RequestItems: { bench: pending } }));
-            pending = (out.UnprocessedItems?.bench ?? []) as typeof pending;
-          }
-        });
+            }));
+            while (pending.length > 0) {
+              const out = await raw.send(new BatchWriteCommand({ RequestItems: { bench: pending } }));
+              pending = (out.UnprocessedItems?.bench ?? []) as typeof pending;
+            }
+          },
+        );
       await rawWrite(0);
 
       const service: number[] = [];
@@ -141,7 +153,13 @@ async function benchStorage() {
       service.push(await timed(() => store.listSet({ taskId, setType: 0, limit, cursor: undefined })));
       baseline.push(await timed(rawQuery));
     }
-    rows.push({ name: `GET page of ${limit}`, service: median(service), baseline: median(baseline), unit: "ms", target: "≤ 1.2×" });
+    rows.push({
+      name: `GET page of ${limit}`,
+      service: median(service),
+      baseline: median(baseline),
+      unit: "ms",
+      target: "≤ 1.2×",
+    });
   } finally {
     await db.stop();
   }
@@ -154,7 +172,12 @@ function benchPlan() {
     encoding: "utf8",
   });
   const result = JSON.parse(out) as { ms: number; baselineRssMb: number; peakRssMb: number };
-  rows.push({ name: `plan ${PLAN_SIZE.toLocaleString("en")} ids: time`, service: result.ms, unit: "ms", target: "< 1000 ms" });
+  rows.push({
+    name: `plan ${PLAN_SIZE.toLocaleString("en")} ids: time`,
+    service: result.ms,
+    unit: "ms",
+    target: "< 1000 ms",
+  });
   rows.push({
     name: `plan ${PLAN_SIZE.toLocaleString("en")} ids: peak RSS`,
     service: result.peakRssMb,
@@ -216,13 +239,17 @@ benchPlan();
 await benchBundles();
 
 const format = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
-console.log(`\ntraining-sets bench (${quick ? "quick" : "full"}), Node ${process.version}, ${new Date().toISOString()}\n`);
+console.log(
+  `\ntraining-sets bench (${quick ? "quick" : "full"}), Node ${process.version}, ${new Date().toISOString()}\n`,
+);
 console.log("| measure | service | baseline | ratio | target | note |");
 console.log("|---|---|---|---|---|---|");
 for (const row of rows) {
   const ratio = row.baseline ? `${(row.service / row.baseline).toFixed(2)}×` : "";
   const baseline = row.baseline ? `${format(row.baseline)} ${row.unit}` : "";
-  console.log(`| ${row.name} | ${format(row.service)} ${row.unit} | ${baseline} | ${ratio} | ${row.target ?? ""} | ${row.note ?? ""} |`);
+  console.log(
+    `| ${row.name} | ${format(row.service)} ${row.unit} | ${baseline} | ${ratio} | ${row.target ?? ""} | ${row.note ?? ""} |`,
+  );
 }
 writeFileSync(
   join(root, "bench/results.json"),

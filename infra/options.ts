@@ -51,7 +51,8 @@ function resplit(get: Context): StackOptions["resplit"] {
   if (rawIds.length === 0) fail("resplitTaskIds", "set when resplitSchedule is", get("resplitTaskIds"));
 
   const schedule = String(rawSchedule).trim();
-  if (!/^(rate|cron)\(.+\)$/.test(schedule)) fail("resplitSchedule", "an EventBridge rate(…) or cron(…) expression", schedule);
+  if (!/^(rate|cron)\(.+\)$/.test(schedule))
+    fail("resplitSchedule", "an EventBridge rate(…) or cron(…) expression", schedule);
   const taskIds = rawIds.map((raw) => {
     try {
       return parseTaskId(raw);

@@ -140,21 +140,27 @@ export class TrainingSetsStack extends Stack {
       this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(fn));
     }
     for (const job of JOBS) {
-      addFunction(job.name, { entry: job.entry, description: job.description, timeout: Duration.seconds(timeoutSeconds(job)) });
+      addFunction(job.name, {
+        entry: job.entry,
+        description: job.description,
+        timeout: Duration.seconds(timeoutSeconds(job)),
+      });
     }
     this.functions = functions as Record<FunctionName, ServiceFunction>;
 
     // No schedule configured, no rule: the function is still there to invoke by hand.
-    this.resplitRule = props.resplit ? new Rule(this, "ResplitSchedule", {
-      description: `training-sets: re-split ${props.resplit.taskIds.length} task(s) on ${props.resplit.schedule}`,
-      schedule: Schedule.expression(props.resplit.schedule),
-      // The function receives exactly {"task_ids":[…]} (the input replaces the scheduled event).
-      targets: [
-        new LambdaFunction(this.functions.ResplitTasks, {
-          event: RuleTargetInput.fromObject({ task_ids: [...props.resplit.taskIds] }),
-        }),
-      ],
-    }) : undefined;
+    this.resplitRule = props.resplit
+      ? new Rule(this, "ResplitSchedule", {
+          description: `training-sets: re-split ${props.resplit.taskIds.length} task(s) on ${props.resplit.schedule}`,
+          schedule: Schedule.expression(props.resplit.schedule),
+          // The function receives exactly {"task_ids":[…]} (the input replaces the scheduled event).
+          targets: [
+            new LambdaFunction(this.functions.ResplitTasks, {
+              event: RuleTargetInput.fromObject({ task_ids: [...props.resplit.taskIds] }),
+            }),
+          ],
+        })
+      : undefined;
 
     for (const response of GATEWAY_RESPONSES) {
       this.api.addGatewayResponse(response.id, {

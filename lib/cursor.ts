@@ -1,5 +1,5 @@
 import { ServiceError } from "./errors.ts";
-import { SET_TYPES, type Cursor } from "./model.ts";
+import { type Cursor, SET_TYPES } from "./model.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 

@@ -53,9 +53,7 @@ export class ServiceError extends Error {
 
 /** Storage gave up after its retries: 503 when the cause was throttling, else 500. */
 export const storageUnavailable = (cause: unknown, throttled: boolean): ServiceError =>
-  throttled
-    ? new ServiceError(1500, {}, { status: 503, retryAfter: 1, cause })
-    : new ServiceError(1500, {}, { cause });
+  throttled ? new ServiceError(1500, {}, { status: 503, retryAfter: 1, cause }) : new ServiceError(1500, {}, { cause });
 
 /** An error as a plain object for a structured log line: name, message, stack and causes. Never sent to a caller. */
 export function describeError(error: unknown): Record<string, unknown> {

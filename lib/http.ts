@@ -29,7 +29,9 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
     failure = new ServiceError(1500);
   }
   if (failure.code === 1500) {
-    console.error(JSON.stringify({ level: "error", request_id: requestId, error: describeError(failure.cause ?? error) }));
+    console.error(
+      JSON.stringify({ level: "error", request_id: requestId, error: describeError(failure.cause ?? error) }),
+    );
   }
   const headers: Record<string, string> = { ...JSON_HEADERS };
   if (failure.retryAfter !== undefined) headers["Retry-After"] = String(failure.retryAfter);
@@ -58,7 +60,8 @@ const bodyLimit = {
 export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
   if (allowed.includes("*")) return { "Access-Control-Allow-Origin": "*" };
   if (allowed.length === 0) return {};
-  if (origin !== undefined && allowed.includes(origin)) return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
+  if (origin !== undefined && allowed.includes(origin))
+    return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
   return { Vary: "Origin" };
 }
 
@@ -92,7 +95,10 @@ export function httpService<TBody = unknown>(options: { withBody: boolean; corsO
   return handler.use({
     after: withCors,
     onError: (request) => {
-      request.response = errorResponse(request.error, request.context?.awsRequestId ?? request.event.requestContext?.requestId ?? "unknown");
+      request.response = errorResponse(
+        request.error,
+        request.context?.awsRequestId ?? request.event.requestContext?.requestId ?? "unknown",
+      );
       withCors(request);
     },
   });

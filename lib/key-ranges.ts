@@ -3,7 +3,7 @@ const ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwx
 const BASE = ALPHABET.length + 1; // digit 0 stands for "no character": shorter ids sort first
 const PREFIX = 8; // BASE ** PREFIX < 2 ** 53, so the arithmetic stays exact
 
-const valueOf = (id: string): number => {
+const idValue = (id: string): number => {
   let value = 0;
   for (let i = 0; i < PREFIX; i++) value = value * BASE + (i < id.length ? ALPHABET.indexOf(id[i] as string) + 1 : 0);
   return value;
@@ -28,8 +28,8 @@ export function splitPoints(low: string, high: string, parts: number): string[] 
   let common = 0;
   while (common < low.length && low[common] === high[common]) common++;
   const prefix = low.slice(0, common);
-  const from = valueOf(low.slice(common));
-  const to = valueOf(high.slice(common));
+  const from = idValue(low.slice(common));
+  const to = idValue(high.slice(common));
   const points: string[] = [];
   for (let i = 1; i < parts; i++) {
     const point = prefix + idOf(Math.floor(from + ((to - from) * i) / parts));

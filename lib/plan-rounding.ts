@@ -45,9 +45,7 @@ export function roundShares(rows: readonly number[], cols: readonly number[], ra
   // Cells that may round up (a remainder), largest remainder first.
   const open: number[] = [];
   for (let cell = 0; cell < R * K; cell++) if (rest[cell]! > 0) open.push(cell);
-  open.sort(
-    (a, b) => rest[b]! - rest[a]! || rank[Math.floor(a / K)]! - rank[Math.floor(b / K)]! || (a % K) - (b % K),
-  );
+  open.sort((a, b) => rest[b]! - rest[a]! || rank[Math.floor(a / K)]! - rank[Math.floor(b / K)]! || (a % K) - (b % K));
   const up = new Uint8Array(R * K);
   for (const cell of open) {
     const i = Math.floor(cell / K);
@@ -66,7 +64,8 @@ export function roundShares(rows: readonly number[], cols: readonly number[], ra
     up[i * K + s] === 1 && up[i * K + t] === 0 && rest[i * K + t]! > 0;
   const exchange = Array.from({ length: K * K }, () => [] as number[]);
   const offer = (i: number) => {
-    for (let s = 0; s < K; s++) for (let t = 0; t < K; t++) if (s !== t && canSwap(i, s, t)) exchange[s * K + t]!.push(i);
+    for (let s = 0; s < K; s++)
+      for (let t = 0; t < K; t++) if (s !== t && canSwap(i, s, t)) exchange[s * K + t]!.push(i);
   };
   let short = false;
   for (let i = 0; i < R; i++) short ||= rowNeed[i]! > 0;

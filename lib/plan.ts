@@ -1,8 +1,5 @@
 import { ServiceError } from "./errors.ts";
 import {
-  TESTING,
-  TRAINING,
-  VERIFYING,
   type LabelCount,
   type RareLabel,
   type RareLabelPolicy,
@@ -11,6 +8,9 @@ import {
   type SplitDetails,
   type SplitOptions,
   type SplitSizes,
+  TESTING,
+  TRAINING,
+  VERIFYING,
 } from "./model.ts";
 import { placeUnits } from "./plan-groups.ts";
 import { roundShares } from "./plan-rounding.ts";
@@ -351,7 +351,11 @@ export function planSplitWith(
     drawn,
     setOf,
     blockOf: blocksOf(members, setOf, orderIds, ids),
-    sizes: { [TRAINING]: drawn[TRAINING].length, [TESTING]: drawn[TESTING].length, [VERIFYING]: drawn[VERIFYING].length },
+    sizes: {
+      [TRAINING]: drawn[TRAINING].length,
+      [TESTING]: drawn[TESTING].length,
+      [VERIFYING]: drawn[VERIFYING].length,
+    },
     unassignedCount: n - members.length,
   };
   const requested = { [TRAINING]: target[0]!, [VERIFYING]: target[1]!, [TESTING]: target[2]! };

@@ -51,7 +51,8 @@ export function parseResplitEvent(event: unknown): unknown[] {
   return ids;
 }
 
-const shownId = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value) ?? String(value));
+const shownId = (value: unknown): string =>
+  typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
 
 /**
  * Re-splits each task with the counts of its last split and a fresh seed. A task never split, or
@@ -74,7 +75,9 @@ export async function resplitTasks(
     try {
       taskId = parseTaskId(raw);
       if (timeLeft && timeLeft() < reserveMs) {
-        return { result: { task_id: taskId, outcome: "skipped", reason: "not started: the invocation is running out of time" } };
+        return {
+          result: { task_id: taskId, outcome: "skipped", reason: "not started: the invocation is running out of time" },
+        };
       }
       const last = await store.lastSplit(taskId);
       if (!last) return { result: { task_id: taskId, outcome: "skipped", reason: "never split" } };
@@ -110,7 +113,14 @@ export async function resplitTasks(
     results[index] = result;
     const level = result.outcome === "failed" ? "error" : result.outcome === "skipped" ? "warn" : "info";
     // The cause goes to the log only: the result may be shown to whoever invoked the function.
-    log({ level, msg: "resplit", ...result, ...(error === undefined ? {} : { error: describeError(error instanceof ServiceError && error.cause !== undefined ? error.cause : error) }) });
+    log({
+      level,
+      msg: "resplit",
+      ...result,
+      ...(error === undefined
+        ? {}
+        : { error: describeError(error instanceof ServiceError && error.cause !== undefined ? error.cause : error) }),
+    });
   });
   return { results };
 }

@@ -19,7 +19,11 @@ const bySetName = (sizes: SetSizes) => ({
   testing: sizes[TESTING],
 });
 
-const labelCount = (count: LabelCount) => ({ label: count.label, ...bySetName(count.sizes), unassigned: count.unassigned });
+const labelCount = (count: LabelCount) => ({
+  label: count.label,
+  ...bySetName(count.sizes),
+  unassigned: count.unassigned,
+});
 
 /**
  * The seed's success body for a split, plus the additive fields task_id, unassigned_count, seed,

@@ -28,4 +28,5 @@ export type FunctionName = Route["name"] | Job["name"];
 /** API functions stop at 29 s, API Gateway's integration timeout: a longer run would answer nobody. */
 export const API_TIMEOUT_SECONDS = 29;
 
-export const timeoutSeconds = (fn: Route | Job): number => ("timeoutSeconds" in fn ? fn.timeoutSeconds : API_TIMEOUT_SECONDS);
+export const timeoutSeconds = (fn: Route | Job): number =>
+  "timeoutSeconds" in fn ? fn.timeoutSeconds : API_TIMEOUT_SECONDS;

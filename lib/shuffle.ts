@@ -33,7 +33,9 @@ export function drawSeed(): string {
  * sequence of bounds asked for (Fisher–Yates always asks n, n-1, …, 2).
  */
 export function seededRandom(seed: string): (bound: number) => number {
-  const key = createHash("sha256").update(KEY_PREFIX + seed, "utf8").digest();
+  const key = createHash("sha256")
+    .update(KEY_PREFIX + seed, "utf8")
+    .digest();
   const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
   let view = new DataView(new ArrayBuffer(0));
   let offset = 0;

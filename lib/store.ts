@@ -17,6 +17,7 @@ import {
 import { backoffMs, chunk, forEachLimited, sleep } from "./concurrency.ts";
 import type { StoreConfig } from "./config.ts";
 import { ServiceError, storageUnavailable } from "./errors.ts";
+import { splitPoints } from "./key-ranges.ts";
 import {
   type Cursor,
   HISTORY_LENGTH,
@@ -34,7 +35,6 @@ import {
   type SplitSpec,
   type TaskSummary,
 } from "./model.ts";
-import { splitPoints } from "./key-ranges.ts";
 import { BLOCK_SIZE, blockCount, planSplitWith, type SplitPlanReport } from "./plan.ts";
 import { drawSeed } from "./shuffle.ts";
 import { otherSlot, setKey, slotAttribute, TABLE, TASK_ITEM_SK } from "./table.ts";
@@ -132,7 +132,10 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) {
         if (attempt >= config.maxAttempts) {
-          throw storageUnavailable(new Error(`${pending.length} items still unprocessed after ${attempt} attempts`), true);
+          throw storageUnavailable(
+            new Error(`${pending.length} items still unprocessed after ${attempt} attempts`),
+            true,
+          );
         }
         await sleep(backoffMs(attempt));
       }
@@ -313,7 +316,10 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
     for (let attempt = 0; waiting.length > 0; attempt++) {
       if (attempt > 0) {
         if (Date.now() >= deadline) {
-          throw storageUnavailable(new Error(`index ${index.indexName} still behind after ${config.indexWaitMs} ms`), true);
+          throw storageUnavailable(
+            new Error(`index ${index.indexName} still behind after ${config.indexWaitMs} ms`),
+            true,
+          );
         }
         await sleep(backoffMs(attempt, 50, 1000) + 10);
       }
@@ -393,12 +399,20 @@ export function createStore(config: StoreConfig, client?: DynamoDBClient): Store
           current: Number(version) === liveVersion ? (Number(setType) as SetType) : undefined,
         };
       }),
-      request.counts ? { counts: request.counts, options: request.options } : { ratios: request.ratios, options: request.options },
+      request.counts
+        ? { counts: request.counts, options: request.options }
+        : { ratios: request.ratios, options: request.options },
       seed,
     );
   };
 
-  const resultOf = (taskId: string, report: SplitPlanReport, seed: string, version: number, dryRun: boolean): SplitResult => {
+  const resultOf = (
+    taskId: string,
+    report: SplitPlanReport,
+    seed: string,
+    version: number,
+    dryRun: boolean,
+  ): SplitResult => {
     const { drawn, unassignedCount, sizes, setOf: _setOf, blockOf: _blockOf, ...account } = report;
     return { taskId, drawn, unassignedCount, seed, version, details: { ...account, achieved: sizes, dryRun } };
   };

@@ -1,27 +1,27 @@
 import { decodeCursor } from "./cursor.ts";
-import { ServiceError, type ErrorCode } from "./errors.ts";
+import { type ErrorCode, ServiceError } from "./errors.ts";
 import {
+  type Cursor,
   DEFAULT_LIMIT,
   DEFAULT_SPLIT_OPTIONS,
+  type ImageInput,
+  type ListQuery,
   MAX_IMAGES_PER_REQUEST,
   MAX_LIMIT,
   RARE_LABEL_POLICIES,
-  SET_TYPES,
-  SPLIT_MODES,
-  TESTING,
-  TRAINING,
-  VERIFYING,
-  type Cursor,
-  type ImageInput,
-  type ListQuery,
   type RegisterRequest,
+  SET_TYPES,
   type SetRatios,
   type SetSizes,
   type SetType,
+  SPLIT_MODES,
   type SplitOptions,
   type SplitRequest,
   type SplitSizes,
   type SplitSpec,
+  TESTING,
+  TRAINING,
+  VERIFYING,
 } from "./model.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
@@ -49,7 +49,11 @@ const charCount = (text: string): number => [...text].length;
 /** A string of the id charset, or a safe integer whose digits are one; undefined otherwise. */
 function id(value: unknown): string | undefined {
   const text =
-    typeof value === "string" ? value : typeof value === "number" && Number.isSafeInteger(value) ? String(value) : undefined;
+    typeof value === "string"
+      ? value
+      : typeof value === "number" && Number.isSafeInteger(value)
+        ? String(value)
+        : undefined;
   return text !== undefined && ID.test(text) ? text : undefined;
 }
 
@@ -138,7 +142,9 @@ function parseRatios(value: unknown): SetRatios {
   for (const [key, setType] of RATIO_KEYS) {
     const ratio = own(object, key);
     if (typeof ratio !== "number" || !(ratio <= 1) || !(setType === TRAINING ? ratio > 0 : ratio >= 0)) {
-      throw invalidRatios(`ratios.${key} ${setType === TRAINING ? "必须是大于 0、不大于 1 的数" : "必须是 0 到 1 之间的数"}`);
+      throw invalidRatios(
+        `ratios.${key} ${setType === TRAINING ? "必须是大于 0、不大于 1 的数" : "必须是 0 到 1 之间的数"}`,
+      );
     }
     ratios[setType] = ratio + 0; // `+ 0` turns -0 into 0
   }
@@ -282,7 +288,13 @@ function parseImage(entry: unknown, at: string, seen: Set<string>): ImageInput {
 
   const label = parseTag(own(image, "label"), `${at}.label`);
   const group = parseTag(own(image, "group"), `${at}.group`);
-  return { imgId, imgName, state, ...(label === undefined ? {} : { label }), ...(group === undefined ? {} : { group }) };
+  return {
+    imgId,
+    imgName,
+    state,
+    ...(label === undefined ? {} : { label }),
+    ...(group === undefined ? {} : { group }),
+  };
 }
 
 /**
@@ -293,12 +305,7 @@ function parseImage(entry: unknown, at: string, seen: Set<string>): ImageInput {
 function parseTag(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === "number" && Number.isSafeInteger(value)) return String(value + 0);
-  if (
-    typeof value === "string" &&
-    value.isWellFormed() &&
-    !/^\s*$/u.test(value) &&
-    charCount(value) <= MAX_TAG_CHARS
-  ) {
+  if (typeof value === "string" && value.isWellFormed() && !/^\s*$/u.test(value) && charCount(value) <= MAX_TAG_CHARS) {
     return value;
   }
   throw invalidImages(field);

@@ -38,7 +38,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer | "too large">
 }
 
 /** An API Gateway REST (v1) proxy event for one HTTP request, as AWS would build it. */
-export function toProxyEvent(request: IncomingMessage, url: URL, body: Buffer, route: Route, requestId: string): APIGatewayProxyEvent {
+export function toProxyEvent(
+  request: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: Route,
+  requestId: string,
+): APIGatewayProxyEvent {
   // Null-prototype records: a header or parameter named __proto__ or constructor is just a name.
   const headers: Record<string, string> = Object.create(null);
   const multiValueHeaders: Record<string, string[]> = Object.create(null);
@@ -98,7 +104,11 @@ export function createGateway(handlers: Handlers): Server {
         request.resume();
         const allowed = onPath.map((candidate) => candidate.method).join(", ");
         const status = onPath.length > 0 ? 405 : 404;
-        send(response, errorResponse(new ServiceError(1013, {}, { status }), requestId), allowed ? { Allow: allowed } : {});
+        send(
+          response,
+          errorResponse(new ServiceError(1013, {}, { status }), requestId),
+          allowed ? { Allow: allowed } : {},
+        );
         return;
       }
       const body = await readBody(request);

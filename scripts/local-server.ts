@@ -49,7 +49,11 @@ try {
     await store.ensureTable();
     const demo = await store.registerImages({
       taskId: DEMO_TASK,
-      images: DEMO_NAMES.map((name, i) => ({ imgId: `20180704178605640${String(i).padStart(2, "0")}`, imgName: name, state: 0 })),
+      images: DEMO_NAMES.map((name, i) => ({
+        imgId: `20180704178605640${String(i).padStart(2, "0")}`,
+        imgName: name,
+        state: 0,
+      })),
     });
     if (demo.added > 0) log(`registered demo task ${DEMO_TASK} with ${demo.added} images`);
   }

@@ -11,7 +11,6 @@ import { counts, expectCompleteSplit, freshStore, registerImages, registrationOr
  * flips interleave differently on every round.
  */
 
-
 let proxy: FaultProxy;
 beforeAll(async () => {
   proxy = await startFaultProxy(inject("dynamoEndpoint"));
@@ -34,7 +33,11 @@ describe("concurrent splits of one task (guarantee 3)", () => {
       // Act: different seeds and different sizes, so any mix of two splits would show
       const results = await Promise.allSettled(
         splitters.map((store, i) =>
-          store.splitTask({ taskId, counts: counts(100 + i, 50 + round, 20 + ((i * 7) % 13)), seed: `round${round}-${i}` }),
+          store.splitTask({
+            taskId,
+            counts: counts(100 + i, 50 + round, 20 + ((i * 7) % 13)),
+            seed: `round${round}-${i}`,
+          }),
         ),
       );
 
@@ -43,7 +46,9 @@ describe("concurrent splits of one task (guarantee 3)", () => {
         .filter((r): r is PromiseFulfilledResult<SplitResult> => r.status === "fulfilled")
         .map((r) => r.value)
         .sort((a, b) => a.version - b.version);
-      const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as unknown);
+      const refused = results
+        .filter((r): r is PromiseRejectedResult => r.status === "rejected")
+        .map((r) => r.reason as unknown);
       for (const reason of refused) {
         expect(reason).toBeInstanceOf(ServiceError);
         expect((reason as ServiceError).code).toBe(1008);

@@ -5,8 +5,25 @@ import { ServiceError } from "../../lib/errors.ts";
 import { SET_TYPES, type SetSizes } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store.ts";
 import { TASK_ITEM_SK } from "../../lib/table.ts";
-import { type Call, deferred, type Fault, type FaultProxy, imageWrites, isFlip, startFaultProxy } from "../support/fault-proxy.ts";
-import { counts, expectCompleteSplit, freshStore, imageId, localClient, readWholeSet, registerImages, registrationOrder } from "../support/store.ts";
+import {
+  type Call,
+  deferred,
+  type Fault,
+  type FaultProxy,
+  imageWrites,
+  isFlip,
+  startFaultProxy,
+} from "../support/fault-proxy.ts";
+import {
+  counts,
+  expectCompleteSplit,
+  freshStore,
+  imageId,
+  localClient,
+  readWholeSet,
+  registerImages,
+  registrationOrder,
+} from "../support/store.ts";
 
 /**
  * Splits that die (guarantee 4) and splits that outlive their lease (the fencing behind guarantees
@@ -45,7 +62,9 @@ async function splitTask(taskId: string, overrides: Parameters<typeof freshStore
 
 /** Reads the three sets whole and checks they are exactly `split`'s: what expectCompleteSplit checks, for a split known only by its seed. */
 async function expectSplitOfSeed(truth: Store, taskId: string, sizes: SetSizes, seed: string) {
-  const seen = await Promise.all(SET_TYPES.map(async (setType) => (await readWholeSet(truth, taskId, setType)).map((image) => image.img_id)));
+  const seen = await Promise.all(
+    SET_TYPES.map(async (setType) => (await readWholeSet(truth, taskId, setType)).map((image) => image.img_id)),
+  );
   // The same seed over the same images gives the same split: replaying it shows what the dead split wrote.
   const replay = await truth.splitTask({ taskId, counts: sizes, seed });
   for (const setType of SET_TYPES) expect([...(seen[setType] ?? [])].sort()).toEqual([...replay.drawn[setType]].sort());
@@ -53,57 +72,83 @@ async function expectSplitOfSeed(truth: Store, taskId: string, sizes: SetSizes, 
 }
 
 /** The process dies the moment `when` first holds for an arriving call: that call and every later one are lost. */
-const dieWhen = (when: (call: Call) => boolean) => (call: Call): Fault | undefined => {
-  if (when(call)) proxy.kill();
-  return undefined;
-};
+const dieWhen =
+  (when: (call: Call) => boolean) =>
+  (call: Call): Fault | undefined => {
+    if (when(call)) proxy.kill();
+    return undefined;
+  };
 
 // The dying split assigns 140 of the 150 images: 140 image rows to write (in batches of 25, or
 // however the store writes them), at WRITE_CONCURRENCY 2.
 type Boundary = [string, (start: { updates: number; images: number }) => (call: Call) => Fault | undefined, boolean];
 const boundaries: Boundary[] = [
   ["right after taking the lease", (s) => dieWhen(() => proxy.completed("UpdateItem") > s.updates), false],
-  ["after reading the images, before any image write", () => dieWhen((call) => imageWrites(call).imgIds.length > 0), false],
+  [
+    "after reading the images, before any image write",
+    () => dieWhen((call) => imageWrites(call).imgIds.length > 0),
+    false,
+  ],
   ["after a third of the image rows were written", (s) => dieWhen(() => proxy.imagesWritten >= s.images + 47), false],
-  ["after two thirds of the image rows were written", (s) => dieWhen(() => proxy.imagesWritten >= s.images + 94), false],
-  ["after the last image write, before checking the index", () => dieWhen((call) => call.input.IndexName !== undefined), false],
+  [
+    "after two thirds of the image rows were written",
+    (s) => dieWhen(() => proxy.imagesWritten >= s.images + 94),
+    false,
+  ],
+  [
+    "after the last image write, before checking the index",
+    () => dieWhen((call) => call.input.IndexName !== undefined),
+    false,
+  ],
   ["with the flip sent but lost before DynamoDB", () => dieWhen(isFlip), false],
-  ["right after the flip was applied, before answering", () => (call) => (isFlip(call) ? { kind: "dropAnswer", thenDie: true } : undefined), true],
+  [
+    "right after the flip was applied, before answering",
+    () => (call) => (isFlip(call) ? { kind: "dropAnswer", thenDie: true } : undefined),
+    true,
+  ],
 ];
 
 describe("a split killed at each write boundary (guarantee 4)", () => {
-  it.each(boundaries)("killed %s: readers see a complete assignment, and a retry succeeds once the lease is free", async (name, policy, flipped) => {
-    // Arrange
-    const taskId = `killed-${boundaries.findIndex(([n]) => n === name)}`;
-    const { truth, faulty, previous } = await splitTask(taskId, { writeConcurrency: 2 });
-    proxy.policy = policy({ updates: proxy.completed("UpdateItem"), images: proxy.imagesWritten });
-    const sizes = counts(70, 50, 20);
+  it.each(boundaries)(
+    "killed %s: readers see a complete assignment, and a retry succeeds once the lease is free",
+    async (name, policy, flipped) => {
+      // Arrange
+      const taskId = `killed-${boundaries.findIndex(([n]) => n === name)}`;
+      const { truth, faulty, previous } = await splitTask(taskId, { writeConcurrency: 2 });
+      proxy.policy = policy({ updates: proxy.completed("UpdateItem"), images: proxy.imagesWritten });
+      const sizes = counts(70, 50, 20);
 
-    // Act: the split dies; the failure is never answered in earnest, so nothing releases the lease
-    const outcome = await codeOf(faulty.splitTask({ taskId, counts: sizes, seed: "dies" }));
-    const diedAt = Date.now();
-    expect(proxy.dead).toBe(true);
-    expect(outcome).not.toBe(0);
-    proxy.reset();
+      // Act: the split dies; the failure is never answered in earnest, so nothing releases the lease
+      const outcome = await codeOf(faulty.splitTask({ taskId, counts: sizes, seed: "dies" }));
+      const diedAt = Date.now();
+      expect(proxy.dead).toBe(true);
+      expect(outcome).not.toBe(0);
+      proxy.reset();
 
-    // Assert: the task stays blocked while the lease lasts (unless the flip, which releases it, was
-    // applied: then a new split may start at once, and it is kept for the end)
-    if (!flipped) expect(await codeOf(truth.splitTask({ taskId, counts: counts(1, 0, 0), seed: "too-soon" }))).toBe(1008);
-    // Readers see a whole assignment: the previous one, or the dead split's once it had flipped
-    expect((await truth.lastSplit(taskId))?.version).toBe(previous.version + (flipped ? 1 : 0));
-    if (flipped) await expectSplitOfSeed(truth, taskId, sizes, "dies");
-    else await expectCompleteSplit(truth, previous, registrationOrder(taskId));
-    // Once the lease has expired, a retry succeeds
-    if (!flipped) await sleep(Math.max(0, diedAt + LEASE_MS + 100 - Date.now()));
-    const retried = await truth.splitTask({ taskId, counts: sizes, seed: "retry" });
-    await expectCompleteSplit(truth, retried, registrationOrder(taskId));
-  });
+      // Assert: the task stays blocked while the lease lasts (unless the flip, which releases it, was
+      // applied: then a new split may start at once, and it is kept for the end)
+      if (!flipped)
+        expect(await codeOf(truth.splitTask({ taskId, counts: counts(1, 0, 0), seed: "too-soon" }))).toBe(1008);
+      // Readers see a whole assignment: the previous one, or the dead split's once it had flipped
+      expect((await truth.lastSplit(taskId))?.version).toBe(previous.version + (flipped ? 1 : 0));
+      if (flipped) await expectSplitOfSeed(truth, taskId, sizes, "dies");
+      else await expectCompleteSplit(truth, previous, registrationOrder(taskId));
+      // Once the lease has expired, a retry succeeds
+      if (!flipped) await sleep(Math.max(0, diedAt + LEASE_MS + 100 - Date.now()));
+      const retried = await truth.splitTask({ taskId, counts: sizes, seed: "retry" });
+      await expectCompleteSplit(truth, retried, registrationOrder(taskId));
+    },
+  );
 });
 
 /** Reads the lease expiry of a task straight from the table. */
 async function leaseExpiry(tableName: string, taskId: string): Promise<number> {
   const out = await localClient().send(
-    new GetItemCommand({ TableName: tableName, Key: { task_id: { S: taskId }, img_id: { S: TASK_ITEM_SK } }, ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: tableName,
+      Key: { task_id: { S: taskId }, img_id: { S: TASK_ITEM_SK } },
+      ConsistentRead: true,
+    }),
   );
   return Number(out.Item?.lease_expires?.N ?? 0);
 }
@@ -201,7 +246,11 @@ describe("a zombie split that outlived its lease", () => {
     await zombie;
 
     const row = await localClient().send(
-      new GetItemCommand({ TableName: tableName, Key: { task_id: { S: taskId }, img_id: { S: target } }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { task_id: { S: taskId }, img_id: { S: target } },
+        ConsistentRead: true,
+      }),
     );
     expect({ name: row.Item?.img_name?.S, state: row.Item?.state?.N }).toEqual({ name: "renamed.jpg", state: "4" });
   });
@@ -222,7 +271,11 @@ describe("a zombie split that outlived its lease", () => {
       held.resolve();
       return { kind: "hold", until: release.promise };
     };
-    const renames = Array.from({ length: 25 }, (_, i) => ({ imgId: imageId(taskId, i + 1), imgName: `renamed_${i + 1}.jpg`, state: 1 }));
+    const renames = Array.from({ length: 25 }, (_, i) => ({
+      imgId: imageId(taskId, i + 1),
+      imgName: `renamed_${i + 1}.jpg`,
+      state: 1,
+    }));
     const zombie = codeOf(faulty.registerImages({ taskId, images: renames }));
     await held.promise;
     await leaseRunsOut(tableName, taskId);

@@ -3,7 +3,15 @@ import { readConfig } from "../../lib/config.ts";
 import { decodeCursor } from "../../lib/cursor.ts";
 import { SET_TYPES, type SetType } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store.ts";
-import { type Call, type Fault, type FaultProxy, imageWrites, isFlip, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
+import {
+  type Call,
+  type Fault,
+  type FaultProxy,
+  imageWrites,
+  isFlip,
+  seededRandom,
+  startFaultProxy,
+} from "../support/fault-proxy.ts";
 import { type Reply, startApi } from "../support/http.ts";
 
 /**
@@ -34,14 +42,26 @@ afterAll(async () => {
 type Drawn = Record<SetType, string[]>;
 
 const register = async (taskId: string, count: number) => {
-  const images = Array.from({ length: count }, (_, i) => ({ img_id: `${taskId}-${i + 1}`, img_name: `img_${i + 1}.jpg` }));
+  const images = Array.from({ length: count }, (_, i) => ({
+    img_id: `${taskId}-${i + 1}`,
+    img_name: `img_${i + 1}.jpg`,
+  }));
   const reply = await api.call("POST", IMAGES, { task_id: taskId, images });
   expect(reply.body).toMatchObject({ code: 0, added: count });
 };
 const split = (taskId: string, training: number, verifying: number, testing: number, seed: string) =>
-  api.call("PUT", SETS, { task_id: taskId, training_count: training, verifying_count: verifying, testing_count: testing, seed });
+  api.call("PUT", SETS, {
+    task_id: taskId,
+    training_count: training,
+    verifying_count: verifying,
+    testing_count: testing,
+    seed,
+  });
 const list = (taskId: string, setType: SetType, limit: number, cursor?: string) =>
-  api.call("GET", `${SETS}?task_id=${taskId}&set_type_id=${setType}&limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+  api.call(
+    "GET",
+    `${SETS}?task_id=${taskId}&set_type_id=${setType}&limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`,
+  );
 const drawnOf = (reply: Reply): Drawn => ({
   0: reply.body.img_ids_set_training as string[],
   1: reply.body.img_ids_set_testing as string[],
@@ -60,7 +80,13 @@ async function readSet(taskId: string, setType: SetType, limit: number): Promise
 }
 
 /** Reads on from `cursor` (or from the first page) to the end of the set. */
-async function readOn(taskId: string, setType: SetType, limit: number, from: string | undefined, before: string[]): Promise<Observation> {
+async function readOn(
+  taskId: string,
+  setType: SetType,
+  limit: number,
+  from: string | undefined,
+  before: string[],
+): Promise<Observation> {
   const ids: string[] = [...before];
   const orders: number[] = [];
   const versions = new Set<number>(from ? [decodeCursor(from).version] : []);
@@ -94,7 +120,9 @@ describe("readers during 50 consecutive splits (guarantee 2)", () => {
     // task-item read, its index query and its seqlock check.
     const random = seededRandom(0x4a11);
     proxy.policy = (call) =>
-      call.operation === "Query" || call.operation === "GetItem" ? { kind: "delay", ms: Math.floor(random() * 8) } : undefined;
+      call.operation === "Query" || call.operation === "GetItem"
+        ? { kind: "delay", ms: Math.floor(random() * 8) }
+        : undefined;
 
     // Act: three readers hammer all three sets with small pages while the splits run back to back
     let splitting = true;
@@ -102,7 +130,9 @@ describe("readers during 50 consecutive splits (guarantee 2)", () => {
     const readers = [0, 1, 2].map(async (reader) => {
       const limits = [7, 13, 29, 200];
       for (let k = 0; splitting; k++) {
-        observations.push(await readSet(taskId, SET_TYPES[(k + reader) % 3] as SetType, limits[(k + reader) % limits.length] as number));
+        observations.push(
+          await readSet(taskId, SET_TYPES[(k + reader) % 3] as SetType, limits[(k + reader) % limits.length] as number),
+        );
       }
     });
     const continued: Observation[] = [];
@@ -115,7 +145,11 @@ describe("readers during 50 consecutive splits (guarantee 2)", () => {
       if (i % 10 === 5) {
         const page = await list(taskId, 0, 7);
         const cursor = page.body.next_cursor as string;
-        resume = { cursor, first: (page.body.img_info_list as { img_id: string }[]).map((image) => image.img_id), version: decodeCursor(cursor).version };
+        resume = {
+          cursor,
+          first: (page.body.img_info_list as { img_id: string }[]).map((image) => image.img_id),
+          version: decodeCursor(cursor).version,
+        };
       }
       const reply = await split(taskId, ...sizesOf(i), `h${i}`);
       expect(reply.status).toBe(200);
@@ -156,7 +190,8 @@ describe("readers during 50 consecutive splits (guarantee 2)", () => {
     expect(continued).toHaveLength(5);
     for (const seen of continued) {
       expect(seen.kind).toBe("complete");
-      if (seen.kind === "complete") expect(members(seen.ids)).toBe(members(versions.get([...seen.versions][0] as number)?.[0] ?? []));
+      if (seen.kind === "complete")
+        expect(members(seen.ids)).toBe(members(versions.get([...seen.versions][0] as number)?.[0] ?? []));
     }
     expect(expired.map((reply) => [reply.status, reply.body.code])).toEqual(Array(5).fill([409, 1015]));
   });
@@ -166,46 +201,57 @@ describe("storage retries exhausted over HTTP (guarantees 4 and 6)", () => {
   const throttle: Fault = { kind: "throttle", error: "ProvisionedThroughputExceededException" };
   const scenarios: [string, (call: Call) => Fault | undefined][] = [
     ["every call throttled", () => throttle],
-    ["every image write throttled (the SDK's retries)", (call) => (imageWrites(call).imgIds.length > 0 ? throttle : undefined)],
+    [
+      "every image write throttled (the SDK's retries)",
+      (call) => (imageWrites(call).imgIds.length > 0 ? throttle : undefined),
+    ],
     [
       "every image write left unprocessed (the store's own retries; throttled if not batched)",
-      (call) => (imageWrites(call).imgIds.length === 0 ? undefined : call.operation === "BatchWriteItem" ? { kind: "unprocessed", keep: 0 } : throttle),
+      (call) =>
+        imageWrites(call).imgIds.length === 0
+          ? undefined
+          : call.operation === "BatchWriteItem"
+            ? { kind: "unprocessed", keep: 0 }
+            : throttle,
     ],
     ["every index check throttled", (call) => (call.input.IndexName !== undefined ? throttle : undefined)],
     ["the flip throttled", (call) => (isFlip(call) ? throttle : undefined)],
   ];
 
-  it.each(scenarios)("%s: 503 with Retry-After and 1500, the previous assignment intact, never a partial flip", async (name, policy) => {
-    // Arrange
-    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const taskId = `exhausted-${scenarios.findIndex(([n]) => n === name)}`;
-    proxy.policy = undefined;
-    await register(taskId, 60);
-    const previous = await split(taskId, 30, 20, 10, "previous");
-    const before = await truth.lastSplit(taskId);
-    proxy.policy = policy;
+  it.each(scenarios)(
+    "%s: 503 with Retry-After and 1500, the previous assignment intact, never a partial flip",
+    async (name, policy) => {
+      // Arrange
+      const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const taskId = `exhausted-${scenarios.findIndex(([n]) => n === name)}`;
+      proxy.policy = undefined;
+      await register(taskId, 60);
+      const previous = await split(taskId, 30, 20, 10, "previous");
+      const before = await truth.lastSplit(taskId);
+      proxy.policy = policy;
 
-    // Act
-    const reply = await split(taskId, 20, 20, 20, "refused");
-    proxy.policy = undefined;
+      // Act
+      const reply = await split(taskId, 20, 20, 20, "refused");
+      proxy.policy = undefined;
 
-    // Assert: the answer
-    expect(reply.status).toBe(503);
-    expect(reply.headers.get("retry-after")).toBe("1");
-    expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
-    expect(reply.body).toEqual({ code: 1500, msg: "服务器内部错误，请稍后重试", request_id: expect.any(String) });
-    expect(log).toHaveBeenCalled();
-    log.mockRestore();
-    // The previous assignment, whole, and nothing of the refused split
-    expect(await truth.lastSplit(taskId)).toEqual(before);
-    for (const setType of SET_TYPES) {
-      const seen = await readSet(taskId, setType, 1000);
-      expect(seen.kind === "complete" && members(seen.ids)).toBe(members(drawnOf(previous)[setType]));
-    }
-    // A failure the split could see released its lease at once: a retry needs no wait
-    const retry = await split(taskId, 20, 20, 20, "retry");
-    expect(retry.status).toBe(200);
-  });
+      // Assert: the answer
+      expect(reply.status).toBe(503);
+      expect(reply.headers.get("retry-after")).toBe("1");
+      expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(reply.body).toEqual({ code: 1500, msg: "服务器内部错误，请稍后重试", request_id: expect.any(String) });
+      expect(log).toHaveBeenCalled();
+      log.mockRestore();
+      // The previous assignment, whole, and nothing of the refused split
+      expect(await truth.lastSplit(taskId)).toEqual(before);
+      for (const setType of SET_TYPES) {
+        const seen = await readSet(taskId, setType, 1000);
+        expect(seen.kind === "complete" && members(seen.ids)).toBe(members(drawnOf(previous)[setType]));
+      }
+      // A failure the split could see released its lease at once: a retry needs no wait
+      const retry = await split(taskId, 20, 20, 20, "retry");
+      expect(retry.status).toBe(200);
+    },
+  );
 
   it("a listing whose index reads stay throttled is 503 with Retry-After and 1500", async () => {
     const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
@@ -213,7 +259,8 @@ describe("storage retries exhausted over HTTP (guarantees 4 and 6)", () => {
     proxy.policy = undefined;
     await register(taskId, 10);
     await split(taskId, 5, 3, 2, "s");
-    proxy.policy = (call) => (call.input.IndexName !== undefined ? { kind: "throttle", error: "ThrottlingException" } : undefined);
+    proxy.policy = (call) =>
+      call.input.IndexName !== undefined ? { kind: "throttle", error: "ThrottlingException" } : undefined;
 
     const reply = await list(taskId, 0, 100);
     proxy.policy = undefined;

@@ -1,8 +1,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import { SET_TYPES } from "../../lib/model.ts";
-import { type FaultProxy, imageWrites, isFlip, isWrite, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
-import { codeOf, counts, expectCompleteSplit, freshStore, readWholeSet, registerImages, registrationOrder, storesThrough } from "../support/store.ts";
+import {
+  type FaultProxy,
+  imageWrites,
+  isFlip,
+  isWrite,
+  seededRandom,
+  startFaultProxy,
+} from "../support/fault-proxy.ts";
+import {
+  codeOf,
+  counts,
+  expectCompleteSplit,
+  type freshStore,
+  readWholeSet,
+  registerImages,
+  registrationOrder,
+  storesThrough,
+} from "../support/store.ts";
 
 /**
  * Storage faults a live process sees and must ride out: failed and dropped calls, answers lost on
@@ -23,7 +39,10 @@ const stores = (overrides: Parameters<typeof freshStore>[0] = {}) => storesThrou
 
 /** A set's membership as one comparable string. */
 const members = (images: readonly (string | { img_id: string })[]) =>
-  images.map((image) => (typeof image === "string" ? image : image.img_id)).sort().join(",");
+  images
+    .map((image) => (typeof image === "string" ? image : image.img_id))
+    .sort()
+    .join(",");
 
 /** How many calls since `start` (a log position) met the fault `kind`. */
 const faultsSeen = (kind: string, start: number) => proxy.log.slice(start).filter((call) => call.fault === kind).length;
@@ -35,14 +54,16 @@ describe("failed and dropped calls are retried without changing the outcome", ()
     await registerImages(truth, taskId, 100);
     // How many writes a clean split makes: lease, image writes, flip.
     let writes = 0;
-    proxy.policy = (call) => (isWrite(call.operation) ? (writes++, undefined) : undefined);
+    proxy.policy = (call) => (isWrite(call.operation) ? ((writes += 1), undefined) : undefined);
     await faulty.splitTask({ taskId, counts: counts(70, 20, 10), seed: "count" });
     const total = writes;
 
     for (const n of new Set([1, 2, Math.ceil(total / 2), total - 1, total])) {
       writes = 0;
       proxy.policy = (call) =>
-        isWrite(call.operation) && ++writes === n ? { kind: "error", status: 500, type: "InternalServerError" } : undefined;
+        isWrite(call.operation) && ++writes === n
+          ? { kind: "error", status: 500, type: "InternalServerError" }
+          : undefined;
       const start = proxy.log.length;
 
       const split = await faulty.splitTask({ taskId, counts: counts(70, 20, 10), seed: `nth-${n}` });
@@ -73,7 +94,8 @@ describe("failed and dropped calls are retried without changing the outcome", ()
     const taskId = "lost-image-write-answers";
     await registerImages(truth, taskId, 200);
     let imageCalls = 0;
-    proxy.policy = (call) => (imageWrites(call).imgIds.length > 0 && ++imageCalls % 3 === 1 ? { kind: "dropAnswer" } : undefined);
+    proxy.policy = (call) =>
+      imageWrites(call).imgIds.length > 0 && ++imageCalls % 3 === 1 ? { kind: "dropAnswer" } : undefined;
     const start = proxy.log.length;
 
     const split = await faulty.splitTask({ taskId, counts: counts(100, 50, 50), seed: "lost" });
@@ -126,7 +148,9 @@ describe("failed and dropped calls are retried without changing the outcome", ()
       return { kind: "dropAnswer" }; // DynamoDB flipped; the SDK retries the same conditional write
     };
 
-    const outcome = await faulty.splitTask({ taskId, counts: counts(30, 10, 10), seed: "flip" }).catch((e: unknown) => e);
+    const outcome = await faulty
+      .splitTask({ taskId, counts: counts(30, 10, 10), seed: "flip" })
+      .catch((e: unknown) => e);
 
     expect(outcome).not.toBeInstanceOf(Error);
     const live = await truth.lastSplit(taskId);
@@ -138,7 +162,8 @@ describe("failed and dropped calls are retried without changing the outcome", ()
     const taskId = "lost-counter-answer";
     let first = true;
     proxy.policy = (call) => {
-      const counter = call.operation === "UpdateItem" && /next_order = next_order \+/.test(String(call.input.UpdateExpression));
+      const counter =
+        call.operation === "UpdateItem" && /next_order = next_order \+/.test(String(call.input.UpdateExpression));
       if (!counter || !first) return undefined;
       first = false;
       return { kind: "dropAnswer" };
@@ -178,7 +203,9 @@ describe("a lagging index (DynamoDB Local's never lags)", () => {
       .finally(() => (splitting = false));
     const observed: string[][] = [];
     while (splitting) {
-      observed.push(await Promise.all(SET_TYPES.map(async (setType) => members(await readWholeSet(faulty, taskId, setType, 30)))));
+      observed.push(
+        await Promise.all(SET_TYPES.map(async (setType) => members(await readWholeSet(faulty, taskId, setType, 30)))),
+      );
     }
     const next = await running;
 
@@ -204,7 +231,9 @@ describe("a lagging index (DynamoDB Local's never lags)", () => {
     const previous = await truth.splitTask({ taskId, counts: counts(50, 25, 25), seed: "previous" });
     proxy.indexLagMs = 60_000;
 
-    const failure = await faulty.splitTask({ taskId, counts: counts(40, 40, 20), seed: "late" }).catch((e: unknown) => e);
+    const failure = await faulty
+      .splitTask({ taskId, counts: counts(40, 40, 20), seed: "late" })
+      .catch((e: unknown) => e);
 
     expect(failure).toMatchObject({ code: 1500, status: 503 });
     await expectCompleteSplit(truth, previous, registrationOrder(taskId));

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import { type Fault, type FaultProxy, imageWrites, seededRandom, startFaultProxy } from "../support/fault-proxy.ts";
-import { counts, expectCompleteSplit, freshStore, registerImages, registrationOrder, storesThrough } from "../support/store.ts";
+import {
+  counts,
+  expectCompleteSplit,
+  type freshStore,
+  registerImages,
+  registrationOrder,
+  storesThrough,
+} from "../support/store.ts";
 
 /**
  * Guarantee 6: storage throttling is retried (the SDK's standard retry for throttling errors, the
@@ -39,7 +46,8 @@ describe("storage throttling is retried; only exhaustion is 1500 (guarantee 6)",
       if (isBatch(call.operation) && call.nth === 1) return partly(call.operation);
       const r = random();
       // Transactions (if the store uses them) are throttled or conflict inside the transaction.
-      if (call.operation === "TransactWriteItems" && r < 0.3) return { kind: "cancel", reason: r < 0.15 ? "TransactionConflict" : "ThrottlingError" };
+      if (call.operation === "TransactWriteItems" && r < 0.3)
+        return { kind: "cancel", reason: r < 0.15 ? "TransactionConflict" : "ThrottlingError" };
       if (r < 0.15) return { kind: "throttle", error: "ProvisionedThroughputExceededException" };
       if (r < 0.3 || call.nth === 2) return { kind: "throttle", error: "ThrottlingException" };
       if (isBatch(call.operation) && random() < 0.3) return partly(call.operation);
@@ -77,7 +85,9 @@ describe("storage throttling is retried; only exhaustion is 1500 (guarantee 6)",
       return call.operation === "BatchWriteItem" ? { kind: "unprocessed", keep: 0 } : { kind: "throttle" };
     };
 
-    const failure = await faulty.splitTask({ taskId, counts: counts(60, 20, 20), seed: "never" }).catch((e: unknown) => e);
+    const failure = await faulty
+      .splitTask({ taskId, counts: counts(60, 20, 20), seed: "never" })
+      .catch((e: unknown) => e);
 
     expect(failure).toBeInstanceOf(ServiceError);
     expect(failure).toMatchObject({ code: 1500, status: 503, retryAfter: 1 });

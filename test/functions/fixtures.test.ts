@@ -36,11 +36,20 @@ describe("events/ fixtures, through their handlers in the README's order", () =>
 
       // Assert
       if ("httpMethod" in event) {
-        expect(result).toMatchObject({ statusCode: 200, headers: { "Content-Type": "application/json; charset=utf-8" } });
+        expect(result).toMatchObject({
+          statusCode: 200,
+          headers: { "Content-Type": "application/json; charset=utf-8" },
+        });
         expect(JSON.parse(result.body as string)).toMatchObject({ code: 0, task_id: "2018062212345678911" });
       } else {
         expect(result.results).toEqual([
-          expect.objectContaining({ task_id: "2018062212345678911", outcome: "split", training_count: 7, verifying_count: 2, testing_count: 1 }),
+          expect.objectContaining({
+            task_id: "2018062212345678911",
+            outcome: "split",
+            training_count: 7,
+            verifying_count: 2,
+            testing_count: 1,
+          }),
         ]);
         // one structured log line per task
         expect(logged.map((line) => JSON.parse(line))).toEqual([

@@ -15,14 +15,24 @@ const SEED_IMAGES = [
   { img_id: "2018072080042233351", img_name: "img_拓海_1.png", state: 0 },
   { img_id: "2018072084092101478", img_name: "img_1.jpg", state: 0 },
   { img_id: "2018072067241762338", img_name: "img_2.jpg", state: 0 },
-  ...Array.from({ length: 7 }, (_, i) => ({ img_id: `20180704178605640${i}0`, img_name: `img_${i + 3}.jpg`, state: 1 })),
+  ...Array.from({ length: 7 }, (_, i) => ({
+    img_id: `20180704178605640${i}0`,
+    img_name: `img_${i + 3}.jpg`,
+    state: 1,
+  })),
 ];
 const SETS = "/training/tasks/sets";
 const IMAGES = "/training/tasks/images";
 
 const register = (taskId: string, images: unknown[]) => api.call("POST", IMAGES, { task_id: taskId, images });
 const split = (taskId: string, training: number, verifying: number, testing: number, extra = {}) =>
-  api.call("PUT", SETS, { task_id: taskId, training_count: training, verifying_count: verifying, testing_count: testing, ...extra });
+  api.call("PUT", SETS, {
+    task_id: taskId,
+    training_count: training,
+    verifying_count: verifying,
+    testing_count: testing,
+    ...extra,
+  });
 const list = (query: string) => api.call("GET", `${SETS}?${query}`);
 
 const expectError = (reply: Reply, status: number, code: number, msg: string) => {
@@ -41,10 +51,22 @@ describe("the seed's own requests, end to end", () => {
     const gets = await Promise.all([0, 1, 2].map((set) => list(`task_id="${SEED_TASK}"&set_type_id=${set}`)));
 
     // Assert
-    expect(registered.body).toEqual({ code: 0, msg: "图像登记成功", task_id: SEED_TASK, added: 10, updated: 0, total: 10 });
+    expect(registered.body).toEqual({
+      code: 0,
+      msg: "图像登记成功",
+      task_id: SEED_TASK,
+      added: 10,
+      updated: 0,
+      total: 10,
+    });
     expect(put.status).toBe(200);
     expect(put.headers.get("content-type")).toBe("application/json; charset=utf-8");
-    expect(put.body).toMatchObject({ code: 0, msg: "TaskImgRel 表 图像集合数据更新， 成功", task_id: SEED_TASK, unassigned_count: 0 });
+    expect(put.body).toMatchObject({
+      code: 0,
+      msg: "TaskImgRel 表 图像集合数据更新， 成功",
+      task_id: SEED_TASK,
+      unassigned_count: 0,
+    });
     expect(Object.keys(put.body)).toEqual([
       "code",
       "msg",
@@ -56,7 +78,11 @@ describe("the seed's own requests, end to end", () => {
       "seed",
       "version",
     ]);
-    const drawn = { 0: put.body.img_ids_set_training, 2: put.body.img_ids_set_verifying, 1: put.body.img_ids_set_testing } as Record<number, string[]>;
+    const drawn = {
+      0: put.body.img_ids_set_training,
+      2: put.body.img_ids_set_verifying,
+      1: put.body.img_ids_set_testing,
+    } as Record<number, string[]>;
     expect([drawn[0]?.length, drawn[2]?.length, drawn[1]?.length]).toEqual([7, 2, 1]);
     const orderOf = new Map(SEED_IMAGES.map((image, i) => [image.img_id, i + 1]));
     for (const [set, get] of gets.entries()) {
@@ -69,7 +95,12 @@ describe("the seed's own requests, end to end", () => {
       expect(info.map((i) => i.img_id).sort()).toEqual([...(drawn[set] ?? [])].sort());
       for (const image of info) {
         const source = SEED_IMAGES.find((s) => s.img_id === image.img_id);
-        expect(image).toEqual({ img_name: source?.img_name, img_id: image.img_id, state: source?.state, order_id: orderOf.get(image.img_id) });
+        expect(image).toEqual({
+          img_name: source?.img_name,
+          img_id: image.img_id,
+          state: source?.state,
+          order_id: orderOf.get(image.img_id),
+        });
       }
       expect(info.map((i) => i.order_id)).toEqual(info.map((i) => i.order_id).sort((a, b) => a - b));
     }
@@ -112,13 +143,55 @@ describe("every error code over HTTP, with its status", () => {
     ["not JSON", "{nope", 400, 1001, "请求体必须是 JSON 对象"],
     ["a JSON array", "[1,2]", 400, 1001, "请求体必须是 JSON 对象"],
     ["an empty body", "", 400, 1001, "请求体必须是 JSON 对象"],
-    ["a 19-digit numeric task_id", '{"task_id":2018062212345678911,"training_count":1,"verifying_count":0,"testing_count":0}', 400, 1002, "task_id 缺失或格式错误"],
-    ["training_count 0", { task_id: "errors", training_count: 0, verifying_count: 0, testing_count: 0 }, 400, 1009, "训练集中图像的个数不能小于等于0"],
-    ["verifying_count -1", { task_id: "errors", training_count: 1, verifying_count: -1, testing_count: 0 }, 400, 1005, "验证集中图像的个数不能小于0"],
-    ["testing_count 7.5", { task_id: "errors", training_count: 1, verifying_count: 0, testing_count: 7.5 }, 400, 1006, "测试集中图像的个数不能小于0"],
-    ["a task without images", { task_id: "no-images", training_count: 1, verifying_count: 0, testing_count: 0 }, 404, 1003, "任务id为 no-images 的任务下没有图像"],
-    ["counts above the images", { task_id: "errors", training_count: 4, verifying_count: 1, testing_count: 1 }, 400, 1007, "三个集合的图像个数之和 6 超过了任务下的图像总数 5"],
-    ["a boolean seed", { task_id: "errors", training_count: 1, verifying_count: 0, testing_count: 0, seed: true }, 400, 1016, "seed 必须是 1–128 个字符的字符串或安全整数"],
+    [
+      "a 19-digit numeric task_id",
+      '{"task_id":2018062212345678911,"training_count":1,"verifying_count":0,"testing_count":0}',
+      400,
+      1002,
+      "task_id 缺失或格式错误",
+    ],
+    [
+      "training_count 0",
+      { task_id: "errors", training_count: 0, verifying_count: 0, testing_count: 0 },
+      400,
+      1009,
+      "训练集中图像的个数不能小于等于0",
+    ],
+    [
+      "verifying_count -1",
+      { task_id: "errors", training_count: 1, verifying_count: -1, testing_count: 0 },
+      400,
+      1005,
+      "验证集中图像的个数不能小于0",
+    ],
+    [
+      "testing_count 7.5",
+      { task_id: "errors", training_count: 1, verifying_count: 0, testing_count: 7.5 },
+      400,
+      1006,
+      "测试集中图像的个数不能小于0",
+    ],
+    [
+      "a task without images",
+      { task_id: "no-images", training_count: 1, verifying_count: 0, testing_count: 0 },
+      404,
+      1003,
+      "任务id为 no-images 的任务下没有图像",
+    ],
+    [
+      "counts above the images",
+      { task_id: "errors", training_count: 4, verifying_count: 1, testing_count: 1 },
+      400,
+      1007,
+      "三个集合的图像个数之和 6 超过了任务下的图像总数 5",
+    ],
+    [
+      "a boolean seed",
+      { task_id: "errors", training_count: 1, verifying_count: 0, testing_count: 0, seed: true },
+      400,
+      1016,
+      "seed 必须是 1–128 个字符的字符串或安全整数",
+    ],
   ])("PUT with %s", async (_, body, status, code, msg) => {
     expectError(await api.call("PUT", SETS, body), status, code, msg);
   });
@@ -128,7 +201,13 @@ describe("every error code over HTTP, with its status", () => {
     ["set_type_id 3", "task_id=errors&set_type_id=3", 400, 1004, "set_type_id 必须是 0（训练）、1（测试）或 2（验证）"],
     ["limit 0", "task_id=errors&set_type_id=0&limit=0", 400, 1012, "分页参数错误"],
     ["a forged cursor", "task_id=errors&set_type_id=0&cursor=abc", 400, 1012, "分页参数错误"],
-    ["a task never split", "task_id=errors&set_type_id=0", 404, 1010, "获取 任务id为 errors，属于集合 0，的图像的相关数据 失败"],
+    [
+      "a task never split",
+      "task_id=errors&set_type_id=0",
+      404,
+      1010,
+      "获取 任务id为 errors，属于集合 0，的图像的相关数据 失败",
+    ],
   ])("GET with %s", async (_, query, status, code, msg) => {
     expectError(await list(query), status, code, msg);
   });
@@ -162,7 +241,11 @@ describe("every error code over HTTP, with its status", () => {
     const faults = faultyClient();
     let resume = () => {};
     faults.pauseAt("BatchWriteItemCommand", new Promise<void>((r) => (resume = r)));
-    const holder = createStore(readConfig(), faults.client).splitTask({ taskId: "errors", counts: { 0: 5, 1: 0, 2: 0 }, seed: "held" });
+    const holder = createStore(readConfig(), faults.client).splitTask({
+      taskId: "errors",
+      counts: { 0: 5, 1: 0, 2: 0 },
+      seed: "held",
+    });
     await new Promise((r) => setTimeout(r, 300));
 
     const refused = await split("errors", 1, 0, 0);
@@ -190,7 +273,10 @@ describe("paging over HTTP", () => {
   it("a set of 12,000 images comes back page by page, each image once, in order_id order", async () => {
     const taskId = "paged-12k";
     for (let start = 0; start < 12_000; start += 1000) {
-      const images = Array.from({ length: 1000 }, (_, i) => ({ img_id: `p${start + i}`, img_name: `img_${start + i}.jpg` }));
+      const images = Array.from({ length: 1000 }, (_, i) => ({
+        img_id: `p${start + i}`,
+        img_name: `img_${start + i}.jpg`,
+      }));
       expect((await register(taskId, images)).body.added).toBe(1000);
     }
     const put = await split(taskId, 12_000, 0, 0);

@@ -15,7 +15,11 @@ type Info = { img_id: string; img_name: string; state: number; order_id: number 
 
 /** Registers `n` images; `label(i)` / `group(i)` give each image's label and group. */
 async function registerTask(taskId: string, n: number, extra: (i: number) => Record<string, string> = () => ({})) {
-  const images = Array.from({ length: n }, (_, i) => ({ img_id: `${taskId}-${i}`, img_name: `img_${i}.jpg`, ...extra(i) }));
+  const images = Array.from({ length: n }, (_, i) => ({
+    img_id: `${taskId}-${i}`,
+    img_name: `img_${i}.jpg`,
+    ...extra(i),
+  }));
   const reply = await api.call("POST", "/training/tasks/images", { task_id: taskId, images });
   expect(reply.status).toBe(200);
 }
@@ -29,7 +33,11 @@ const put = async (body: Record<string, unknown>) => {
 /** The three sets as listed by GET, by set name. */
 async function listed(taskId: string) {
   const sets: Record<string, string[]> = {};
-  for (const [name, setType] of [["training", 0], ["testing", 1], ["verifying", 2]] as const) {
+  for (const [name, setType] of [
+    ["training", 0],
+    ["testing", 1],
+    ["verifying", 2],
+  ] as const) {
     const reply = await api.call("GET", `${SETS}?task_id=${taskId}&set_type_id=${setType}`);
     sets[name] = reply.status === 404 ? [] : (reply.body.img_info_list as Info[]).map((i) => i.img_id);
   }
@@ -53,7 +61,11 @@ describe("split modes over HTTP", () => {
   });
 
   it("ratios together with counts is 1017", async () => {
-    const reply = await api.call("PUT", SETS, { task_id: "ratios", training_count: 1, ratios: { training: 0.5, verifying: 0, testing: 0 } });
+    const reply = await api.call("PUT", SETS, {
+      task_id: "ratios",
+      training_count: 1,
+      ratios: { training: 0.5, verifying: 0, testing: 0 },
+    });
 
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe(1017);
@@ -63,7 +75,14 @@ describe("split modes over HTTP", () => {
     const label = (i: number) => (i % 4 === 0 ? "cat" : "dog");
     await registerTask("strata", 40, (i) => ({ label: label(i) }));
 
-    const body = await put({ task_id: "strata", training_count: 20, verifying_count: 10, testing_count: 10, stratify_by: "label", seed: "s" });
+    const body = await put({
+      task_id: "strata",
+      training_count: 20,
+      verifying_count: 10,
+      testing_count: 10,
+      stratify_by: "label",
+      seed: "s",
+    });
 
     expect(body.label_counts).toEqual([
       { label: "cat", training: 5, verifying: expect.any(Number), testing: expect.any(Number), unassigned: 0 },
@@ -71,7 +90,12 @@ describe("split modes over HTTP", () => {
     ]);
     const sets = await listed("strata");
     const labelOf = (id: string) => label(Number(id.split("-")[1]));
-    for (const count of body.label_counts as { label: string; training: number; verifying: number; testing: number }[]) {
+    for (const count of body.label_counts as {
+      label: string;
+      training: number;
+      verifying: number;
+      testing: number;
+    }[]) {
       expect(sets.training.filter((id) => labelOf(id) === count.label)).toHaveLength(count.training);
       expect(sets.verifying.filter((id) => labelOf(id) === count.label)).toHaveLength(count.verifying);
       expect(sets.testing.filter((id) => labelOf(id) === count.label)).toHaveLength(count.testing);
@@ -85,7 +109,14 @@ describe("split modes over HTTP", () => {
     const group = (i: number) => `g${i % 7}`;
     await registerTask("groups", 70, (i) => ({ group: group(i) }));
 
-    const body = await put({ task_id: "groups", training_count: 50, verifying_count: 10, testing_count: 10, group_by: "group", seed: "g" });
+    const body = await put({
+      task_id: "groups",
+      training_count: 50,
+      verifying_count: 10,
+      testing_count: 10,
+      group_by: "group",
+      seed: "g",
+    });
 
     expect(body.leaked_groups).toEqual([]);
     expect(body.requested_sizes).toEqual({ training: 50, verifying: 10, testing: 10 });
@@ -98,7 +129,11 @@ describe("split modes over HTTP", () => {
         setOfGroup.set(g, name);
       }
     }
-    expect(body.achieved_sizes).toEqual({ training: sets.training.length, verifying: sets.verifying.length, testing: sets.testing.length });
+    expect(body.achieved_sizes).toEqual({
+      training: sets.training.length,
+      verifying: sets.verifying.length,
+      testing: sets.testing.length,
+    });
   });
 
   it("mode keep leaves assigned images where they are and places only the new ones", async () => {
@@ -110,7 +145,14 @@ describe("split modes over HTTP", () => {
       images: Array.from({ length: 10 }, (_, i) => ({ img_id: `keep-new-${i}`, img_name: `new_${i}.jpg` })),
     });
 
-    const body = await put({ task_id: "keep", training_count: 20, verifying_count: 5, testing_count: 4, mode: "keep", seed: "k2" });
+    const body = await put({
+      task_id: "keep",
+      training_count: 20,
+      verifying_count: 5,
+      testing_count: 4,
+      mode: "keep",
+      seed: "k2",
+    });
 
     const after = await listed("keep");
     expect(body.moved_count).toBe(0);
@@ -125,7 +167,14 @@ describe("split modes over HTTP", () => {
     await put({ task_id: "locked", training_count: 20, verifying_count: 5, testing_count: 5, seed: "l1" });
     const before = await listed("locked");
 
-    await put({ task_id: "locked", training_count: 20, verifying_count: 5, testing_count: 5, lock_testing: true, seed: "l2" });
+    await put({
+      task_id: "locked",
+      training_count: 20,
+      verifying_count: 5,
+      testing_count: 5,
+      lock_testing: true,
+      seed: "l2",
+    });
 
     const after = await listed("locked");
     expect(after.testing).toEqual(before.testing);
@@ -136,12 +185,21 @@ describe("split modes over HTTP", () => {
     await registerTask("dry", 15);
     await put({ task_id: "dry", training_count: 10, verifying_count: 3, testing_count: 2, seed: "d1" });
     const scan = async () => {
-      const out = await localClient().send(new ScanCommand({ TableName: readConfig().tableName, ConsistentRead: true }));
+      const out = await localClient().send(
+        new ScanCommand({ TableName: readConfig().tableName, ConsistentRead: true }),
+      );
       return JSON.stringify(out.Items?.filter((item) => item.task_id?.S === "dry"));
     };
     const before = await scan();
 
-    const body = await put({ task_id: "dry", training_count: 5, verifying_count: 5, testing_count: 5, dry_run: true, seed: "d2" });
+    const body = await put({
+      task_id: "dry",
+      training_count: 5,
+      verifying_count: 5,
+      testing_count: 5,
+      dry_run: true,
+      seed: "d2",
+    });
 
     expect(body.dry_run).toBe(true);
     expect(body.achieved_sizes).toEqual({ training: 5, verifying: 5, testing: 5 });
@@ -152,7 +210,12 @@ describe("split modes over HTTP", () => {
   it("GET without set_type_id summarises the live split and the recent ones, newest first", async () => {
     await registerTask("summary", 12, (i) => ({ label: i % 2 ? "a" : "b" }));
     await put({ task_id: "summary", training_count: 6, verifying_count: 3, testing_count: 3, seed: "one" });
-    await put({ task_id: "summary", ratios: { training: 0.5, verifying: 0.25, testing: 0 }, stratify_by: "label", seed: "two" });
+    await put({
+      task_id: "summary",
+      ratios: { training: 0.5, verifying: 0.25, testing: 0 },
+      stratify_by: "label",
+      seed: "two",
+    });
 
     const reply = await api.call("GET", `${SETS}?task_id=summary`);
 

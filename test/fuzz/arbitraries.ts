@@ -20,15 +20,22 @@ type Value = unknown;
 type Entry = [key: string, value: Value | Raw];
 
 const isRaw = (value: unknown): value is Raw =>
-  typeof value === "object" && value !== null && Object.keys(value).length === 1 && typeof (value as Raw).raw === "string";
+  typeof value === "object" &&
+  value !== null &&
+  Object.keys(value).length === 1 &&
+  typeof (value as Raw).raw === "string";
 
 /** Writes a JSON object from entries, keeping duplicate and `__proto__` keys exactly as given. */
 export const objectText = (entries: readonly Entry[]) =>
   `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${isRaw(value) ? value.raw : JSON.stringify(value)}`).join(",")}}`;
 
 // Nesting stays within what the body parser's reviver walks on any stack (deeper bodies: see the HTTP fuzz).
-const deepArray = fc.integer({ min: 50, max: 1000 }).map((depth): Raw => ({ raw: `${"[".repeat(depth)}${"]".repeat(depth)}` }));
-const deepObject = fc.integer({ min: 50, max: 500 }).map((depth): Raw => ({ raw: `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}` }));
+const deepArray = fc
+  .integer({ min: 50, max: 1000 })
+  .map((depth): Raw => ({ raw: `${"[".repeat(depth)}${"]".repeat(depth)}` }));
+const deepObject = fc
+  .integer({ min: 50, max: 500 })
+  .map((depth): Raw => ({ raw: `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}` }));
 const unicode = fc.oneof(
   fc.string({ unit: "binary", maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 40 }),
@@ -39,7 +46,13 @@ const noise: fc.Arbitrary<Value | Raw> = fc.oneof(
   unicode,
   deepArray,
   deepObject,
-  fc.constantFrom<Raw>({ raw: "1e999" }, { raw: "-1e999" }, { raw: "123456789012345678901234567890" }, { raw: "-0" }, { raw: "5e-324" }),
+  fc.constantFrom<Raw>(
+    { raw: "1e999" },
+    { raw: "-1e999" },
+    { raw: "123456789012345678901234567890" },
+    { raw: "-0" },
+    { raw: "5e-324" },
+  ),
 );
 const pollution = fc.constantFrom<Value | Raw>(
   { raw: '{"__proto__":{"polluted":true}}' },
@@ -48,7 +61,17 @@ const pollution = fc.constantFrom<Value | Raw>(
 );
 
 /** Optional fields being added to the requests: never generated as noise, so a case keeps its one defect. */
-const OPTIONAL_FIELDS = ["ratios", "mode", "dry_run", "stratify_by", "group_by", "rare_labels", "lock_testing", "label", "group"];
+const OPTIONAL_FIELDS = [
+  "ratios",
+  "mode",
+  "dry_run",
+  "stratify_by",
+  "group_by",
+  "rare_labels",
+  "lock_testing",
+  "label",
+  "group",
+];
 
 /** Keys that are not fields of any request: prototype keys, near-misses of field names, Unicode. */
 const noiseKey = (fields: readonly string[]) =>
@@ -72,9 +95,15 @@ export const validId = fc.oneof(fc.stringMatching(ID), fc.constantFrom("20180622
 
 /** Anything that is not a task_id / img_id: a string outside the charset or length, an unsafe or non-integer number, another type. */
 export const badId = fc.oneof(
-  fc.oneof(unicode, fc.stringMatching(/^[0-9A-Za-z_-]{65,90}$/), fc.constantFrom("", " ", "a b", "1 ", "a.b", "../x", "%41", "#task", "a#b", "𝟙", "Ａ")).filter((s) => !ID.test(s)),
+  fc
+    .oneof(
+      unicode,
+      fc.stringMatching(/^[0-9A-Za-z_-]{65,90}$/),
+      fc.constantFrom("", " ", "a b", "1 ", "a.b", "../x", "%41", "#task", "a#b", "𝟙", "Ａ"),
+    )
+    .filter((s) => !ID.test(s)),
   fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }),
-  fc.constantFrom(2 ** 53, -(2 ** 53), 1e21, 2018062212345678911, 1.5e300),
+  fc.constantFrom(2 ** 53, -(2 ** 53), 1e21, Number("2018062212345678911"), 1.5e300),
   fc.constantFrom<Raw>({ raw: "2018062212345678911" }, { raw: "1e999" }, { raw: "0.5" }),
   fc.boolean(),
   fc.constant(null),
@@ -83,15 +112,26 @@ export const badId = fc.oneof(
 );
 
 /** A count the SPEC accepts: a safe integer ≥ min, as a JSON number or an integer string. */
-export const validCount = (min: number, max: number) => fc.integer({ min, max }).chain((n) => fc.constantFrom<unknown>(n, String(n)));
+export const validCount = (min: number, max: number) =>
+  fc.integer({ min, max }).chain((n) => fc.constantFrom<unknown>(n, String(n)));
 
 /** A count the SPEC refuses: below min, not an integer, unsafe, not a number or integer string. */
 export const badCount = (min: number) =>
   fc.oneof(
     fc.integer({ min: -1_000_000, max: min - 1 }).chain((n) => fc.constantFrom<unknown>(n, String(n))),
     fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }),
-    fc.bigInt({ min: 2n ** 53n, max: 10n ** 40n }).chain((n) => fc.constantFrom<unknown>(String(n), `-${n}`, { raw: String(n) })),
-    fc.constantFrom<unknown>(2 ** 53, 1e300, -(2 ** 53), { raw: "1e999" }, { raw: "-1e999" }, { raw: "0.5" }, { raw: "1e-7" }),
+    fc
+      .bigInt({ min: 2n ** 53n, max: 10n ** 40n })
+      .chain((n) => fc.constantFrom<unknown>(String(n), `-${n}`, { raw: String(n) })),
+    fc.constantFrom<unknown>(
+      2 ** 53,
+      1e300,
+      -(2 ** 53),
+      { raw: "1e999" },
+      { raw: "-1e999" },
+      { raw: "0.5" },
+      { raw: "1e-7" },
+    ),
     fc.string({ maxLength: 12 }).filter((s) => !/^-?\d+$/.test(s)),
     fc.constantFrom(" 7", "7 ", "+7", "7.0", "1e3", "0x10", "Infinity", "NaN", "", "７", "٣", "1_000", "7\n", "--7"),
     fc.boolean(),
@@ -124,7 +164,10 @@ export function pollutionAttempt(text: string): boolean {
   let found = false;
   try {
     JSON.parse(text, (key, value: unknown) => {
-      if (key === "__proto__" || (key === "constructor" && typeof value === "object" && value !== null && Object.hasOwn(value, "prototype"))) {
+      if (
+        key === "__proto__" ||
+        (key === "constructor" && typeof value === "object" && value !== null && Object.hasOwn(value, "prototype"))
+      ) {
         found = true;
       }
       return value;
@@ -138,9 +181,25 @@ export function pollutionAttempt(text: string): boolean {
 /** Text that is not a JSON object: other JSON values, broken or truncated JSON, nothing. */
 const notAnObjectText = (valid: string) =>
   fc.oneof(
-    fc.jsonValue().filter((v) => typeof v !== "object" || v === null || Array.isArray(v)).map((v) => JSON.stringify(v)),
+    fc
+      .jsonValue()
+      .filter((v) => typeof v !== "object" || v === null || Array.isArray(v))
+      .map((v) => JSON.stringify(v)),
     fc.integer({ min: 1, max: Math.max(1, valid.length - 1) }).map((n) => valid.slice(0, n)),
-    fc.constantFrom("", " ", "{nope", "{'task_id':1}", "task_id=1&training_count=1", "null", "[]", "[{}]", '"{}"', "{}}", "{,}", "\u0000"),
+    fc.constantFrom(
+      "",
+      " ",
+      "{nope",
+      "{'task_id':1}",
+      "task_id=1&training_count=1",
+      "null",
+      "[]",
+      "[{}]",
+      '"{}"',
+      "{}}",
+      "{,}",
+      "\u0000",
+    ),
     unicode.filter((s) => {
       try {
         const parsed: unknown = JSON.parse(s);
@@ -167,7 +226,8 @@ export interface Fixture {
   known: readonly string[];
 }
 
-const shuffled = <T>(items: readonly T[]) => fc.shuffledSubarray([...items], { minLength: items.length, maxLength: items.length });
+const shuffled = <T>(items: readonly T[]) =>
+  fc.shuffledSubarray([...items], { minLength: items.length, maxLength: items.length });
 
 /**
  * A PUT body with exactly one rule failing first. `fixture` lets the storage rules be reached too:
@@ -175,7 +235,13 @@ const shuffled = <T>(items: readonly T[]) => fc.shuffledSubarray([...items], { m
  */
 export function badSplitBody(fixture: Fixture): fc.Arbitrary<BodyCase> {
   const fields = ["task_id", "training_count", "verifying_count", "testing_count", "seed"] as const;
-  const codes = { task_id: 1002, training_count: 1009, verifying_count: 1005, testing_count: 1006, seed: 1016 } as const;
+  const codes = {
+    task_id: 1002,
+    training_count: 1009,
+    verifying_count: 1005,
+    testing_count: 1006,
+    seed: 1016,
+  } as const;
   const good = {
     task_id: validId,
     training_count: validCount(1, 1_000_000),
@@ -183,7 +249,13 @@ export function badSplitBody(fixture: Fixture): fc.Arbitrary<BodyCase> {
     testing_count: validCount(0, 1_000_000),
     seed: fc.option(validSeed, { nil: undefined }),
   };
-  const bad = { task_id: badId, training_count: badCount(1), verifying_count: badCount(0), testing_count: badCount(0), seed: badSeed };
+  const bad = {
+    task_id: badId,
+    training_count: badCount(1),
+    verifying_count: badCount(0),
+    testing_count: badCount(0),
+    seed: badSeed,
+  };
   const anything = fc.oneof(fc.constant(undefined), noise);
 
   const fieldDefect = fc.integer({ min: 0, max: fields.length - 1 }).chain((at) => {
@@ -191,40 +263,85 @@ export function badSplitBody(fixture: Fixture): fc.Arbitrary<BodyCase> {
     const values = fields.map((field, i) => {
       if (i < at) return good[field] as fc.Arbitrary<unknown>;
       if (i > at) return fc.oneof(good[field] as fc.Arbitrary<unknown>, bad[field] as fc.Arbitrary<unknown>, anything);
-      return fc.oneof({ weight: 6, arbitrary: bad[field] as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: fc.constant(undefined) })
+      return fc
+        .oneof(
+          { weight: 6, arbitrary: bad[field] as fc.Arbitrary<unknown> },
+          { weight: 1, arbitrary: fc.constant(undefined) },
+        )
         .filter((value) => value !== undefined || failing !== "seed"); // a missing seed is valid
     });
     return fc.tuple(fc.tuple(...values), noiseEntries(fields)).chain(([chosen, extra]) => {
-      const entries: Entry[] = fields.flatMap((field, i) => (chosen[i] === undefined ? [] : [[field, chosen[i]] as Entry]));
-      return shuffled([...entries, ...extra]).map((all) => ({ text: objectText(all), expected: codes[failing] as ErrorCode }));
+      const entries: Entry[] = fields.flatMap((field, i) =>
+        chosen[i] === undefined ? [] : [[field, chosen[i]] as Entry],
+      );
+      return shuffled([...entries, ...extra]).map((all) => ({
+        text: objectText(all),
+        expected: codes[failing] as ErrorCode,
+      }));
     });
   });
 
-  const valid = fc.tuple(validCount(1, 5), validCount(0, 5), validCount(0, 5), fc.option(validSeed, { nil: undefined }));
+  const valid = fc.tuple(
+    validCount(1, 5),
+    validCount(0, 5),
+    validCount(0, 5),
+    fc.option(validSeed, { nil: undefined }),
+  );
   const storageDefect = fc.oneof(
     // More images asked for than the task has: 1007, read before any write.
     fc
-      .tuple(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 50 }), noiseEntries(fields))
+      .tuple(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        noiseEntries(fields),
+      )
       .filter(([t, v, s]) => t + v + s > fixture.images)
       .map(([t, v, s, extra]) => ({
-        text: objectText([["task_id", fixture.task], ["training_count", t], ["verifying_count", v], ["testing_count", s], ...extra]),
+        text: objectText([
+          ["task_id", fixture.task],
+          ["training_count", t],
+          ["verifying_count", v],
+          ["testing_count", s],
+          ...extra,
+        ]),
         expected: 1007 as ErrorCode,
       })),
     // A task with no images: 1003.
     fc
-      .tuple(validId.filter((id) => !fixture.known.includes(id)), valid)
+      .tuple(
+        validId.filter((id) => !fixture.known.includes(id)),
+        valid,
+      )
       .map(([task, [t, v, s, seed]]) => ({
-        text: objectText([["task_id", task], ["training_count", t], ["verifying_count", v], ["testing_count", s], ...(seed === undefined ? [] : [["seed", seed] as Entry])]),
+        text: objectText([
+          ["task_id", task],
+          ["training_count", t],
+          ["verifying_count", v],
+          ["testing_count", s],
+          ...(seed === undefined ? [] : [["seed", seed] as Entry]),
+        ]),
         expected: 1003 as ErrorCode,
       })),
   );
 
   const bodyDefect = fc
-    .constant(objectText([["task_id", fixture.task], ["training_count", 1], ["verifying_count", 0], ["testing_count", 0]]))
+    .constant(
+      objectText([
+        ["task_id", fixture.task],
+        ["training_count", 1],
+        ["verifying_count", 0],
+        ["testing_count", 0],
+      ]),
+    )
     .chain((valid) => notAnObjectText(valid))
     .map((text) => ({ text, expected: 1001 as ErrorCode }));
 
-  return fc.oneof({ weight: 6, arbitrary: fieldDefect }, { weight: 2, arbitrary: storageDefect }, { weight: 2, arbitrary: bodyDefect });
+  return fc.oneof(
+    { weight: 6, arbitrary: fieldDefect },
+    { weight: 2, arbitrary: storageDefect },
+    { weight: 2, arbitrary: bodyDefect },
+  );
 }
 
 /** A POST body with exactly one rule failing first; 1011 cases name the exact field. */
@@ -233,7 +350,13 @@ export function badRegisterBody(): fc.Arbitrary<BodyCase & { field?: string }> {
   const task = fc.oneof(validId, fc.integer({ min: 0, max: 2 ** 53 - 1 }));
 
   const imageDefect = fc
-    .tuple(fc.integer({ min: 1, max: 30 }), fc.nat(), fc.constantFrom("entry", "img_id", "duplicate", "img_name", "state"), task, noiseEntries(["task_id", "images"]))
+    .tuple(
+      fc.integer({ min: 1, max: 30 }),
+      fc.nat(),
+      fc.constantFrom("entry", "img_id", "duplicate", "img_name", "state"),
+      task,
+      noiseEntries(["task_id", "images"]),
+    )
     .chain(([n, pick, kind, taskId, extra]) => {
       const at = pick % n;
       const images: unknown[] = Array.from({ length: n }, (_, i) => image(i));
@@ -254,7 +377,10 @@ export function badRegisterBody(): fc.Arbitrary<BodyCase & { field?: string }> {
           } else {
             field += ".img_id";
             // An earlier image's id again, possibly spelled as a JSON number of the same digits.
-            value = fc.nat({ max: at - 1 }).chain((j) => fc.constantFrom<unknown>(String(1000 + j), 1000 + j)).map((id) => ({ ...image(at), img_id: id }));
+            value = fc
+              .nat({ max: at - 1 })
+              .chain((j) => fc.constantFrom<unknown>(String(1000 + j), 1000 + j))
+              .map((id) => ({ ...image(at), img_id: id }));
           }
           break;
         case "img_name":
@@ -273,14 +399,15 @@ export function badRegisterBody(): fc.Arbitrary<BodyCase & { field?: string }> {
           break;
         default:
           field += ".state";
-          value = fc
-            .oneof(badCount(0), fc.constant(null))
-            .map((state) => ({ ...image(at), state }));
+          value = fc.oneof(badCount(0), fc.constant(null)).map((state) => ({ ...image(at), state }));
       }
       return fc.tuple(value, fc.array(fc.oneof(noise, fc.constant({})), { maxLength: 2 })).chain(([bad, tail]) => {
         images[at] = bad;
         // Entries after the failing one may be anything: the first failure is reported.
-        const list = [...images.slice(0, at + 1), ...images.slice(at + 1).map((entry, i) => (i < tail.length ? tail[i] : entry))];
+        const list = [
+          ...images.slice(0, at + 1),
+          ...images.slice(at + 1).map((entry, i) => (i < tail.length ? tail[i] : entry)),
+        ];
         return shuffled([["task_id", taskId] as Entry, ["images", list] as Entry, ...extra]).map((all) => ({
           text: objectText(all),
           expected: 1011 as ErrorCode,
@@ -300,7 +427,14 @@ export function badRegisterBody(): fc.Arbitrary<BodyCase & { field?: string }> {
       ),
     )
     .map(([taskId, images]) => ({
-      text: objectText(images === undefined ? [["task_id", taskId]] : [["task_id", taskId], ["images", images]]),
+      text: objectText(
+        images === undefined
+          ? [["task_id", taskId]]
+          : [
+              ["task_id", taskId],
+              ["images", images],
+            ],
+      ),
       expected: 1011 as ErrorCode,
       field: "images",
     }));
@@ -312,7 +446,12 @@ export function badRegisterBody(): fc.Arbitrary<BodyCase & { field?: string }> {
       expected: 1002 as ErrorCode,
     }));
 
-  const bodyDefect = notAnObjectText(objectText([["task_id", "t"], ["images", [image(0)]]])).map((text) => ({ text, expected: 1001 as ErrorCode }));
+  const bodyDefect = notAnObjectText(
+    objectText([
+      ["task_id", "t"],
+      ["images", [image(0)]],
+    ]),
+  ).map((text) => ({ text, expected: 1001 as ErrorCode }));
 
   return fc.oneof(
     { weight: 6, arbitrary: imageDefect },
@@ -337,24 +476,47 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64url");
 export function badCursor(task: string, setType: number, real: string): fc.Arbitrary<string> {
   const goodFields = [task, setType, 3, "a", 7, 8, "img-8"];
   const badField: fc.Arbitrary<unknown>[] = [
-    fc.oneof(badId, validId.filter((id) => id !== task)),
-    fc.oneof(fc.integer().filter((t) => t !== setType), fc.constantFrom("0", "1", null, 0.5)),
-    fc.oneof(fc.integer({ max: 0 }), fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }), fc.constantFrom("3", 2 ** 53)),
-    fc.oneof(fc.string().filter((s) => s !== "a" && s !== "b"), fc.constantFrom("A", null, 1)),
+    fc.oneof(
+      badId,
+      validId.filter((id) => id !== task),
+    ),
+    fc.oneof(
+      fc.integer().filter((t) => t !== setType),
+      fc.constantFrom("0", "1", null, 0.5),
+    ),
+    fc.oneof(
+      fc.integer({ max: 0 }),
+      fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }),
+      fc.constantFrom("3", 2 ** 53),
+    ),
+    fc.oneof(
+      fc.string().filter((s) => s !== "a" && s !== "b"),
+      fc.constantFrom("A", null, 1),
+    ),
     fc.oneof(fc.integer({ max: 0 }), fc.constantFrom("7", 2 ** 53, 1.5)),
     fc.oneof(fc.integer({ max: 0 }), fc.constantFrom("8", 2 ** 53, 1.5)),
     badId,
   ];
   return fc.oneof(
-    fc.integer({ min: 0, max: 6 }).chain((at) =>
-      (badField[at] as fc.Arbitrary<unknown>).map((value) => b64(JSON.stringify(goodFields.map((f, i) => (i === at ? value : f))))),
-    ),
-    fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 10 }).filter((a) => a.length !== 7).map((a) => b64(JSON.stringify(a))),
-    fc.jsonValue().filter((v) => !Array.isArray(v)).map((v) => b64(JSON.stringify(v))),
+    fc
+      .integer({ min: 0, max: 6 })
+      .chain((at) =>
+        (badField[at] as fc.Arbitrary<unknown>).map((value) =>
+          b64(JSON.stringify(goodFields.map((f, i) => (i === at ? value : f)))),
+        ),
+      ),
+    fc
+      .array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 10 })
+      .filter((a) => a.length !== 7)
+      .map((a) => b64(JSON.stringify(a))),
+    fc
+      .jsonValue()
+      .filter((v) => !Array.isArray(v))
+      .map((v) => b64(JSON.stringify(v))),
     fc.integer({ min: 1, max: Math.max(1, real.length - 1) }).map((n) => real.slice(0, n)),
-    fc.tuple(fc.integer({ min: 0, max: real.length }), fc.constantFrom("+", "/", "=", " ", ".", "%", "拓", "\u0000")).map(
-      ([at, c]) => real.slice(0, at) + c + real.slice(at),
-    ),
+    fc
+      .tuple(fc.integer({ min: 0, max: real.length }), fc.constantFrom("+", "/", "=", " ", ".", "%", "拓", "\u0000"))
+      .map(([at, c]) => real.slice(0, at) + c + real.slice(at)),
     fc.string({ unit: "binary", maxLength: 30 }).filter((s) => !/^[A-Za-z0-9_-]+$/.test(s)),
     fc.constant("A".repeat(513)),
     fc.constant(""),
@@ -369,18 +531,27 @@ export function listQuery(fixture: Fixture, cursors: { live: string; stale: stri
   const goodTask = fc.oneof(fc.constant(fixture.task), validId).chain(quote);
   const goodSet = fc.constantFrom("0", "1", "2").chain(quote);
   const goodLimit = fc.option(fc.integer({ min: 1, max: 10_000 }).map(String), { nil: undefined });
-  const badTask = fc.oneof(fc.constant(undefined), unicode, fc.constantFrom("", '""', '"', '"a', "a b", "2018062212345678911 ")).filter(
-    (s) => s === undefined || !ID.test(stripQuotes(s)),
-  );
+  const badTask = fc
+    .oneof(fc.constant(undefined), unicode, fc.constantFrom("", '""', '"', '"a', "a b", "2018062212345678911 "))
+    .filter((s) => s === undefined || !ID.test(stripQuotes(s)));
   // A missing set_type_id asks for the task's summary (not a defect); an empty one is.
   const badSet = fc
     .oneof(unicode, fc.constantFrom("", "3", "-1", "01", " 1", "1.0", "+1", "-0", "３", "0x0", '""', '"1', "１", "1e0"))
     .filter((s) => !["0", "1", "2"].includes(stripQuotes(s)));
   const badLimit = fc
-    .oneof(unicode, fc.constantFrom("0", "10001", "-1", "1.5", "1e3", " 5", "5 ", "+5", "0x10", "", "99999999999999999999", "５"))
+    .oneof(
+      unicode,
+      fc.constantFrom("0", "10001", "-1", "1.5", "1e3", " 5", "5 ", "+5", "0x10", "", "99999999999999999999", "５"),
+    )
     .filter((s) => !(/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 10_000));
 
-  const build = (task: string | undefined, set: string | undefined, limit: string | undefined, cursor: string | undefined, more: Record<string, string>) => {
+  const build = (
+    task: string | undefined,
+    set: string | undefined,
+    limit: string | undefined,
+    cursor: string | undefined,
+    more: Record<string, string>,
+  ) => {
     const query: Record<string, string> = { ...more };
     if (task !== undefined) query.task_id = task;
     if (set !== undefined) query.set_type_id = set;
@@ -391,11 +562,20 @@ export function listQuery(fixture: Fixture, cursors: { live: string; stale: stri
   const anyCursor = fc.option(fc.oneof(fc.constant(cursors.live), fc.string({ maxLength: 30 })), { nil: undefined });
 
   return fc.oneof(
-    fc.tuple(badTask, fc.option(fc.oneof(goodSet, badSet), { nil: undefined }), fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }), anyCursor, extra)
+    fc
+      .tuple(
+        badTask,
+        fc.option(fc.oneof(goodSet, badSet), { nil: undefined }),
+        fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }),
+        anyCursor,
+        extra,
+      )
       .map(([t, s, l, c, more]) => ({ query: build(t, s, l ?? undefined, c, more), expected: 1002 as ErrorCode })),
-    fc.tuple(goodTask, badSet, fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }), anyCursor, extra)
+    fc
+      .tuple(goodTask, badSet, fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }), anyCursor, extra)
       .map(([t, s, l, c, more]) => ({ query: build(t, s, l ?? undefined, c, more), expected: 1004 as ErrorCode })),
-    fc.tuple(goodTask, goodSet, badLimit, anyCursor, extra)
+    fc
+      .tuple(goodTask, goodSet, badLimit, anyCursor, extra)
       .map(([t, s, l, c, more]) => ({ query: build(t, s, l, c, more), expected: 1012 as ErrorCode })),
     fc.tuple(goodSet, goodLimit, extra).chain(([s, l, more]) =>
       badCursor(fixture.task, Number(stripQuotes(s)), cursors.live).map((c) => ({
@@ -404,14 +584,22 @@ export function listQuery(fixture: Fixture, cursors: { live: string; stale: stri
       })),
     ),
     // No set_type_id: the task's summary, or 1003 for a task without images (limit and cursor unused).
-    fc.tuple(goodTask, fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }), anyCursor, extra).map(([t, l, c, more]) => ({
-      query: build(t, undefined, l ?? undefined, c, more),
-      expected: [0, 1003] as const,
-    })),
+    fc
+      .tuple(goodTask, fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }), anyCursor, extra)
+      .map(([t, l, c, more]) => ({
+        query: build(t, undefined, l ?? undefined, c, more),
+        expected: [0, 1003] as const,
+      })),
     // Every parameter parses: storage answers a page, an empty set (1010), or a stale cursor (1015).
-    fc.tuple(goodTask, goodSet, goodLimit, fc.option(fc.constantFrom(cursors.live, cursors.stale), { nil: undefined }), extra).map(
-      ([t, s, l, c, more]) => ({ query: build(t, s, l, c, more), expected: [0, 1010, 1012, 1015] as const }),
-    ),
+    fc
+      .tuple(
+        goodTask,
+        goodSet,
+        goodLimit,
+        fc.option(fc.constantFrom(cursors.live, cursors.stale), { nil: undefined }),
+        extra,
+      )
+      .map(([t, s, l, c, more]) => ({ query: build(t, s, l, c, more), expected: [0, 1010, 1012, 1015] as const })),
   );
 }
 
@@ -427,4 +615,3 @@ export const sizedBody = fc
     const text = head + pad + tail;
     return { text, expected: (Buffer.byteLength(text) > MAX_BODY_BYTES ? 1014 : 1009) as ErrorCode };
   });
-

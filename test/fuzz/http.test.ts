@@ -8,9 +8,9 @@ import { type Handlers, loadHandlers } from "../../scripts/local-gateway.ts";
 import { startApi } from "../support/http.ts";
 import { localClient } from "../support/store.ts";
 import {
+  type BodyCase,
   badRegisterBody,
   badSplitBody,
-  type BodyCase,
   type Fixture,
   listQuery,
   pollutionAttempt,
@@ -61,33 +61,48 @@ async function table(): Promise<string> {
   const items: unknown[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await localClient().send(new ScanCommand({ TableName: process.env.TABLE_NAME, ExclusiveStartKey: start as never, ConsistentRead: true }));
+    const out = await localClient().send(
+      new ScanCommand({ TableName: process.env.TABLE_NAME, ExclusiveStartKey: start as never, ConsistentRead: true }),
+    );
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  const key = (item: unknown) => JSON.stringify([(item as Record<string, { S: string }>).task_id?.S, (item as Record<string, { S: string }>).img_id?.S]);
+  const key = (item: unknown) =>
+    JSON.stringify([
+      (item as Record<string, { S: string }>).task_id?.S,
+      (item as Record<string, { S: string }>).img_id?.S,
+    ]);
   return JSON.stringify(items.sort((a, b) => (key(a) < key(b) ? -1 : 1)));
 }
 
 beforeAll(async () => {
   api = await startApi();
   handlers = await loadHandlers();
-  const images = (n: number) => Array.from({ length: n }, (_, i) => ({ img_id: `img-${i + 1}`, img_name: `img_${i + 1}.jpg` }));
+  const images = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ img_id: `img-${i + 1}`, img_name: `img_${i + 1}.jpg` }));
   await api.call("POST", IMAGES, { task_id: fixture.task, images: images(fixture.images) });
   await api.call("POST", IMAGES, { task_id: "fuzz-unsplit", images: images(3) });
-  const split = () => api.call("PUT", SETS, { task_id: fixture.task, training_count: 6, verifying_count: 3, testing_count: 2 });
+  const split = () =>
+    api.call("PUT", SETS, { task_id: fixture.task, training_count: 6, verifying_count: 3, testing_count: 2 });
   await split();
-  const stale = (await api.call("GET", `${SETS}?task_id=${fixture.task}&set_type_id=0&limit=2`)).body.next_cursor as string;
+  const stale = (await api.call("GET", `${SETS}?task_id=${fixture.task}&set_type_id=0&limit=2`)).body
+    .next_cursor as string;
   await split();
   await split();
-  const live = (await api.call("GET", `${SETS}?task_id=${fixture.task}&set_type_id=0&limit=2`)).body.next_cursor as string;
+  const live = (await api.call("GET", `${SETS}?task_id=${fixture.task}&set_type_id=0&limit=2`)).body
+    .next_cursor as string;
   cursors = { live, stale };
   before = await table();
 });
 afterAll(async () => api.close());
 
 /** Asserts a reply is one of `codes` with the SPEC's status, message, content type and nothing else. */
-function expectSpecReply(status: number, contentType: string | null | undefined, text: string, codes: readonly number[]) {
+function expectSpecReply(
+  status: number,
+  contentType: string | null | undefined,
+  text: string,
+  codes: readonly number[],
+) {
   expect(status).toBeLessThan(500);
   expect(contentType).toBe("application/json; charset=utf-8");
   const body = JSON.parse(text) as Record<string, unknown>;
@@ -101,14 +116,21 @@ function expectSpecReply(status: number, contentType: string | null | undefined,
   return body;
 }
 
-const expectedCodes = (expected: QueryCase["expected"] | number) => (typeof expected === "number" ? [expected] : expected);
+const expectedCodes = (expected: QueryCase["expected"] | number) =>
+  typeof expected === "number" ? [expected] : expected;
 
 /** What the handler must answer a bad body: its first failing rule, or 1001 when the body parser refuses it as a pollution attempt. */
 const bodyCode = (c: BodyCase) => (pollutionAttempt(c.text) ? 1001 : c.expected);
 
 // ---- handlers, invoked directly ----
 
-function event(method: string, path: string, body: string | null, query: Record<string, string> | null, base64: boolean): APIGatewayProxyEvent {
+function event(
+  method: string,
+  path: string,
+  body: string | null,
+  query: Record<string, string> | null,
+  base64: boolean,
+): APIGatewayProxyEvent {
   const encoded = body !== null && base64 ? Buffer.from(body, "utf8").toString("base64") : body;
   return {
     resource: path,
@@ -149,7 +171,9 @@ describe("the handlers, invoked directly with generated bad requests", () => {
     await fc.assert(
       fc.asyncProperty(badRegisterBody(), fc.boolean(), async (c, base64) => {
         const reply = await invoke("RegisterImages", event("POST", IMAGES, c.text, null, base64));
-        const body = expectSpecReply(reply.statusCode, reply.headers?.["Content-Type"] as string, reply.body, [bodyCode(c)]);
+        const body = expectSpecReply(reply.statusCode, reply.headers?.["Content-Type"] as string, reply.body, [
+          bodyCode(c),
+        ]);
         if (c.field !== undefined && body.code === 1011) expect(body.msg).toBe(`图像数据格式错误: ${c.field}`);
       }),
       { numRuns: HANDLER_RUNS },
@@ -162,7 +186,12 @@ describe("the handlers, invoked directly with generated bad requests", () => {
       fc.asyncProperty(listQuery(fixture, cursors), async ({ query, expected }) => {
         const params = Object.keys(query).length > 0 ? query : null;
         const reply = await invoke("ListSet", event("GET", SETS, null, params, false));
-        expectSpecReply(reply.statusCode, reply.headers?.["Content-Type"] as string, reply.body, expectedCodes(expected));
+        expectSpecReply(
+          reply.statusCode,
+          reply.headers?.["Content-Type"] as string,
+          reply.body,
+          expectedCodes(expected),
+        );
       }),
       { numRuns: HANDLER_RUNS },
     );
@@ -171,11 +200,15 @@ describe("the handlers, invoked directly with generated bad requests", () => {
 
   it("bodies a few bytes either side of 1 MiB, in multi-byte characters: 1014 exactly when the bytes exceed it", async () => {
     await fc.assert(
-      fc.asyncProperty(sizedBody, fc.constantFrom("SplitTask", "RegisterImages") as fc.Arbitrary<"SplitTask" | "RegisterImages">, async ({ text, expected }, name) => {
-        const reply = await invoke(name, event(name === "SplitTask" ? "PUT" : "POST", SETS, text, null, false));
-        const code = expected === 1014 ? 1014 : name === "SplitTask" ? 1009 : 1011;
-        expectSpecReply(reply.statusCode, reply.headers?.["Content-Type"] as string, reply.body, [code]);
-      }),
+      fc.asyncProperty(
+        sizedBody,
+        fc.constantFrom("SplitTask", "RegisterImages") as fc.Arbitrary<"SplitTask" | "RegisterImages">,
+        async ({ text, expected }, name) => {
+          const reply = await invoke(name, event(name === "SplitTask" ? "PUT" : "POST", SETS, text, null, false));
+          const code = expected === 1014 ? 1014 : name === "SplitTask" ? 1009 : 1011;
+          expectSpecReply(reply.statusCode, reply.headers?.["Content-Type"] as string, reply.body, [code]);
+        },
+      ),
       { numRuns: 40 },
     );
     expect(await table()).toBe(before);
@@ -225,30 +258,72 @@ const ODD_QUERIES = [
   `task_id=fuzz-task&set_type_id=0&cursor=${"A".repeat(4000)}`,
   "task_id=+fuzz-task+&set_type_id=+0",
 ];
-const CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "application/xml"];
+const CONTENT_TYPES = [
+  "application/json",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "application/json; charset=latin1",
+  "application/xml",
+];
 
 function httpCase(): fc.Arbitrary<HttpCase> {
   const contentType = fc.constantFrom(...CONTENT_TYPES);
-  const put = fc.tuple(badSplitBody(fixture), contentType).map(([c, type]) => ({ method: "PUT", path: SETS, query: "", body: c.text, contentType: type, codes: [bodyCode(c)] }));
-  const post = fc.tuple(badRegisterBody(), contentType).map(([c, type]) => ({ method: "POST", path: IMAGES, query: "", body: c.text, contentType: type, codes: [bodyCode(c)] }));
+  const put = fc.tuple(badSplitBody(fixture), contentType).map(([c, type]) => ({
+    method: "PUT",
+    path: SETS,
+    query: "",
+    body: c.text,
+    contentType: type,
+    codes: [bodyCode(c)],
+  }));
+  const post = fc.tuple(badRegisterBody(), contentType).map(([c, type]) => ({
+    method: "POST",
+    path: IMAGES,
+    query: "",
+    body: c.text,
+    contentType: type,
+    codes: [bodyCode(c)],
+  }));
   // Parameters named like Object.prototype members have a test of their own below.
   const get = listQuery(fixture, cursors)
     .filter((c) => Object.keys(c.query).every((key) => !(key in {})))
     .map((c) => ({
+      method: "GET",
+      path: SETS,
+      query: `?${new URLSearchParams(c.query).toString()}`,
+      body: undefined,
+      contentType: "application/json",
+      codes: expectedCodes(c.expected),
+    }));
+  const oddGet = fc.constantFrom(...ODD_QUERIES).map((query) => ({
     method: "GET",
     path: SETS,
-    query: `?${new URLSearchParams(c.query).toString()}`,
+    query: `?${query}`,
     body: undefined,
-    contentType: "application/json",
-    codes: expectedCodes(c.expected),
+    contentType: "text/plain",
+    codes: GET_CODES,
   }));
-  const oddGet = fc.constantFrom(...ODD_QUERIES).map((query) => ({ method: "GET", path: SETS, query: `?${query}`, body: undefined, contentType: "text/plain", codes: GET_CODES }));
   // Any method on any path with any body: unknown routes and wrong methods are refused before a handler runs.
   const elsewhere = fc
-    .tuple(fc.constantFrom(...METHODS), fc.oneof(fc.constantFrom(...PATHS), fc.webPath()), fc.oneof(fc.constant(undefined), fc.json(), fc.string({ unit: "binary", maxLength: 50 })))
+    .tuple(
+      fc.constantFrom(...METHODS),
+      fc.oneof(fc.constantFrom(...PATHS), fc.webPath()),
+      fc.oneof(fc.constant(undefined), fc.json(), fc.string({ unit: "binary", maxLength: 50 })),
+    )
     // Paths opening with "//" have a test of their own below.
-    .filter(([method, path]) => !path.startsWith("//") && !ROUTES.some((route) => route.method === method && normalise(path) === route.path))
-    .map(([method, path, body]) => ({ method, path, query: "", body: method === "GET" || method === "HEAD" ? undefined : body, contentType: "application/json", codes: [] }));
+    .filter(
+      ([method, path]) =>
+        !path.startsWith("//") && !ROUTES.some((route) => route.method === method && normalise(path) === route.path),
+    )
+    .map(([method, path, body]) => ({
+      method,
+      path,
+      query: "",
+      body: method === "GET" || method === "HEAD" ? undefined : body,
+      contentType: "application/json",
+      codes: [],
+    }));
   const oversized = fc
     .tuple(fc.constantFrom("PUT", "POST"), fc.integer({ min: 1, max: 512 * 1024 }))
     .map(([method, extra]) => ({
@@ -290,7 +365,8 @@ describe("the local gateway, over HTTP with generated bad requests", () => {
         const routed = onPath.some((route) => route.method === c.method);
         if (!routed) {
           expect(response.status).toBe(onPath.length > 0 ? 405 : 404);
-          if (onPath.length > 0) expect(response.headers.get("allow")).toBe(onPath.map((route) => route.method).join(", "));
+          if (onPath.length > 0)
+            expect(response.headers.get("allow")).toBe(onPath.map((route) => route.method).join(", "));
           if (c.method !== "HEAD") expectSpecReply(response.status, response.headers.get("content-type"), text, [1013]);
           return;
         }
@@ -316,14 +392,19 @@ describe("the local gateway, over HTTP with generated bad requests", () => {
     for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
       const query = await fetch(`${api.base}${SETS}?task_id=${fixture.task}&set_type_id=0&${name}=1`);
       expect({ name, status: query.status }).toEqual({ name, status: 200 });
-      const header = await fetch(`${api.base}${SETS}?task_id=${fixture.task}&set_type_id=0`, { headers: { [name]: "1" } });
+      const header = await fetch(`${api.base}${SETS}?task_id=${fixture.task}&set_type_id=0`, {
+        headers: { [name]: "1" },
+      });
       expect({ name, status: header.status }).toEqual({ name, status: 200 });
     }
   });
 
   it("a body nested 100,000 levels deep is refused with 1001 (400), never a 5xx", async () => {
     const deep = `{"task_id":"fuzz-task","training_count":1,"verifying_count":0,"testing_count":0,"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
-    for (const [method, path] of [["PUT", SETS], ["POST", IMAGES]] as const) {
+    for (const [method, path] of [
+      ["PUT", SETS],
+      ["POST", IMAGES],
+    ] as const) {
       const response = await fetch(`${api.base}${path}`, { method, body: deep });
       expectSpecReply(response.status, response.headers.get("content-type"), await response.text(), [1001]);
     }

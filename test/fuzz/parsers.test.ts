@@ -63,7 +63,10 @@ describe.each([
           return;
         }
         expect(result).toBeInstanceOf(ServiceError);
-        expect({ code: (result as ServiceError).code, status: (result as ServiceError).status }).toEqual({ code: expected, status: 400 });
+        expect({ code: (result as ServiceError).code, status: (result as ServiceError).status }).toEqual({
+          code: expected,
+          status: 400,
+        });
       }),
       { numRuns: RUNS },
     );
@@ -71,9 +74,23 @@ describe.each([
 
   it(`turns ${RUNS} arbitrary values into a well-formed request or one of its codes, nothing else`, () => {
     const body = fc.oneof(
-      fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withTypedArray: true, withSparseArray: true }),
+      fc.anything({
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withNullPrototype: true,
+        withTypedArray: true,
+        withSparseArray: true,
+      }),
       fc.record(
-        { task_id: fc.anything(), training_count: fc.anything(), verifying_count: fc.anything(), testing_count: fc.anything(), seed: fc.anything() },
+        {
+          task_id: fc.anything(),
+          training_count: fc.anything(),
+          verifying_count: fc.anything(),
+          testing_count: fc.anything(),
+          seed: fc.anything(),
+        },
         { requiredKeys: [] },
       ),
     );
@@ -88,7 +105,11 @@ describe.each([
         const request = parse(value);
         expect(request.taskId).toMatch(ID);
         if (request.counts === undefined) return; // sized by ratios
-        for (const [setType, min] of [[0, 1], [1, 0], [2, 0]] as const) {
+        for (const [setType, min] of [
+          [0, 1],
+          [1, 0],
+          [2, 0],
+        ] as const) {
           const count = request.counts[setType];
           expect(Number.isSafeInteger(count) && count >= min).toBe(true);
           expect(Object.is(count, -0)).toBe(false);
@@ -122,10 +143,16 @@ describe("POST body parser", () => {
   it(`turns ${RUNS} arbitrary values into a well-formed request or one of its codes, nothing else`, () => {
     const body = fc.oneof(
       fc.anything({ withSparseArray: true, withNullPrototype: true }),
-      fc.record({ task_id: fc.oneof(validId, fc.anything()), images: fc.array(fc.anything(), { maxLength: 5 }) }, { requiredKeys: [] }),
+      fc.record(
+        { task_id: fc.oneof(validId, fc.anything()), images: fc.array(fc.anything(), { maxLength: 5 }) },
+        { requiredKeys: [] },
+      ),
       fc.record({
         task_id: validId,
-        images: fc.array(fc.record({ img_id: fc.anything(), img_name: fc.anything(), state: fc.anything() }, { requiredKeys: [] }), { maxLength: 5 }),
+        images: fc.array(
+          fc.record({ img_id: fc.anything(), img_name: fc.anything(), state: fc.anything() }, { requiredKeys: [] }),
+          { maxLength: 5 },
+        ),
       }),
     );
     fc.assert(
@@ -160,7 +187,10 @@ describe("GET query parser (parseSetsQuery, as the handler uses it)", () => {
           return;
         }
         expect(result).toBeInstanceOf(ServiceError);
-        expect({ code: (result as ServiceError).code, status: (result as ServiceError).status }).toEqual({ code: expected, status: 400 });
+        expect({ code: (result as ServiceError).code, status: (result as ServiceError).status }).toEqual({
+          code: expected,
+          status: 400,
+        });
       }),
       { numRuns: RUNS },
     );

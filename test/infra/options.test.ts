@@ -34,13 +34,21 @@ describe("stack options from CDK context", () => {
   it("takes task ids as a JSON array, from cdk.json or as a -c string", () => {
     const schedule = { "training-sets:resplitSchedule": "cron(0 3 * * ? *)" };
 
-    expect(options({ ...schedule, "training-sets:resplitTaskIds": ["a-1", "b_2"] }).resplit?.taskIds).toEqual(["a-1", "b_2"]);
-    expect(options({ ...schedule, "training-sets:resplitTaskIds": '["a-1","b_2"]' }).resplit?.taskIds).toEqual(["a-1", "b_2"]);
+    expect(options({ ...schedule, "training-sets:resplitTaskIds": ["a-1", "b_2"] }).resplit?.taskIds).toEqual([
+      "a-1",
+      "b_2",
+    ]);
+    expect(options({ ...schedule, "training-sets:resplitTaskIds": '["a-1","b_2"]' }).resplit?.taskIds).toEqual([
+      "a-1",
+      "b_2",
+    ]);
   });
 
   it("refuses a schedule without task ids, and task ids without a schedule", () => {
     expect(() => options({ "training-sets:resplitSchedule": "rate(1 day)" })).toThrow(/resplitTaskIds must be set/);
-    expect(() => options({ "training-sets:resplitTaskIds": "2018062212345678911" })).toThrow(/resplitSchedule must be set/);
+    expect(() => options({ "training-sets:resplitTaskIds": "2018062212345678911" })).toThrow(
+      /resplitSchedule must be set/,
+    );
   });
 
   it("refuses a schedule that is not rate(…) or cron(…)", () => {
@@ -53,7 +61,9 @@ describe("stack options from CDK context", () => {
     const schedule = { "training-sets:resplitSchedule": "rate(1 day)" };
 
     expect(() => options({ ...schedule, "training-sets:resplitTaskIds": "ok,not ok" })).toThrow(/resplitTaskIds/);
-    expect(() => options({ ...schedule, "training-sets:resplitTaskIds": "[2018062212345678911]" })).toThrow(/as strings/);
+    expect(() => options({ ...schedule, "training-sets:resplitTaskIds": "[2018062212345678911]" })).toThrow(
+      /as strings/,
+    );
   });
 
   it("reads CORS origins as a list or a comma-separated string", () => {

@@ -13,7 +13,10 @@ interface Resource {
 }
 
 const root = new URL("../../", import.meta.url);
-const cdkJson = JSON.parse(readFileSync(new URL("cdk.json", root), "utf8")) as { output: string; context: Record<string, unknown> };
+const cdkJson = JSON.parse(readFileSync(new URL("cdk.json", root), "utf8")) as {
+  output: string;
+  context: Record<string, unknown>;
+};
 
 // The app as `npm run synth` runs it (cdk.json's context, asset metadata on as the CLI sets it,
 // the functions really bundled), written to a scratch directory instead of cdk.out.
@@ -53,6 +56,8 @@ describe("the README's sam local invoke lines", () => {
   });
 
   it("pair each event with the same function as the README's npm run invoke lines, in the same order", () => {
-    expect(lines.map(({ logicalId, event }) => [logicalId, event])).toEqual(invokeLines().map(({ name, event }) => [name, event]));
+    expect(lines.map(({ logicalId, event }) => [logicalId, event])).toEqual(
+      invokeLines().map(({ name, event }) => [name, event]),
+    );
   });
 });

@@ -77,7 +77,8 @@ function policyDocuments(resources: Record<string, Resource>): { where: string; 
   return found;
 }
 
-const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 interface Statement {
   Action?: string | string[];
@@ -89,7 +90,7 @@ interface Statement {
 
 /** The DynamoDB actions a function's role allows, split into those on the table and those on its indexes. */
 function grantsOf(fixture: ReturnType<typeof synth>, name: FunctionName) {
-  const role = (fixture.resources[fixture.functionId(name)]?.Properties?.Role as { "Fn::GetAtt": [string, string] })[
+  const role = (fixture.resources[fixture.functionId(name)]!.Properties!.Role as { "Fn::GetAtt": [string, string] })[
     "Fn::GetAtt"
   ][0];
   const grants = { table: new Set<string>(), indexes: new Set<string>() };
@@ -191,7 +192,7 @@ describe("functions", () => {
 
   it("set CORS_ORIGINS on the API functions only when origins are configured", () => {
     const variables = (fixture: ReturnType<typeof synth>, name: FunctionName) =>
-      (fixture.resources[name]?.Properties?.Environment as { Variables: Json }).Variables;
+      (fixture.resources[name]!.Properties!.Environment as { Variables: Json }).Variables;
     const cors = synth({ corsOrigins: ["https://label.example.com", "https://admin.example.com"] });
     for (const route of ROUTES) {
       expect(variables(base, route.name)).not.toHaveProperty("CORS_ORIGINS");
@@ -204,7 +205,9 @@ describe("functions", () => {
     base.template.resourceCountIs("AWS::Logs::LogGroup", FUNCTIONS.length);
     base.template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
     const groups = new Set(
-      base.ofType("AWS::Lambda::Function").map(([, fn]) => JSON.stringify((fn.Properties?.LoggingConfig as Json).LogGroup)),
+      base
+        .ofType("AWS::Lambda::Function")
+        .map(([, fn]) => JSON.stringify((fn.Properties!.LoggingConfig as Json).LogGroup)),
     );
     expect(groups.size).toBe(FUNCTIONS.length);
     for (const [id] of base.ofType("AWS::Logs::LogGroup")) expect(groups).toContain(JSON.stringify({ Ref: id }));
@@ -213,9 +216,11 @@ describe("functions", () => {
 
 describe("API", () => {
   it("has one method per route, with the route's HTTP method and path, and nothing else", () => {
-    expect(methods(base).map((method) => method.route).sort()).toEqual(
-      ROUTES.map((route) => `${route.method} ${route.path}`).sort(),
-    );
+    expect(
+      methods(base)
+        .map((method) => method.route)
+        .sort(),
+    ).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
   });
 
   it("sends each route to its own function through a Lambda proxy integration", () => {
@@ -378,7 +383,9 @@ describe("scheduled re-splits", () => {
   it("make no rule when no schedule is configured", () => {
     base.template.resourceCountIs("AWS::Events::Rule", 0);
     expect(base.stack.resplitRule).toBeUndefined();
-    expect(base.ofType("AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "events.amazonaws.com")).toEqual([]);
+    expect(
+      base.ofType("AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "events.amazonaws.com"),
+    ).toEqual([]);
   });
 
   it("fire ResplitTasks on the configured schedule with exactly {task_ids}", () => {
@@ -386,14 +393,22 @@ describe("scheduled re-splits", () => {
     scheduled.template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "cron(0 3 * * ? *)",
       State: "ENABLED",
-      Targets: [{ Arn: { "Fn::GetAtt": ["ResplitTasks", "Arn"] }, Id: Match.anyValue(), Input: JSON.stringify({ task_ids: taskIds }) }],
+      Targets: [
+        {
+          Arn: { "Fn::GetAtt": ["ResplitTasks", "Arn"] },
+          Id: Match.anyValue(),
+          Input: JSON.stringify({ task_ids: taskIds }),
+        },
+      ],
     });
     const [, rule] = scheduled.ofType("AWS::Events::Rule")[0] ?? [];
     expect(rule?.Properties).not.toHaveProperty("Name");
   });
 
   it("let only that rule invoke ResplitTasks", () => {
-    const ruleId: string = scheduled.stack.resolve((scheduled.stack.resplitRule?.node.defaultChild as CfnRule).logicalId);
+    const ruleId: string = scheduled.stack.resolve(
+      (scheduled.stack.resplitRule!.node.defaultChild as CfnRule).logicalId,
+    );
     const permissions = scheduled
       .ofType("AWS::Lambda::Permission")
       .filter(([, p]) => p.Properties?.Principal === "events.amazonaws.com")

@@ -7,13 +7,17 @@ describe("forEachLimited", () => {
     let peak = 0;
     const seen: number[] = [];
 
-    await forEachLimited(Array.from({ length: 40 }, (_, i) => i), 4, async (item) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await sleep(item % 3);
-      seen.push(item);
-      inFlight--;
-    });
+    await forEachLimited(
+      Array.from({ length: 40 }, (_, i) => i),
+      4,
+      async (item) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await sleep(item % 3);
+        seen.push(item);
+        inFlight--;
+      },
+    );
 
     expect(peak).toBe(4);
     expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));

@@ -46,7 +46,12 @@ describe("errorResponse", () => {
 describe("CORS", () => {
   const LABEL = "https://label.example.com";
   const event = (headers: Record<string, string>, body: string | null = "{}") =>
-    ({ headers, body, isBase64Encoded: false, requestContext: { requestId: "req-cors" } }) as unknown as APIGatewayProxyEvent;
+    ({
+      headers,
+      body,
+      isBase64Encoded: false,
+      requestContext: { requestId: "req-cors" },
+    }) as unknown as APIGatewayProxyEvent;
   const context = { awsRequestId: "req-cors" } as Context;
   /** A JSON-body function of the shared composition that succeeds on {"ok":true} and throws 1009 otherwise. */
   const service = (corsOrigins: readonly string[]) =>
@@ -89,7 +94,7 @@ describe("CORS", () => {
     expect(reply.headers?.Vary).toBe("Origin");
   });
 
-  it("allows any origin when \"*\" is configured", async () => {
+  it('allows any origin when "*" is configured', async () => {
     const reply = await service(["*"])(event({ Origin: "https://anywhere.example" }), context);
 
     expect(reply.statusCode).toBe(400);
@@ -103,7 +108,10 @@ describe("CORS", () => {
   });
 
   it("reads CORS_ORIGINS as a comma-separated list", () => {
-    expect(readCorsOrigins({ CORS_ORIGINS: ` ${LABEL}, https://admin.example.com ,` })).toEqual([LABEL, "https://admin.example.com"]);
+    expect(readCorsOrigins({ CORS_ORIGINS: ` ${LABEL}, https://admin.example.com ,` })).toEqual([
+      LABEL,
+      "https://admin.example.com",
+    ]);
     expect(readCorsOrigins({})).toEqual([]);
   });
 });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import { TESTING, TRAINING, VERIFYING, type SetSizes, type SetType } from "../../lib/model.ts";
+import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../lib/model.ts";
 import {
   ALGORITHM_VERSION,
   BLOCK_SIZE,
-  planSplit,
-  planSplitWith,
   type PlanImage,
   type PlanRequest,
+  planSplit,
+  planSplitWith,
   type SplitPlanReport,
 } from "../../lib/plan.ts";
 import { placeUnits, type Units } from "../../lib/plan-groups.ts";
@@ -67,7 +67,7 @@ function expectConsistent(plan: SplitPlanReport, images: readonly PlanImage[]) {
   for (const setType of [TRAINING, TESTING, VERIFYING] as SetType[]) {
     const members = images.map((image, i) => ({ image, i })).filter(({ i }) => plan.setOf[i] === setType);
     members.sort((a, b) => a.image.orderId - b.image.orderId);
-    members.forEach(({ i }, rank) => expect(plan.blockOf[i]).toBe(Math.floor(rank / BLOCK_SIZE)));
+    for (const [rank, { i }] of members.entries()) expect(plan.blockOf[i]).toBe(Math.floor(rank / BLOCK_SIZE));
   }
 }
 
@@ -123,11 +123,23 @@ describe("the plain request through planSplitWith", () => {
       expect(total).toBe(entry.label === "b" ? 4 : 2);
     }
     expect(plan.leakedGroups).toEqual(["g"]);
-    expect(planSplitWith(range(0, 3).map((i) => img(i)), { counts: sizes(1, 1, 1) }, "none").labelCounts).toEqual([]);
+    expect(
+      planSplitWith(
+        range(0, 3).map((i) => img(i)),
+        { counts: sizes(1, 1, 1) },
+        "none",
+      ).labelCounts,
+    ).toEqual([]);
   });
 
   it("refuses counts beyond the images with 1007", () => {
-    const error = serviceError(() => planSplitWith(range(0, 3).map((i) => img(i)), { counts: sizes(2, 1, 1) }, "s"));
+    const error = serviceError(() =>
+      planSplitWith(
+        range(0, 3).map((i) => img(i)),
+        { counts: sizes(2, 1, 1) },
+        "s",
+      ),
+    );
     expect([error.code, error.message]).toEqual([1007, "三个集合的图像个数之和 4 超过了任务下的图像总数 3"]);
   });
 });
@@ -206,7 +218,9 @@ describe("roundShares", () => {
 
 describe("stratify_by label", () => {
   // 12 cats, 6 dogs, 6 birds, ids interleaved.
-  const animals = range(0, 24).map((i) => img(i, { label: i % 4 === 0 || i % 4 === 2 ? "cat" : i % 4 === 1 ? "dog" : "bird" }));
+  const animals = range(0, 24).map((i) =>
+    img(i, { label: i % 4 === 0 || i % 4 === 2 ? "cat" : i % 4 === 1 ? "dog" : "bird" }),
+  );
 
   it("gives each set each label in proportion, totals exact", () => {
     const plan = planSplitWith(animals, { counts: sizes(12, 6, 6), options: { stratifyBy: "label" } }, "strata");
@@ -262,18 +276,29 @@ describe("stratify_by label", () => {
       const plan = planSplitWith(twoSolos, request("random"), "solo");
       expect(plan.rareLabels.map((entry) => entry.label)).toEqual(["solo", "solo2"]);
       expect(plan.sizes).toEqual(sizes(6, 2, 2));
-      const rarePlaced = plan.rareLabels.reduce((n, entry) => n + entry.sizes[TRAINING] + entry.sizes[VERIFYING] + entry.sizes[TESTING], 0);
+      const rarePlaced = plan.rareLabels.reduce(
+        (n, entry) => n + entry.sizes[TRAINING] + entry.sizes[VERIFYING] + entry.sizes[TESTING],
+        0,
+      );
       expect(rarePlaced).toBe(2);
     });
 
     it('answers 1020 naming it with "error"', () => {
       const error = serviceError(() => planSplitWith(solo, request("error"), "solo"));
-      expect([error.code, error.status, error.message]).toEqual([1020, 400, "以下标签的图像太少，无法按 rare_labels=error 放置: solo"]);
+      expect([error.code, error.status, error.message]).toEqual([
+        1020,
+        400,
+        "以下标签的图像太少，无法按 rare_labels=error 放置: solo",
+      ]);
     });
 
     it("is not rare when only two sets receive images and it has two", () => {
       const pair = range(0, 10).map((i) => img(i, { label: i < 2 ? "pair" : "many" }));
-      const plan = planSplitWith(pair, { counts: sizes(5, 5, 0), options: { stratifyBy: "label", rareLabels: "error" } }, "pair");
+      const plan = planSplitWith(
+        pair,
+        { counts: sizes(5, 5, 0), options: { stratifyBy: "label", rareLabels: "error" } },
+        "pair",
+      );
       expect(plan.rareLabels).toEqual([]);
       expect(plan.labelCounts[1]).toEqual({ label: "pair", sizes: sizes(1, 1, 0), unassigned: 0 });
     });
@@ -289,7 +314,11 @@ describe("stratify_by label", () => {
     it("names at most 20 labels and counts the rest", () => {
       const singles = range(0, 30).map((i) => img(i, { label: `l${String(i).padStart(2, "0")}` }));
       const error = serviceError(() =>
-        planSplitWith(singles, { counts: sizes(10, 10, 10), options: { stratifyBy: "label", rareLabels: "error" } }, "s"),
+        planSplitWith(
+          singles,
+          { counts: sizes(10, 10, 10), options: { stratifyBy: "label", rareLabels: "error" } },
+          "s",
+        ),
       );
       expect(error.message).toMatch(/: l00、l01、.*、l19 等 30 个$/);
     });
@@ -336,9 +365,16 @@ describe("group_by group", () => {
   it("combines with stratify_by: groups whole, labels as close to their shares as whole groups allow", () => {
     // 6 groups of 2 (one label each: 3 × a, 3 × b) and 4 lone images (2 × a, 2 × b).
     const images = range(0, 16).map((i) =>
-      img(i, { label: (i < 12 ? Math.floor(i / 2) : i) % 2 ? "b" : "a", ...(i < 12 ? { group: `g${Math.floor(i / 2)}` } : {}) }),
+      img(i, {
+        label: (i < 12 ? Math.floor(i / 2) : i) % 2 ? "b" : "a",
+        ...(i < 12 ? { group: `g${Math.floor(i / 2)}` } : {}),
+      }),
     );
-    const plan = planSplitWith(images, { counts: sizes(8, 4, 4), options: { groupBy: "group", stratifyBy: "label" } }, "mix");
+    const plan = planSplitWith(
+      images,
+      { counts: sizes(8, 4, 4), options: { groupBy: "group", stratifyBy: "label" } },
+      "mix",
+    );
     expectConsistent(plan, images);
     expect(plan.sizes).toEqual(sizes(8, 4, 4));
     expect(plan.leakedGroups).toEqual([]);
@@ -348,7 +384,18 @@ describe("group_by group", () => {
 
 describe('mode "keep"', () => {
   // A split of 10 (training 0–5, verifying 6–7, testing 8–9), then 5 images added (10–14).
-  const current: SetType[] = [TRAINING, TRAINING, TRAINING, TRAINING, TRAINING, TRAINING, VERIFYING, VERIFYING, TESTING, TESTING];
+  const current: SetType[] = [
+    TRAINING,
+    TRAINING,
+    TRAINING,
+    TRAINING,
+    TRAINING,
+    TRAINING,
+    VERIFYING,
+    VERIFYING,
+    TESTING,
+    TESTING,
+  ];
   const afterAdding = range(0, 15).map((i) => img(i, current[i] === undefined ? {} : { current: current[i] }));
 
   it("after additions: keeps every assigned image, gives each new one to the set furthest below its target", () => {
@@ -374,8 +421,13 @@ describe('mode "keep"', () => {
   });
 
   it("answers 1021 when a set already holds more than its target", () => {
-    const error = serviceError(() => planSplitWith(afterAdding, { counts: sizes(5, 3, 3), options: { mode: "keep" } }, "k"));
-    expect([error.code, error.message]).toEqual([1021, "mode keep 需要移动已分配的图像: 训练集已有 6 张图像，超过目标 5"]);
+    const error = serviceError(() =>
+      planSplitWith(afterAdding, { counts: sizes(5, 3, 3), options: { mode: "keep" } }, "k"),
+    );
+    expect([error.code, error.message]).toEqual([
+      1021,
+      "mode keep 需要移动已分配的图像: 训练集已有 6 张图像，超过目标 5",
+    ]);
   });
 
   it("on a task never split, distributes every image like a fresh split of the same sizes", () => {
@@ -400,7 +452,11 @@ describe('mode "keep"', () => {
   });
 
   it("refuses lock_testing with keep (1019)", () => {
-    expect(serviceError(() => planSplitWith(afterAdding, { counts: sizes(9, 3, 3), options: { mode: "keep", lockTesting: true } }, "k")).code).toBe(1019);
+    expect(
+      serviceError(() =>
+        planSplitWith(afterAdding, { counts: sizes(9, 3, 3), options: { mode: "keep", lockTesting: true } }, "k"),
+      ).code,
+    ).toBe(1019);
   });
 });
 
@@ -432,18 +488,26 @@ describe("lock_testing", () => {
 
   it("answers 1022 when there is no current testing set", () => {
     const unsplit = range(0, 5).map((i) => img(i));
-    const error = serviceError(() => planSplitWith(unsplit, { counts: sizes(2, 1, 1), options: { lockTesting: true } }, "l"));
+    const error = serviceError(() =>
+      planSplitWith(unsplit, { counts: sizes(2, 1, 1), options: { lockTesting: true } }, "l"),
+    );
     expect([error.code, error.message]).toEqual([1022, "lock_testing 需要任务当前的分集已有非空的测试集"]);
   });
 
   it("answers 1007 when training + verifying + the locked testing set exceed the images", () => {
-    const error = serviceError(() => planSplitWith(images, { counts: sizes(8, 3, 0), options: { lockTesting: true } }, "l"));
+    const error = serviceError(() =>
+      planSplitWith(images, { counts: sizes(8, 3, 0), options: { lockTesting: true } }, "l"),
+    );
     expect(error.message).toBe("三个集合的图像个数之和 13 超过了任务下的图像总数 12");
   });
 
   it("with group_by, holds back the other images of a group that is in the locked testing set", () => {
     const grouped = images.map((image, i) => (i === 0 || i === 5 || i === 10 ? { ...image, group: "t" } : image));
-    const plan = planSplitWith(grouped, { counts: sizes(6, 3, 1), options: { lockTesting: true, groupBy: "group" } }, "lock");
+    const plan = planSplitWith(
+      grouped,
+      { counts: sizes(6, 3, 1), options: { lockTesting: true, groupBy: "group" } },
+      "lock",
+    );
     expect(sorted(plan.drawn[TESTING])).toEqual(ids(0, 1));
     expect([plan.setOf[5], plan.setOf[10]]).toEqual([-1, -1]);
     expect(plan.heldBack).toBe(2);
@@ -453,7 +517,11 @@ describe("lock_testing", () => {
 
   it("with stratify_by, spreads the labels of the rest over training and verifying", () => {
     const labelled = images.map((image, i) => ({ ...image, label: i % 2 ? "odd" : "even" }));
-    const plan = planSplitWith(labelled, { counts: sizes(6, 4, 1), options: { lockTesting: true, stratifyBy: "label" } }, "l");
+    const plan = planSplitWith(
+      labelled,
+      { counts: sizes(6, 4, 1), options: { lockTesting: true, stratifyBy: "label" } },
+      "l",
+    );
     expect(sorted(plan.drawn[TESTING])).toEqual(ids(0, 1));
     expect(plan.labelCounts).toEqual([
       { label: "even", sizes: sizes(3, 2, 1), unassigned: 0 },
@@ -474,7 +542,11 @@ describe("placeUnits", () => {
 
   it("puts the largest unit first where it fits, ties to the larger deficit, then the lower bin", () => {
     const deficit = Float64Array.from([5, 3, 3, 0]);
-    const placed = placeUnits(units([1, 0b1111], [4, 0b1111], [3, 0b1111], [1, 0b1111], [1, 0b1111]), deficit, Float64Array.from(deficit));
+    const placed = placeUnits(
+      units([1, 0b1111], [4, 0b1111], [3, 0b1111], [1, 0b1111], [1, 0b1111]),
+      deficit,
+      Float64Array.from(deficit),
+    );
     // 4 → bin 0 (deficit 5 → 1); 3 → bin 1 (as good as bin 2, equal totals, lower bin); the ones fit in
     // bins 0 and 2 alike: the larger total deficit wins (2, 2), then the lower bin (0).
     expect(Array.from(placed)).toEqual([2, 0, 1, 2, 0]);
@@ -521,7 +593,8 @@ describe("independence from input order", () => {
       const a = planSplitWith(images, request, "order");
       const b = planSplitWith(scrambled, request, "order");
       expect(b.drawn).toEqual(a.drawn);
-      const setOf = (plan: SplitPlanReport, list: PlanImage[]) => Object.fromEntries(list.map((image, i) => [image.imgId, plan.setOf[i]]));
+      const setOf = (plan: SplitPlanReport, list: PlanImage[]) =>
+        Object.fromEntries(list.map((image, i) => [image.imgId, plan.setOf[i]]));
       expect(setOf(b, scrambled)).toEqual(setOf(a, images));
     }
   });

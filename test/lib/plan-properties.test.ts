@@ -1,8 +1,24 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import { TESTING, TRAINING, VERIFYING, type SetRatios, type SetSizes, type SetType, type SplitOptions, type SplitSizes } from "../../lib/model.ts";
-import { BLOCK_SIZE, planSplit, planSplitWith, type PlanImage, type PlanRequest, type SplitPlanReport } from "../../lib/plan.ts";
+import {
+  type SetRatios,
+  type SetSizes,
+  type SetType,
+  type SplitOptions,
+  type SplitSizes,
+  TESTING,
+  TRAINING,
+  VERIFYING,
+} from "../../lib/model.ts";
+import {
+  BLOCK_SIZE,
+  type PlanImage,
+  type PlanRequest,
+  planSplit,
+  planSplitWith,
+  type SplitPlanReport,
+} from "../../lib/plan.ts";
 import { roundShares } from "../../lib/plan-rounding.ts";
 import { RATIO_SCALE, sizesFromRatios } from "../../lib/plan-sizes.ts";
 import { seededRandom, shuffle } from "../../lib/shuffle.ts";
@@ -31,37 +47,39 @@ const imagesArb = fc
       list.map((_, i) => i + 1),
       seededRandom(`order-${arrival}`),
     );
-    const images = list.map((fields, i) => ({ imgId: `i${String(i).padStart(3, "0")}`, orderId: orderIds[i]!, ...fields }));
+    const images = list.map((fields, i) => ({
+      imgId: `i${String(i).padStart(3, "0")}`,
+      orderId: orderIds[i]!,
+      ...fields,
+    }));
     return shuffle(images, seededRandom(`arrival-${arrival}`));
   });
 
 const countsArb = (n: number) =>
-  fc
-    .integer({ min: 1, max: n })
-    .chain((training) =>
-      fc
-        .integer({ min: 0, max: n - training })
-        .chain((verifying) =>
-          fc.integer({ min: 0, max: n - training - verifying }).map((testing): SetSizes => ({
-            [TRAINING]: training,
-            [VERIFYING]: verifying,
-            [TESTING]: testing,
-          })),
-        ),
-    );
+  fc.integer({ min: 1, max: n }).chain((training) =>
+    fc.integer({ min: 0, max: n - training }).chain((verifying) =>
+      fc.integer({ min: 0, max: n - training - verifying }).map(
+        (testing): SetSizes => ({
+          [TRAINING]: training,
+          [VERIFYING]: verifying,
+          [TESTING]: testing,
+        }),
+      ),
+    ),
+  );
 
 /** Ratios in hundredths: training 1–100, the others 0–the rest. */
-const ratiosArb = fc
-  .integer({ min: 1, max: 100 })
-  .chain((training) =>
-    fc.integer({ min: 0, max: 100 - training }).chain((verifying) =>
-      fc.integer({ min: 0, max: 100 - training - verifying }).map((testing): SetRatios => ({
+const ratiosArb = fc.integer({ min: 1, max: 100 }).chain((training) =>
+  fc.integer({ min: 0, max: 100 - training }).chain((verifying) =>
+    fc.integer({ min: 0, max: 100 - training - verifying }).map(
+      (testing): SetRatios => ({
         [TRAINING]: training / 100,
         [VERIFYING]: verifying / 100,
         [TESTING]: testing / 100,
-      })),
+      }),
     ),
-  );
+  ),
+);
 
 const optionsArb: fc.Arbitrary<Partial<SplitOptions>> = fc
   .record({
@@ -76,13 +94,15 @@ const optionsArb: fc.Arbitrary<Partial<SplitOptions>> = fc
 const scenarioArb: fc.Arbitrary<Scenario> = imagesArb.chain((images) =>
   fc.record({
     images: fc.constant(images),
-    request: fc.record({
-      sizes: fc.oneof(
-        countsArb(images.length).map((counts): SplitSizes => ({ counts })),
-        ratiosArb.map((ratios): SplitSizes => ({ ratios })),
-      ),
-      options: optionsArb,
-    }).map(({ sizes, options }): PlanRequest => ({ ...sizes, options })),
+    request: fc
+      .record({
+        sizes: fc.oneof(
+          countsArb(images.length).map((counts): SplitSizes => ({ counts })),
+          ratiosArb.map((ratios): SplitSizes => ({ ratios })),
+        ),
+        options: optionsArb,
+      })
+      .map(({ sizes, options }): PlanRequest => ({ ...sizes, options })),
     seed: fc.string({ minLength: 1, maxLength: 8 }),
   }),
 );
@@ -106,7 +126,9 @@ const keepScenarioArb: fc.Arbitrary<Scenario> = fc
       .integer({ min: atLeast, max: Math.max(atLeast, free) })
       .chain((a) => fc.tuple(fc.constant(a), fc.nat(Math.max(0, free - a))))
       .chain(([a, b]) => fc.tuple(fc.constant(a), fc.constant(b), fc.nat(Math.max(0, free - a - b))))
-      .chain(([a, b, c]) => fc.tuple(fc.constant(a), fc.constant(b), fc.constant(c), optionsArb, fc.string({ minLength: 1, maxLength: 8 })))
+      .chain(([a, b, c]) =>
+        fc.tuple(fc.constant(a), fc.constant(b), fc.constant(c), optionsArb, fc.string({ minLength: 1, maxLength: 8 })),
+      )
       .map(([a, b, c, options, seed]) => ({
         images,
         request: {
@@ -119,12 +141,16 @@ const keepScenarioArb: fc.Arbitrary<Scenario> = fc
 
 /** Images with a current testing set, and counts that fit beside it: lock_testing can succeed. */
 const lockScenarioArb: fc.Arbitrary<Scenario> = imagesArb
-  .filter((images) => images.some((image) => image.current === TESTING) && images.some((image) => image.current !== TESTING))
+  .filter(
+    (images) => images.some((image) => image.current === TESTING) && images.some((image) => image.current !== TESTING),
+  )
   .chain((images) => {
     const rest = images.filter((image) => image.current !== TESTING).length;
     return fc
       .integer({ min: 1, max: rest })
-      .chain((training) => fc.tuple(fc.constant(training), fc.nat(rest - training), optionsArb, fc.string({ minLength: 1, maxLength: 8 })))
+      .chain((training) =>
+        fc.tuple(fc.constant(training), fc.nat(rest - training), optionsArb, fc.string({ minLength: 1, maxLength: 8 })),
+      )
       .map(([training, verifying, options, seed]) => ({
         images,
         request: {
@@ -201,11 +227,15 @@ describe("every planner (fast-check)", () => {
         for (const setType of SETS) {
           const members = images.map((image, i) => ({ image, i })).filter(({ i }) => plan.setOf[i] === setType);
           members.sort((a, b) => a.image.orderId - b.image.orderId);
-          members.forEach(({ i }, rank) => expect(plan.blockOf[i]).toBe(Math.floor(rank / BLOCK_SIZE)));
+          for (const [rank, { i }] of members.entries()) expect(plan.blockOf[i]).toBe(Math.floor(rank / BLOCK_SIZE));
         }
         // Moves and histogram as defined.
-        expect(plan.moved).toBe(images.filter((image) => image.current !== undefined && where.get(image.imgId) !== image.current).length);
-        expect(plan.newlyAssigned).toBe(images.filter((image) => image.current === undefined && where.get(image.imgId) !== -1).length);
+        expect(plan.moved).toBe(
+          images.filter((image) => image.current !== undefined && where.get(image.imgId) !== image.current).length,
+        );
+        expect(plan.newlyAssigned).toBe(
+          images.filter((image) => image.current === undefined && where.get(image.imgId) !== -1).length,
+        );
         if (images.some((image) => image.label !== undefined)) {
           const counted = plan.labelCounts.reduce(
             (n, entry) => n + entry.unassigned + entry.sizes[TRAINING] + entry.sizes[VERIFYING] + entry.sizes[TESTING],
@@ -255,7 +285,10 @@ describe("every planner (fast-check)", () => {
   it("keeps every group whole with group_by", () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
-        const grouped = { ...scenario, request: { ...scenario.request, options: { ...scenario.request.options, groupBy: "group" as const } } };
+        const grouped = {
+          ...scenario,
+          request: { ...scenario.request, options: { ...scenario.request.options, groupBy: "group" as const } },
+        };
         const plan = attempt(grouped);
         if (plan instanceof ServiceError) return;
         const setOfGroup = new Map<string, number>();
@@ -356,7 +389,7 @@ describe("every planner (fast-check)", () => {
         });
         for (const row of labels.values()) {
           const total = row.reduce((a, b) => a + b, 0);
-          row.forEach((x, b) => expect(Math.abs(x - (total * sizes[b]!) / n)).toBeLessThan(1));
+          for (const [b, x] of row.entries()) expect(Math.abs(x - (total * sizes[b]!) / n)).toBeLessThan(1);
         }
       }),
       { numRuns: RUNS },
@@ -382,11 +415,20 @@ describe("every planner (fast-check)", () => {
 
   it("plans the plain request exactly as planSplit", () => {
     fc.assert(
-      fc.property(imagesArb.chain((images) => fc.tuple(fc.constant(images), countsArb(images.length))), fc.string(), ([images, counts], seed) => {
-        const plan = planSplitWith(images, { counts }, seed);
-        const plain = planSplit(images, counts, seed);
-        expect([plan.drawn, plan.setOf, plan.blockOf, plan.sizes]).toEqual([plain.drawn, plain.setOf, plain.blockOf, plain.sizes]);
-      }),
+      fc.property(
+        imagesArb.chain((images) => fc.tuple(fc.constant(images), countsArb(images.length))),
+        fc.string(),
+        ([images, counts], seed) => {
+          const plan = planSplitWith(images, { counts }, seed);
+          const plain = planSplit(images, counts, seed);
+          expect([plan.drawn, plan.setOf, plan.blockOf, plan.sizes]).toEqual([
+            plain.drawn,
+            plain.setOf,
+            plain.blockOf,
+            plain.sizes,
+          ]);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -395,11 +437,17 @@ describe("every planner (fast-check)", () => {
 describe("roundShares (fast-check)", () => {
   it("keeps every row and column total and every cell within one of its share", () => {
     const table = fc
-      .tuple(fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }))
+      .tuple(
+        fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
+      )
       .map(([rows, weights]) => {
         const total = rows.reduce((a, b) => a + b, 0);
         // Column totals adding up to the same N: cut N at sorted points derived from the weights.
-        const cuts = weights.slice(1).map((w) => (total === 0 ? 0 : w % (total + 1))).sort((a, b) => a - b);
+        const cuts = weights
+          .slice(1)
+          .map((w) => (total === 0 ? 0 : w % (total + 1)))
+          .sort((a, b) => a - b);
         const cols = [...cuts, total].map((cut, k) => cut - (k === 0 ? 0 : cuts[k - 1]!));
         return { rows, cols, rank: rows.map((_, i) => (i * 7) % rows.length) };
       });
@@ -419,7 +467,7 @@ describe("roundShares (fast-check)", () => {
           }
           expect(sum).toBe(r);
         });
-        cols.forEach((c, j) => expect(rows.reduce((sum, _, i) => sum + x[i * K + j]!, 0)).toBe(c));
+        for (const [j, c] of cols.entries()) expect(rows.reduce((sum, _, i) => sum + x[i * K + j]!, 0)).toBe(c);
       }),
       { numRuns: RUNS * 2 },
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TESTING, TRAINING, VERIFYING, type SetType } from "../../lib/model.ts";
+import { type SetType, TESTING, TRAINING, VERIFYING } from "../../lib/model.ts";
 import { BLOCK_SIZE, blockCount, planSplit } from "../../lib/plan.ts";
 import { seededRandom, shuffle, shuffleIds } from "../../lib/shuffle.ts";
 
@@ -201,9 +201,7 @@ describe("planSplit blocks", () => {
     const plan = planSplit(arrived, sizes(12_000, 0, 0), "ties");
     const placement = placementOf(plan, arrived);
     const byId = [...plan.drawn[TRAINING]].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    expect(byId.map((id) => placement.get(id)?.block)).toEqual(
-      byId.map((_, index) => (index < 10_000 ? 0 : 1)),
-    );
+    expect(byId.map((id) => placement.get(id)?.block)).toEqual(byId.map((_, index) => (index < 10_000 ? 0 : 1)));
   });
 
   it("throws when an order_id is not a finite number", () => {

@@ -63,7 +63,10 @@ describe("scheduled re-split", () => {
     const [done] = results;
     expect(done?.outcome === "split" && done.version).toBeGreaterThan(before.version);
     expect(done?.outcome === "split" && done.seed).not.toBe("first");
-    expect(await store.lastSplit("resplit-done")).toEqual({ spec: { counts: counts(6, 3, 2) }, version: (done as { version: number }).version });
+    expect(await store.lastSplit("resplit-done")).toEqual({
+      spec: { counts: counts(6, 3, 2) },
+      version: (done as { version: number }).version,
+    });
     expect(await setSizes(store, "resplit-done")).toEqual([6, 2, 3]);
     expect(await store.lastSplit("resplit-never")).toBeUndefined();
     // one line per task, in the order the tasks finished
@@ -95,7 +98,13 @@ describe("scheduled re-split", () => {
     // Assert
     expect(results).toEqual([
       { task_id: "resplit-held", outcome: "skipped", reason: "another split in progress", code: 1008 },
-      expect.objectContaining({ task_id: "resplit-free", outcome: "split", training_count: 4, verifying_count: 3, testing_count: 3 }),
+      expect.objectContaining({
+        task_id: "resplit-free",
+        outcome: "split",
+        training_count: 4,
+        verifying_count: 3,
+        testing_count: 3,
+      }),
     ]);
     expect((await holding).seed).toBe("holder");
     expect((await store.lastSplit("resplit-held"))?.spec.counts).toEqual(counts(1, 1, 1));
@@ -146,13 +155,19 @@ describe("scheduled re-split", () => {
     const { lines, log } = capture();
 
     // Act
-    const { results } = await resplitTasks(flaky, ["resplit-ok-1", "resplit-broken", "not valid!", 42, "resplit-ok-2", "resplit-ok-1"], {
-      log,
-      concurrency: 2,
-    });
+    const { results } = await resplitTasks(
+      flaky,
+      ["resplit-ok-1", "resplit-broken", "not valid!", 42, "resplit-ok-2", "resplit-ok-1"],
+      {
+        log,
+        concurrency: 2,
+      },
+    );
 
     // Assert
-    expect(results.map((result) => [result.task_id, result.outcome, "code" in result ? result.code : undefined])).toEqual([
+    expect(
+      results.map((result) => [result.task_id, result.outcome, "code" in result ? result.code : undefined]),
+    ).toEqual([
       ["resplit-ok-1", "split", undefined],
       ["resplit-broken", "failed", 1500],
       ["not valid!", "failed", 1002],
@@ -174,7 +189,9 @@ describe("scheduled re-split", () => {
 
     const { results } = await resplitTasks(store, ["resplit-late"], { timeLeft: () => 30_000, log: capture().log });
 
-    expect(results).toEqual([{ task_id: "resplit-late", outcome: "skipped", reason: expect.stringMatching(/out of time/) }]);
+    expect(results).toEqual([
+      { task_id: "resplit-late", outcome: "skipped", reason: expect.stringMatching(/out of time/) },
+    ]);
     expect(await store.lastSplit("resplit-late")).toEqual(before);
   });
 });

@@ -173,7 +173,7 @@ function positionChiSquare(n: number, runs: number, shuffler: (items: number[], 
       Array.from({ length: n }, (_, i) => i),
       `u${k}`,
     );
-    out.forEach((item, position) => counts[item]![position]!++);
+    for (const [position, item] of out.entries()) counts[item]![position]!++;
   }
   const expected = runs / n;
   return counts.flat().reduce((chi, observed) => chi + (observed - expected) ** 2 / expected, 0);
@@ -198,8 +198,7 @@ function permutationChiSquare(n: number, runs: number, shuffler: (items: number[
 }
 
 /** The real thing, through the public entry point (ids are single characters, so canonical order is 0..n-1). */
-const viaShuffleIds = (items: number[], seed: string): number[] =>
-  shuffleIds(items.map(String), seed).map(Number);
+const viaShuffleIds = (items: number[], seed: string): number[] => shuffleIds(items.map(String), seed).map(Number);
 /** The classic mistake: swap every position with any position (n^n equally likely paths over n! orders). */
 const naiveShuffle = (items: number[], seed: string): number[] => {
   const next = seededRandom(seed);

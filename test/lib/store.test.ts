@@ -1,12 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { sleep } from "../../lib/concurrency.ts";
-import { ServiceError } from "../../lib/errors.ts";
+import type { ServiceError } from "../../lib/errors.ts";
 import { SET_TYPES, type SplitResult } from "../../lib/model.ts";
 import { createStore } from "../../lib/store.ts";
 import { faultyClient } from "../support/faults.ts";
-import { codeOf, counts, expectCompleteSplit, freshStore, imageId, readWholeSet, registerImages, registrationOrder } from "../support/store.ts";
-
-
+import {
+  codeOf,
+  counts,
+  expectCompleteSplit,
+  freshStore,
+  imageId,
+  readWholeSet,
+  registerImages,
+  registrationOrder,
+} from "../support/store.ts";
 
 /** Membership of every set as one comparable string per set type. */
 const membership = (split: SplitResult) => SET_TYPES.map((setType) => [...split.drawn[setType]].sort().join(","));
@@ -61,7 +68,9 @@ describe("splitting", () => {
     const { store } = await freshStore();
     await registerImages(store, "small", 5);
 
-    expect(await codeOf(store.splitTask({ taskId: "nothing-here", counts: counts(1, 0, 0), seed: undefined }))).toBe(1003);
+    expect(await codeOf(store.splitTask({ taskId: "nothing-here", counts: counts(1, 0, 0), seed: undefined }))).toBe(
+      1003,
+    );
     const tooMany = store.splitTask({ taskId: "small", counts: counts(3, 2, 1), seed: undefined });
     await expect(tooMany).rejects.toThrow("三个集合的图像个数之和 6 超过了任务下的图像总数 5");
   });
@@ -133,7 +142,12 @@ describe("splitting", () => {
     while (splitting) {
       observations.push(
         await Promise.all(
-          SET_TYPES.map(async (setType) => (await readWholeSet(store, taskId, setType, 1000)).map((i) => i.img_id).sort().join(",")),
+          SET_TYPES.map(async (setType) =>
+            (await readWholeSet(store, taskId, setType, 1000))
+              .map((i) => i.img_id)
+              .sort()
+              .join(","),
+          ),
         ),
       );
     }
@@ -179,7 +193,9 @@ describe("splitting", () => {
     await sleep(50);
     let refused = 0;
     for (;;) {
-      const code = await codeOf(store.registerImages({ taskId, images: [{ imgId: target, imgName: "renamed.jpg", state: 3 }] }));
+      const code = await codeOf(
+        store.registerImages({ taskId, images: [{ imgId: target, imgName: "renamed.jpg", state: 3 }] }),
+      );
       if (code === 0) break;
       expect(code).toBe(1008);
       refused++;

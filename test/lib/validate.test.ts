@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { encodeCursor } from "../../lib/cursor.ts";
 import { ServiceError } from "../../lib/errors.ts";
 import type { Cursor } from "../../lib/model.ts";
-import { parseListQuery, parseRegisterRequest, parseSplitRequest, parseSplitSpec, parseTaskId } from "../../lib/validate.ts";
+import {
+  parseListQuery,
+  parseRegisterRequest,
+  parseSplitRequest,
+  parseSplitSpec,
+  parseTaskId,
+} from "../../lib/validate.ts";
 
 const MSG = {
   1001: "请求体必须是 JSON 对象",
@@ -86,7 +92,11 @@ describe("parseSplitRequest", () => {
 
   it("accepts integer strings, a numeric task_id and the minimum counts", () => {
     const body = { task_id: MAX_SAFE, training_count: "1", verifying_count: "0", testing_count: "007" };
-    expect(parseSplitRequest(body)).toEqual({ taskId: String(MAX_SAFE), counts: { 0: 1, 1: 7, 2: 0 }, seed: undefined });
+    expect(parseSplitRequest(body)).toEqual({
+      taskId: String(MAX_SAFE),
+      counts: { 0: 1, 1: 7, 2: 0 },
+      seed: undefined,
+    });
   });
 
   it("normalises -0 (number or string) to 0", () => {
@@ -175,7 +185,11 @@ describe("parseSplitRequest", () => {
     ["task_id before the counts", { task_id: null, training_count: 0, verifying_count: -1, testing_count: -1 }, 1002],
     ["training before verifying", { task_id: TASK, training_count: 0, verifying_count: -1, testing_count: -1 }, 1009],
     ["verifying before testing", { task_id: TASK, training_count: 1, verifying_count: "x", testing_count: -1 }, 1005],
-    ["testing before seed", { task_id: TASK, training_count: 1, verifying_count: 0, testing_count: 1.5, seed: "" }, 1006],
+    [
+      "testing before seed",
+      { task_id: TASK, training_count: 1, verifying_count: 0, testing_count: 1.5, seed: "" },
+      1006,
+    ],
   ] as const)("reports the first failing rule: %s", (_name, body, code) => {
     expectRefused(() => parseSplitRequest(body), code);
   });
@@ -592,7 +606,11 @@ describe("parseSplitSpec", () => {
       ["training 1", { training: 1, verifying: 0, testing: 0 }],
       ["integers 1 and 0", { training: 1, verifying: 0, testing: 0 }],
     ])("accepts %s", (_name, ratios) => {
-      expect(parseSplitSpec({ task_id: TASK, ratios }).ratios).toEqual({ 0: ratios.training, 1: ratios.testing, 2: ratios.verifying });
+      expect(parseSplitSpec({ task_id: TASK, ratios }).ratios).toEqual({
+        0: ratios.training,
+        1: ratios.testing,
+        2: ratios.verifying,
+      });
     });
 
     it("normalises -0 to 0", () => {
@@ -600,11 +618,14 @@ describe("parseSplitSpec", () => {
       expect(Object.is(ratios?.[1], 0) && Object.is(ratios?.[2], 0)).toBe(true);
     });
 
-    it.each(["training_count", "verifying_count", "testing_count"])("refuses ratios with %s present (1017), whatever its value", (field) => {
-      expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: 5 }), 1017, RATIOS_1017);
-      expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: "bad" }), 1017, RATIOS_1017);
-      expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: null }), 1017, RATIOS_1017);
-    });
+    it.each(["training_count", "verifying_count", "testing_count"])(
+      "refuses ratios with %s present (1017), whatever its value",
+      (field) => {
+        expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: 5 }), 1017, RATIOS_1017);
+        expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: "bad" }), 1017, RATIOS_1017);
+        expectRefusedWith(() => parseSplitSpec({ ...withRatios, [field]: null }), 1017, RATIOS_1017);
+      },
+    );
 
     it("refuses ratios: null next to counts with 1017 (present is present)", () => {
       expectRefusedWith(() => parseSplitSpec({ ...valid, ratios: null }), 1017, RATIOS_1017);
@@ -648,20 +669,39 @@ describe("parseSplitSpec", () => {
     });
 
     it("refuses a sum above 1 beyond the tolerance", () => {
-      ratiosRefused({ task_id: TASK, ratios: { training: 0.5, verifying: 0.5, testing: 1e-8 } }, "三个比例之和不能大于 1");
-      ratiosRefused({ task_id: TASK, ratios: { training: 0.8, verifying: 0.2, testing: 0.1 } }, "三个比例之和不能大于 1");
+      ratiosRefused(
+        { task_id: TASK, ratios: { training: 0.5, verifying: 0.5, testing: 1e-8 } },
+        "三个比例之和不能大于 1",
+      );
+      ratiosRefused(
+        { task_id: TASK, ratios: { training: 0.8, verifying: 0.2, testing: 0.1 } },
+        "三个比例之和不能大于 1",
+      );
     });
 
     it("checks the keys in order training, verifying, testing, then the sum", () => {
       ratiosRefused({ task_id: TASK, ratios: { training: 2, verifying: -1, testing: 9 } }, TRAINING_RULE);
-      ratiosRefused({ task_id: TASK, ratios: { training: 1, verifying: -1, testing: 9 } }, "ratios.verifying 必须是 0 到 1 之间的数");
-      ratiosRefused({ task_id: TASK, ratios: { training: 1, verifying: 1, testing: 9 } }, "ratios.testing 必须是 0 到 1 之间的数");
+      ratiosRefused(
+        { task_id: TASK, ratios: { training: 1, verifying: -1, testing: 9 } },
+        "ratios.verifying 必须是 0 到 1 之间的数",
+      );
+      ratiosRefused(
+        { task_id: TASK, ratios: { training: 1, verifying: 1, testing: 9 } },
+        "ratios.testing 必须是 0 到 1 之间的数",
+      );
     });
 
     it("ignores unknown keys and inherited ones", () => {
-      const ratios = Object.assign(Object.create({ verifying: 0.2 }) as object, { training: 0.7, testing: 0.1, extra: 5 });
+      const ratios = Object.assign(Object.create({ verifying: 0.2 }) as object, {
+        training: 0.7,
+        testing: 0.1,
+        extra: 5,
+      });
       ratiosRefused({ task_id: TASK, ratios }, "ratios.verifying 必须是 0 到 1 之间的数");
-      expect(parseSplitSpec({ task_id: TASK, ratios: { training: 0.7, verifying: 0.2, testing: 0.1, validating: 3 } }).ratios).toBeDefined();
+      expect(
+        parseSplitSpec({ task_id: TASK, ratios: { training: 0.7, verifying: 0.2, testing: 0.1, validating: 3 } })
+          .ratios,
+      ).toBeDefined();
     });
 
     it("reports task_id before ratios, and ratios before seed", () => {
@@ -672,7 +712,14 @@ describe("parseSplitSpec", () => {
   });
 
   describe("options", () => {
-    const defaults = { stratifyBy: undefined, groupBy: undefined, rareLabels: "training", mode: "fresh", lockTesting: false, dryRun: false };
+    const defaults = {
+      stratifyBy: undefined,
+      groupBy: undefined,
+      rareLabels: "training",
+      mode: "fresh",
+      lockTesting: false,
+      dryRun: false,
+    };
 
     it("fills the defaults as soon as one option is present", () => {
       expect(parseSplitSpec({ ...valid, dry_run: true }).options).toEqual({ ...defaults, dryRun: true });
@@ -681,12 +728,26 @@ describe("parseSplitSpec", () => {
     });
 
     it("reads every option", () => {
-      const body = { ...valid, stratify_by: "label", group_by: "group", rare_labels: "random", mode: "keep", dry_run: true };
+      const body = {
+        ...valid,
+        stratify_by: "label",
+        group_by: "group",
+        rare_labels: "random",
+        mode: "keep",
+        dry_run: true,
+      };
       expect(parseSplitSpec(body)).toEqual({
         taskId: TASK,
         counts: { 0: 7, 1: 1, 2: 2 },
         seed: undefined,
-        options: { stratifyBy: "label", groupBy: "group", rareLabels: "random", mode: "keep", lockTesting: false, dryRun: true },
+        options: {
+          stratifyBy: "label",
+          groupBy: "group",
+          rareLabels: "random",
+          mode: "keep",
+          lockTesting: false,
+          dryRun: true,
+        },
       });
       expect(parseSplitSpec({ ...withRatios, lock_testing: true, rare_labels: "error" }).options).toEqual({
         ...defaults,
@@ -714,7 +775,15 @@ describe("parseSplitSpec", () => {
     it("reports the first failing rule: seed before options, then the options in order", () => {
       expect(thrown(() => parseSplitSpec({ ...valid, testing_count: -1, stratify_by: "x" })).code).toBe(1006);
       expect(thrown(() => parseSplitSpec({ ...valid, seed: "", stratify_by: "x" })).code).toBe(1016);
-      const all = { ...valid, stratify_by: "x", group_by: "x", rare_labels: "x", mode: "x", lock_testing: "x", dry_run: "x" };
+      const all = {
+        ...valid,
+        stratify_by: "x",
+        group_by: "x",
+        rare_labels: "x",
+        mode: "x",
+        lock_testing: "x",
+        dry_run: "x",
+      };
       const order = ["stratify_by", "group_by", "rare_labels", "mode", "lock_testing", "dry_run"];
       const body: Record<string, unknown> = { ...all };
       for (const field of order) {
@@ -725,7 +794,10 @@ describe("parseSplitSpec", () => {
     });
 
     it("reads own properties only", () => {
-      const body = Object.assign(Object.create({ dry_run: true, ratios: { training: 1, verifying: 0, testing: 0 } }) as object, valid);
+      const body = Object.assign(
+        Object.create({ dry_run: true, ratios: { training: 1, verifying: 0, testing: 0 } }) as object,
+        valid,
+      );
       expect(parseSplitSpec(body)).toEqual(parseSplitRequest(valid));
       const proto = JSON.parse(`{"__proto__": {"mode": "keep"}, ${JSON.stringify(valid).slice(1)}`);
       expect(parseSplitSpec(proto).options).toBeUndefined();
@@ -734,11 +806,20 @@ describe("parseSplitSpec", () => {
 });
 
 describe("parseRegisterRequest: label and group", () => {
-  const withImage = (extra: Record<string, unknown>) => ({ task_id: TASK, images: [{ img_id: "a", img_name: "a.png", ...extra }] });
+  const withImage = (extra: Record<string, unknown>) => ({
+    task_id: TASK,
+    images: [{ img_id: "a", img_name: "a.png", ...extra }],
+  });
   const first = (extra: Record<string, unknown>) => parseRegisterRequest(withImage(extra)).images[0];
 
   it("returns label and group when given, and no such keys when absent", () => {
-    expect(first({ label: "cat", group: "patient-7" })).toEqual({ imgId: "a", imgName: "a.png", state: 0, label: "cat", group: "patient-7" });
+    expect(first({ label: "cat", group: "patient-7" })).toEqual({
+      imgId: "a",
+      imgName: "a.png",
+      state: 0,
+      label: "cat",
+      group: "patient-7",
+    });
     expect(Object.keys(first({})!).sort()).toEqual(["imgId", "imgName", "state"]);
     expect(Object.keys(first({ label: undefined })!).sort()).toEqual(["imgId", "imgName", "state"]);
   });
@@ -770,8 +851,14 @@ describe("parseRegisterRequest: label and group", () => {
     ["an array", ["cat"]],
     ["an object", { name: "cat" }],
   ])("refuses %s (images[i].label, images[i].group)", (_name, value) => {
-    expectImagesRefused({ task_id: TASK, images: [image0(), { img_id: "b", img_name: "b.png", label: value }] }, "images[1].label");
-    expectImagesRefused({ task_id: TASK, images: [image0(), { img_id: "b", img_name: "b.png", group: value }] }, "images[1].group");
+    expectImagesRefused(
+      { task_id: TASK, images: [image0(), { img_id: "b", img_name: "b.png", label: value }] },
+      "images[1].label",
+    );
+    expectImagesRefused(
+      { task_id: TASK, images: [image0(), { img_id: "b", img_name: "b.png", group: value }] },
+      "images[1].group",
+    );
   });
 
   it("checks state before label before group", () => {

@@ -93,7 +93,9 @@ export function imageWrites(call: Pick<Call, "operation" | "input">): { table: s
     table = name;
     ids = requests.map((r) => id(r.PutRequest?.Item ?? r.DeleteRequest?.Key));
   } else if (operation === "TransactWriteItems") {
-    const actions = ((input.TransactItems ?? []) as Json[]).map((item) => item.Put ?? item.Update ?? item.Delete).filter(Boolean) as Json[];
+    const actions = ((input.TransactItems ?? []) as Json[])
+      .map((item) => item.Put ?? item.Update ?? item.Delete)
+      .filter(Boolean) as Json[];
     table = String(actions[0]?.TableName ?? "");
     ids = actions.map((action) => id(action.Item ?? action.Key));
   } else if (operation === "PutItem") {
@@ -170,8 +172,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let dead = false;
   let imagesWritten = 0;
 
-  const itemKey = (item: Json) =>
-    `${item[TABLE.partitionKey]?.S ?? ""}\u0000${item[TABLE.sortKey]?.S ?? ""}`;
+  const itemKey = (item: Json) => `${item[TABLE.partitionKey]?.S ?? ""}\u0000${item[TABLE.sortKey]?.S ?? ""}`;
 
   const send = (response: ServerResponse, status: number, body: Json) => {
     const text = Buffer.from(JSON.stringify(body));
@@ -198,7 +199,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         (answer) => {
           const parts: Buffer[] = [];
           answer.on("data", (part: Buffer) => parts.push(part));
-          answer.on("end", () => resolve({ status: answer.statusCode ?? 500, headers: answer.headers, body: Buffer.concat(parts) }));
+          answer.on("end", () =>
+            resolve({ status: answer.statusCode ?? 500, headers: answer.headers, body: Buffer.concat(parts) }),
+          );
           answer.on("error", reject);
         },
       );
@@ -210,10 +213,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const slotValues = async (request: IncomingMessage, table: string, imgIds: string[], taskId: string) => {
     const values = new Map<string, Json>();
     for (let start = 0; start < imgIds.length; start += 100) {
-      const keys = imgIds.slice(start, start + 100).map((imgId) => ({ [TABLE.partitionKey]: { S: taskId }, [TABLE.sortKey]: { S: imgId } }));
+      const keys = imgIds
+        .slice(start, start + 100)
+        .map((imgId) => ({ [TABLE.partitionKey]: { S: taskId }, [TABLE.sortKey]: { S: imgId } }));
       const read = { RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } };
       const answer = await upstreamCall(request, Buffer.from(JSON.stringify(read)), "BatchGetItem");
-      for (const item of (JSON.parse(answer.body.toString("utf8")) as Json).Responses?.[table] ?? []) values.set(itemKey(item), item);
+      for (const item of (JSON.parse(answer.body.toString("utf8")) as Json).Responses?.[table] ?? [])
+        values.set(itemKey(item), item);
     }
     return values;
   };
@@ -224,7 +230,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     for (const [key, item] of after) {
       for (const attribute of indexAttributes) {
         const value = item[attribute]?.S;
-        if (value !== undefined && before.get(key)?.[attribute]?.S !== value) entries.push(`${key}\u0000${attribute}\u0000${value}`);
+        if (value !== undefined && before.get(key)?.[attribute]?.S !== value)
+          entries.push(`${key}\u0000${attribute}\u0000${value}`);
       }
     }
     return entries;
@@ -237,7 +244,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return (first?.PutRequest?.Item ?? first?.DeleteRequest?.Key)?.[TABLE.partitionKey]?.S;
     }
     if (operation === "TransactWriteItems") {
-      const first = ((input.TransactItems ?? []) as Json[]).map((item) => item.Put ?? item.Update ?? item.Delete).find(Boolean) as Json | undefined;
+      const first = ((input.TransactItems ?? []) as Json[])
+        .map((item) => item.Put ?? item.Update ?? item.Delete)
+        .find(Boolean) as Json | undefined;
       return (first?.Item ?? first?.Key)?.[TABLE.partitionKey]?.S;
     }
     return (input.Item ?? input.Key)?.[TABLE.partitionKey]?.S;
@@ -265,19 +274,32 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return at === undefined || now - at >= proxy.indexLagMs;
     });
     const { Items: _items, ...rest } = output;
-    return input.Select === "COUNT" ? { ...rest, Count: visible.length } : { ...rest, Items: visible, Count: visible.length };
+    return input.Select === "COUNT"
+      ? { ...rest, Count: visible.length }
+      : { ...rest, Items: visible, Count: visible.length };
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const parts: Buffer[] = [];
     for await (const part of request as AsyncIterable<Buffer>) parts.push(part);
     const raw = Buffer.concat(parts);
-    const operation = String(request.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
+    const operation =
+      String(request.headers["x-amz-target"] ?? "")
+        .split(".")
+        .pop() ?? "";
     const input = JSON.parse(raw.toString("utf8") || "{}") as Json;
     const nth = (perOperation.get(operation) ?? 0) + 1;
     perOperation.set(operation, nth);
     const call: Call = { seq: ++seq, operation, nth, input };
-    const entry: LoggedCall = { seq: call.seq, operation, input, fault: "pass", at: Date.now(), done: 0, status: undefined };
+    const entry: LoggedCall = {
+      seq: call.seq,
+      operation,
+      input,
+      fault: "pass",
+      at: Date.now(),
+      done: 0,
+      status: undefined,
+    };
     log.push(entry);
     const finish = (status: number | undefined) => {
       entry.done = Date.now();
@@ -305,11 +327,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       case "throttle": {
         const error = fault.error ?? "ProvisionedThroughputExceededException";
         finish(400);
-        return send(response, 400, { __type: THROTTLE_TYPES[error], message: "Rate of requests exceeds the allowed throughput." });
+        return send(response, 400, {
+          __type: THROTTLE_TYPES[error],
+          message: "Rate of requests exceeds the allowed throughput.",
+        });
       }
       case "error":
         finish(fault.status);
-        return send(response, fault.status, { __type: `com.amazonaws.dynamodb.v20120810#${fault.type}`, message: "injected" });
+        return send(response, fault.status, {
+          __type: `com.amazonaws.dynamodb.v20120810#${fault.type}`,
+          message: "injected",
+        });
       case "cancel": {
         const actions = ((input.TransactItems ?? []) as Json[]).length;
         const reasons = Array.from({ length: Math.max(1, actions) }, (_, i) =>
@@ -344,7 +372,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       unprocessed = { UnprocessedKeys: wrap(rest) };
       body = { ...input, RequestItems: wrap(kept) };
     }
-    const lagAttribute = Object.values(TABLE.slotIndexes).find((index) => index.indexName === input.IndexName)?.partitionKey;
+    const lagAttribute = Object.values(TABLE.slotIndexes).find(
+      (index) => index.indexName === input.IndexName,
+    )?.partitionKey;
     const lagging = proxy.indexLagMs > 0 && operation === "Query" && lagAttribute !== undefined;
     if (lagging) body = lagQuery(input, lagAttribute);
     const written = imageWrites({ operation, input: body });
@@ -390,7 +420,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   const server = createServer((request, response) => {
     handle(request, response).catch(() => {
-      if (!response.headersSent) send(response, 500, { __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: "proxy" });
+      if (!response.headersSent)
+        send(response, 500, { __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: "proxy" });
       else request.socket.destroy();
     });
   });

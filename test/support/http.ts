@@ -16,7 +16,12 @@ export async function startApi() {
   await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> => {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: { "content-type": "application/json", ...headers },

@@ -14,7 +14,11 @@ function commands(pattern: RegExp): RegExpMatchArray[] {
 
 /** The README's `npm run invoke -- <function> <event-file>` lines, in order. */
 export const invokeLines = () =>
-  commands(/^npm run invoke -- (\S+) (\S+)$/).map(([line, name, event]) => ({ line, name: name ?? "", event: event ?? "" }));
+  commands(/^npm run invoke -- (\S+) (\S+)$/).map(([line, name, event]) => ({
+    line,
+    name: name ?? "",
+    event: event ?? "",
+  }));
 
 /** The README's `sam local invoke -t <template> <logical id> -e <event-file>` lines, in order. */
 export const samLines = () =>

@@ -3,7 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect, inject } from "vitest";
 import { readConfig, type StoreConfig } from "../../lib/config.ts";
 import { ServiceError } from "../../lib/errors.ts";
-import { SET_TYPES, type SetSizes, type SetType, type ImageInfo, type SplitResult } from "../../lib/model.ts";
+import { type ImageInfo, SET_TYPES, type SetSizes, type SetType, type SplitResult } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store.ts";
 
 export const localClient = () =>
