@@ -3,19 +3,20 @@ import { ServiceError } from "../../lib/errors.ts";
 import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../lib/model.ts";
 import {
   ALGORITHM_VERSION,
-  BLOCK_SIZE,
+  ALGORITHM_VERSIONS,
+  largestRemainder,
   type PlanImage,
   type PlanRequest,
+  placeUnits,
   planSplit,
-  planSplitWith,
-  type SplitPlanReport,
-} from "../../lib/plan.ts";
-import { placeUnits, type Units } from "../../lib/plan-groups.ts";
-import { roundShares } from "../../lib/plan-rounding.ts";
-import { largestRemainder, sizesFromRatios } from "../../lib/plan-sizes.ts";
-import { seededRandom, shuffle } from "../../lib/shuffle.ts";
+  roundShares,
+  type SplitPlan,
+  sizesFromRatios,
+  type Units,
+} from "../../lib/plan/index.ts";
+import { seededRandom, shuffle, shuffleIds } from "../../lib/shuffle.ts";
 
-/** Sizes by set type, given in the seed's response order: training, verifying, testing. */
+/** Sizes by set type, given in the legacy API's response order: training, verifying, testing. */
 const sizes = (training: number, verifying: number, testing: number): SetSizes => ({
   [TRAINING]: training,
   [TESTING]: testing,
@@ -31,7 +32,7 @@ const img = (i: number, extra: Partial<PlanImage> = {}): PlanImage => ({
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
 /** The plan's sets as id lists in draw order, keyed by name. */
-const sets = (plan: SplitPlanReport) => ({
+const sets = (plan: SplitPlan) => ({
   training: plan.drawn[TRAINING],
   verifying: plan.drawn[VERIFYING],
   testing: plan.drawn[TESTING],
@@ -50,10 +51,9 @@ function serviceError(fn: () => unknown): ServiceError {
   throw new Error("expected a ServiceError");
 }
 
-/** Checks what every plan must satisfy: aligned arrays, disjoint sets matching setOf, blocks by order_id rank. */
-function expectConsistent(plan: SplitPlanReport, images: readonly PlanImage[]) {
+/** Checks what every plan must satisfy: setOf aligned with the images, disjoint sets matching setOf. */
+function expectConsistent(plan: SplitPlan, images: readonly PlanImage[]) {
   expect(plan.setOf).toHaveLength(images.length);
-  expect(plan.blockOf).toHaveLength(images.length);
   const setOfId = new Map(images.map((image, i) => [image.imgId, plan.setOf[i]!]));
   const all: string[] = [];
   for (const setType of [TRAINING, TESTING, VERIFYING] as SetType[]) {
@@ -64,32 +64,36 @@ function expectConsistent(plan: SplitPlanReport, images: readonly PlanImage[]) {
   expect(new Set(all).size).toBe(all.length);
   expect(plan.unassignedCount).toBe(images.length - all.length);
   expect(images.filter((_, i) => plan.setOf[i] !== -1)).toHaveLength(all.length);
-  for (const setType of [TRAINING, TESTING, VERIFYING] as SetType[]) {
-    const members = images.map((image, i) => ({ image, i })).filter(({ i }) => plan.setOf[i] === setType);
-    members.sort((a, b) => a.image.orderId - b.image.orderId);
-    for (const [rank, { i }] of members.entries()) expect(plan.blockOf[i]).toBe(Math.floor(rank / BLOCK_SIZE));
-  }
 }
 
 describe("ALGORITHM_VERSION", () => {
-  it('is "v1", is reported with every plan, and an unknown version is refused', () => {
+  it('is "v1", the only version that can be reproduced, and is reported with every plan', () => {
     expect(ALGORITHM_VERSION).toBe("v1");
-    expect(planSplitWith([img(0)], { counts: sizes(1, 0, 0) }, "s").algorithm).toBe("v1");
-    expect(() => planSplitWith([img(0)], { counts: sizes(1, 0, 0) }, "s", "v0")).toThrow(/unknown algorithm/);
+    expect(ALGORITHM_VERSIONS).toEqual(["v1"]);
+    expect(planSplit([img(0)], { counts: sizes(1, 0, 0) }, "s").algorithm).toBe("v1");
+    expect(planSplit([img(0)], { counts: sizes(1, 0, 0), options: { stratifyBy: "label" } }, "s").algorithm).toBe("v1");
   });
 });
 
-describe("the plain request through planSplitWith", () => {
+describe("the plain request", () => {
   const images = range(0, 50).map((i) => img(i, i % 7 === 0 ? { label: "x" } : {}));
 
-  it("is exactly planSplit: same draw, same sets and blocks, sizes as asked", () => {
+  it("is the front of the seeded permutation whatever options leave the mode plain, sizes as asked", () => {
     const counts = sizes(30, 10, 5);
-    const plain = planSplit(images, counts, "plain");
+    const permutation = shuffleIds(
+      images.map((image) => image.imgId),
+      "plain",
+    );
+    const plain = planSplit(images, { counts }, "plain");
+    expect(sets(plain)).toEqual({
+      training: permutation.slice(0, 30),
+      verifying: permutation.slice(30, 40),
+      testing: permutation.slice(40, 45),
+    });
     for (const options of [undefined, {}, { mode: "fresh" as const, rareLabels: "error" as const, dryRun: true }]) {
-      const plan = planSplitWith(images, { counts, options }, "plain");
+      const plan = planSplit(images, { counts, options }, "plain");
       expect(plan.drawn).toEqual(plain.drawn);
       expect(plan.setOf).toEqual(plain.setOf);
-      expect(plan.blockOf).toEqual(plain.blockOf);
       expect(plan.sizes).toEqual(counts);
       expect(plan.requested).toEqual(counts);
       expect(plan.unassignedCount).toBe(5);
@@ -99,14 +103,14 @@ describe("the plain request through planSplitWith", () => {
   it("counts moves against `current`, and the images newly placed", () => {
     const counts = sizes(3, 1, 1);
     const six = range(0, 6).map((i) => img(i));
-    const first = planSplit(six, counts, "first");
+    const first = planSplit(six, { counts }, "first");
     const withCurrent = six.map((image, i) => {
       const setType = first.setOf[i]!;
       return setType === -1 ? image : { ...image, current: setType as SetType };
     });
-    const same = planSplitWith(withCurrent, { counts }, "first");
+    const same = planSplit(withCurrent, { counts }, "first");
     expect([same.moved, same.newlyAssigned]).toEqual([0, 0]);
-    const other = planSplitWith(withCurrent, { counts }, "second");
+    const other = planSplit(withCurrent, { counts }, "second");
     const changed = withCurrent.filter((image, i) => image.current !== undefined && other.setOf[i] !== image.current);
     const placed = withCurrent.filter((image, i) => image.current === undefined && other.setOf[i] !== -1);
     expect(other.moved).toBe(changed.length);
@@ -116,7 +120,7 @@ describe("the plain request through planSplitWith", () => {
 
   it("reports the label histogram (unlabelled last, as null) and groups found in more than one set", () => {
     const grouped = range(0, 8).map((i) => img(i, { label: i < 4 ? "b" : i < 6 ? "a" : undefined, group: "g" }));
-    const plan = planSplitWith(grouped, { counts: sizes(4, 2, 2) }, "report");
+    const plan = planSplit(grouped, { counts: sizes(4, 2, 2) }, "report");
     expect(plan.labelCounts.map((entry) => entry.label)).toEqual(["a", "b", null]);
     for (const entry of plan.labelCounts) {
       const total = entry.sizes[TRAINING] + entry.sizes[VERIFYING] + entry.sizes[TESTING] + entry.unassigned;
@@ -124,7 +128,7 @@ describe("the plain request through planSplitWith", () => {
     }
     expect(plan.leakedGroups).toEqual(["g"]);
     expect(
-      planSplitWith(
+      planSplit(
         range(0, 3).map((i) => img(i)),
         { counts: sizes(1, 1, 1) },
         "none",
@@ -134,7 +138,7 @@ describe("the plain request through planSplitWith", () => {
 
   it("refuses counts beyond the images with 1007", () => {
     const error = serviceError(() =>
-      planSplitWith(
+      planSplit(
         range(0, 3).map((i) => img(i)),
         { counts: sizes(2, 1, 1) },
         "s",
@@ -175,17 +179,17 @@ describe("ratios", () => {
     expect(sizesFromRatios({ [TRAINING]: r, [VERIFYING]: r, [TESTING]: r }, 9, "s")).toEqual(sizes(3, 3, 3));
   });
 
-  it("plans a ratios request as planSplit plans the resolved counts", () => {
+  it("plans a ratios request as it plans the resolved counts", () => {
     const images = range(0, 24).map((i) => img(i));
-    const plan = planSplitWith(images, { ratios: { [TRAINING]: 0.6, [VERIFYING]: 0.2, [TESTING]: 0.15 } }, "r");
+    const plan = planSplit(images, { ratios: { [TRAINING]: 0.6, [VERIFYING]: 0.2, [TESTING]: 0.15 } }, "r");
     expect(plan.requested).toEqual(sizes(14, 5, 4));
-    expect(plan.drawn).toEqual(planSplit(images, sizes(14, 5, 4), "r").drawn);
+    expect(plan.drawn).toEqual(planSplit(images, { counts: sizes(14, 5, 4) }, "r").drawn);
     expect(plan.unassignedCount).toBe(1);
   });
 
   it("answers 1009 when the ratios leave training empty", () => {
     const error = serviceError(() =>
-      planSplitWith([img(0)], { ratios: { [TRAINING]: 0.3, [VERIFYING]: 0, [TESTING]: 0 } }, "s"),
+      planSplit([img(0)], { ratios: { [TRAINING]: 0.3, [VERIFYING]: 0, [TESTING]: 0 } }, "s"),
     );
     expect(error.code).toBe(1009);
   });
@@ -223,7 +227,7 @@ describe("stratify_by label", () => {
   );
 
   it("gives each set each label in proportion, totals exact", () => {
-    const plan = planSplitWith(animals, { counts: sizes(12, 6, 6), options: { stratifyBy: "label" } }, "strata");
+    const plan = planSplit(animals, { counts: sizes(12, 6, 6), options: { stratifyBy: "label" } }, "strata");
     expectConsistent(plan, animals);
     expect(plan.sizes).toEqual(sizes(12, 6, 6));
     // cat 12 × (1/2, 1/4, 1/4) = 6, 3, 3; dog and bird 6 × … = 3, 1.5, 1.5
@@ -236,15 +240,15 @@ describe("stratify_by label", () => {
     expect(plan.rareLabels).toEqual([]);
   });
 
-  it("with no labels at all draws exactly as planSplit does", () => {
+  it("with no labels at all draws exactly as the plain request does", () => {
     const plain = range(0, 30).map((i) => img(i));
-    const plan = planSplitWith(plain, { counts: sizes(17, 6, 4), options: { stratifyBy: "label" } }, "nolabel");
-    expect(plan.drawn).toEqual(planSplit(plain, sizes(17, 6, 4), "nolabel").drawn);
+    const plan = planSplit(plain, { counts: sizes(17, 6, 4), options: { stratifyBy: "label" } }, "nolabel");
+    expect(plan.drawn).toEqual(planSplit(plain, { counts: sizes(17, 6, 4) }, "nolabel").drawn);
   });
 
   it("keeps the unlabelled images a stratum of their own, listed last as null", () => {
     const mixed = range(0, 20).map((i) => img(i, i < 10 ? { label: "a" } : {}));
-    const plan = planSplitWith(mixed, { counts: sizes(10, 5, 5), options: { stratifyBy: "label" } }, "mixed");
+    const plan = planSplit(mixed, { counts: sizes(10, 5, 5), options: { stratifyBy: "label" } }, "mixed");
     expect(plan.labelCounts).toEqual([
       { label: "a", sizes: sizes(5, 2, 3), unassigned: 0 },
       { label: null, sizes: sizes(5, 3, 2), unassigned: 0 },
@@ -259,7 +263,7 @@ describe("stratify_by label", () => {
     });
 
     it('puts it in training by default ("training") and lists it', () => {
-      const plan = planSplitWith(solo, { counts: sizes(6, 2, 2), options: { stratifyBy: "label" } }, "solo");
+      const plan = planSplit(solo, { counts: sizes(6, 2, 2), options: { stratifyBy: "label" } }, "solo");
       expect(plan.rareLabelPolicy).toBe("training");
       expect(plan.rareLabels).toEqual([{ label: "solo", sizes: sizes(1, 0, 0), unassigned: 0 }]);
       expect(plan.drawn[TRAINING]).toContain("img09");
@@ -273,7 +277,7 @@ describe("stratify_by label", () => {
 
     it('spreads the rare labels pooled as one stratum with "random", and still lists them', () => {
       const twoSolos = solo.map((image, i) => (i === 8 ? { ...image, label: "solo2" } : image));
-      const plan = planSplitWith(twoSolos, request("random"), "solo");
+      const plan = planSplit(twoSolos, request("random"), "solo");
       expect(plan.rareLabels.map((entry) => entry.label)).toEqual(["solo", "solo2"]);
       expect(plan.sizes).toEqual(sizes(6, 2, 2));
       const rarePlaced = plan.rareLabels.reduce(
@@ -284,7 +288,7 @@ describe("stratify_by label", () => {
     });
 
     it('answers 1020 naming it with "error"', () => {
-      const error = serviceError(() => planSplitWith(solo, request("error"), "solo"));
+      const error = serviceError(() => planSplit(solo, request("error"), "solo"));
       expect([error.code, error.status, error.message]).toEqual([
         1020,
         400,
@@ -294,7 +298,7 @@ describe("stratify_by label", () => {
 
     it("is not rare when only two sets receive images and it has two", () => {
       const pair = range(0, 10).map((i) => img(i, { label: i < 2 ? "pair" : "many" }));
-      const plan = planSplitWith(
+      const plan = planSplit(
         pair,
         { counts: sizes(5, 5, 0), options: { stratifyBy: "label", rareLabels: "error" } },
         "pair",
@@ -306,7 +310,7 @@ describe("stratify_by label", () => {
     it('answers 1020 when "training" cannot hold the rare images', () => {
       const singles = range(0, 6).map((i) => img(i, { label: `l${i}` }));
       const error = serviceError(() =>
-        planSplitWith(singles, { counts: sizes(1, 2, 3), options: { stratifyBy: "label" } }, "s"),
+        planSplit(singles, { counts: sizes(1, 2, 3), options: { stratifyBy: "label" } }, "s"),
       );
       expect(error.message).toBe("以下标签的图像太少，无法按 rare_labels=training 放置: l0、l1、l2、l3、l4、l5");
     });
@@ -314,11 +318,7 @@ describe("stratify_by label", () => {
     it("names at most 20 labels and counts the rest", () => {
       const singles = range(0, 30).map((i) => img(i, { label: `l${String(i).padStart(2, "0")}` }));
       const error = serviceError(() =>
-        planSplitWith(
-          singles,
-          { counts: sizes(10, 10, 10), options: { stratifyBy: "label", rareLabels: "error" } },
-          "s",
-        ),
+        planSplit(singles, { counts: sizes(10, 10, 10), options: { stratifyBy: "label", rareLabels: "error" } }, "s"),
       );
       expect(error.message).toMatch(/: l00、l01、.*、l19 等 30 个$/);
     });
@@ -328,7 +328,7 @@ describe("stratify_by label", () => {
 describe("group_by group", () => {
   it("one giant group: lands whole in one set, requested and achieved sizes both reported", () => {
     const giant = range(0, 12).map((i) => img(i, i < 10 ? { group: "giant" } : {}));
-    const plan = planSplitWith(giant, { counts: sizes(6, 3, 3), options: { groupBy: "group" } }, "giant");
+    const plan = planSplit(giant, { counts: sizes(6, 3, 3), options: { groupBy: "group" } }, "giant");
     expectConsistent(plan, giant);
     expect(sorted(plan.drawn[TRAINING])).toEqual(ids(...range(0, 10)));
     expect(plan.requested).toEqual(sizes(6, 3, 3));
@@ -347,7 +347,7 @@ describe("group_by group", () => {
       img(18),
       img(19),
     ];
-    const plan = planSplitWith(images, { counts: sizes(10, 5, 5), options: { groupBy: "group" } }, "groups");
+    const plan = planSplit(images, { counts: sizes(10, 5, 5), options: { groupBy: "group" } }, "groups");
     expectConsistent(plan, images);
     expect(plan.sizes).toEqual(sizes(10, 6, 4));
     expect(sorted(plan.drawn[VERIFYING])).toEqual(ids(...range(8, 14)));
@@ -357,7 +357,7 @@ describe("group_by group", () => {
 
   it("meets the sizes exactly when every group is a single image", () => {
     const images = range(0, 20).map((i) => img(i));
-    const plan = planSplitWith(images, { counts: sizes(11, 4, 3), options: { groupBy: "group" } }, "lone");
+    const plan = planSplit(images, { counts: sizes(11, 4, 3), options: { groupBy: "group" } }, "lone");
     expect(plan.sizes).toEqual(sizes(11, 4, 3));
     expect(plan.unassignedCount).toBe(2);
   });
@@ -370,7 +370,7 @@ describe("group_by group", () => {
         ...(i < 12 ? { group: `g${Math.floor(i / 2)}` } : {}),
       }),
     );
-    const plan = planSplitWith(
+    const plan = planSplit(
       images,
       { counts: sizes(8, 4, 4), options: { groupBy: "group", stratifyBy: "label" } },
       "mix",
@@ -399,7 +399,7 @@ describe('mode "keep"', () => {
   const afterAdding = range(0, 15).map((i) => img(i, current[i] === undefined ? {} : { current: current[i] }));
 
   it("after additions: keeps every assigned image, gives each new one to the set furthest below its target", () => {
-    const plan = planSplitWith(afterAdding, { counts: sizes(9, 3, 3), options: { mode: "keep" } }, "keep");
+    const plan = planSplit(afterAdding, { counts: sizes(9, 3, 3), options: { mode: "keep" } }, "keep");
     expectConsistent(plan, afterAdding);
     afterAdding.forEach((image, i) => {
       if (image.current !== undefined) expect(plan.setOf[i]).toBe(image.current);
@@ -415,14 +415,14 @@ describe('mode "keep"', () => {
   });
 
   it("leaves the new images beyond the targets unassigned", () => {
-    const plan = planSplitWith(afterAdding, { counts: sizes(7, 2, 2), options: { mode: "keep" } }, "keep");
+    const plan = planSplit(afterAdding, { counts: sizes(7, 2, 2), options: { mode: "keep" } }, "keep");
     expect(plan.sizes).toEqual(sizes(7, 2, 2));
     expect(plan.unassignedCount).toBe(4);
   });
 
   it("answers 1021 when a set already holds more than its target", () => {
     const error = serviceError(() =>
-      planSplitWith(afterAdding, { counts: sizes(5, 3, 3), options: { mode: "keep" } }, "k"),
+      planSplit(afterAdding, { counts: sizes(5, 3, 3), options: { mode: "keep" } }, "k"),
     );
     expect([error.code, error.message]).toEqual([
       1021,
@@ -432,13 +432,13 @@ describe('mode "keep"', () => {
 
   it("on a task never split, distributes every image like a fresh split of the same sizes", () => {
     const fresh = range(0, 12).map((i) => img(i));
-    const plan = planSplitWith(fresh, { counts: sizes(6, 3, 3), options: { mode: "keep" } }, "k");
+    const plan = planSplit(fresh, { counts: sizes(6, 3, 3), options: { mode: "keep" } }, "k");
     expect(plan.sizes).toEqual(sizes(6, 3, 3));
   });
 
   it("with group_by, a new image joins the set its group already is in", () => {
     const images = afterAdding.map((image, i) => (i === 7 || i === 12 ? { ...image, group: "g" } : image));
-    const plan = planSplitWith(images, { counts: sizes(9, 3, 3), options: { mode: "keep", groupBy: "group" } }, "k");
+    const plan = planSplit(images, { counts: sizes(9, 3, 3), options: { mode: "keep", groupBy: "group" } }, "k");
     expect(plan.setOf[12]).toBe(VERIFYING);
     expect(plan.leakedGroups).toEqual([]);
   });
@@ -446,7 +446,7 @@ describe('mode "keep"', () => {
   it("with group_by, answers 1021 when a group is already spread over several sets", () => {
     const images = afterAdding.map((image, i) => (i === 0 || i === 8 ? { ...image, group: "g" } : image));
     const error = serviceError(() =>
-      planSplitWith(images, { counts: sizes(9, 3, 3), options: { mode: "keep", groupBy: "group" } }, "k"),
+      planSplit(images, { counts: sizes(9, 3, 3), options: { mode: "keep", groupBy: "group" } }, "k"),
     );
     expect(error.message).toBe("mode keep 需要移动已分配的图像: 组 g 已分布在多个集合中");
   });
@@ -454,7 +454,7 @@ describe('mode "keep"', () => {
   it("refuses lock_testing with keep (1019)", () => {
     expect(
       serviceError(() =>
-        planSplitWith(afterAdding, { counts: sizes(9, 3, 3), options: { mode: "keep", lockTesting: true } }, "k"),
+        planSplit(afterAdding, { counts: sizes(9, 3, 3), options: { mode: "keep", lockTesting: true } }, "k"),
       ).code,
     ).toBe(1019);
   });
@@ -466,21 +466,24 @@ describe("lock_testing", () => {
   const images = range(0, 12).map((i) => img(i, current[i] === undefined ? {} : { current: current[i] }));
 
   it("keeps the current testing set exactly and redraws the rest with the remaining counts", () => {
-    const plan = planSplitWith(images, { counts: sizes(7, 3, 5), options: { lockTesting: true } }, "lock");
+    const plan = planSplit(images, { counts: sizes(7, 3, 5), options: { lockTesting: true } }, "lock");
     expectConsistent(plan, images);
     expect(sorted(plan.drawn[TESTING])).toEqual(ids(0, 1));
     // testing's target is the locked set's size, whatever the request said
     expect(plan.requested).toEqual(sizes(7, 3, 2));
     expect(plan.sizes).toEqual(sizes(7, 3, 2));
-    const again = planSplitWith(images, { counts: sizes(7, 3, 5), options: { lockTesting: true } }, "other seed");
+    const again = planSplit(images, { counts: sizes(7, 3, 5), options: { lockTesting: true } }, "other seed");
     expect(sorted(again.drawn[TESTING])).toEqual(ids(0, 1));
     expect(again.drawn[TRAINING]).not.toEqual(plan.drawn[TRAINING]);
   });
 
   it("draws the rest from the front of the permutation of the remaining images", () => {
-    const plan = planSplitWith(images, { counts: sizes(6, 3, 1), options: { lockTesting: true } }, "lock");
-    // The permutation is planSplit's, over all images; the locked ones are skipped.
-    const permutation = planSplit(images, sizes(12, 0, 0), "lock").drawn[TRAINING].filter((id) => id > "img01");
+    const plan = planSplit(images, { counts: sizes(6, 3, 1), options: { lockTesting: true } }, "lock");
+    // The permutation is the seeded one over all images; the locked ones are skipped.
+    const permutation = shuffleIds(
+      images.map((image) => image.imgId),
+      "lock",
+    ).filter((id) => id > "img01");
     expect(plan.drawn[TRAINING]).toEqual(permutation.slice(0, 6));
     expect(plan.drawn[VERIFYING]).toEqual(permutation.slice(6, 9));
     expect(plan.unassignedCount).toBe(1);
@@ -489,21 +492,21 @@ describe("lock_testing", () => {
   it("answers 1022 when there is no current testing set", () => {
     const unsplit = range(0, 5).map((i) => img(i));
     const error = serviceError(() =>
-      planSplitWith(unsplit, { counts: sizes(2, 1, 1), options: { lockTesting: true } }, "l"),
+      planSplit(unsplit, { counts: sizes(2, 1, 1), options: { lockTesting: true } }, "l"),
     );
     expect([error.code, error.message]).toEqual([1022, "lock_testing 需要任务当前的分集已有非空的测试集"]);
   });
 
   it("answers 1007 when training + verifying + the locked testing set exceed the images", () => {
     const error = serviceError(() =>
-      planSplitWith(images, { counts: sizes(8, 3, 0), options: { lockTesting: true } }, "l"),
+      planSplit(images, { counts: sizes(8, 3, 0), options: { lockTesting: true } }, "l"),
     );
     expect(error.message).toBe("三个集合的图像个数之和 13 超过了任务下的图像总数 12");
   });
 
   it("with group_by, holds back the other images of a group that is in the locked testing set", () => {
     const grouped = images.map((image, i) => (i === 0 || i === 5 || i === 10 ? { ...image, group: "t" } : image));
-    const plan = planSplitWith(
+    const plan = planSplit(
       grouped,
       { counts: sizes(6, 3, 1), options: { lockTesting: true, groupBy: "group" } },
       "lock",
@@ -517,7 +520,7 @@ describe("lock_testing", () => {
 
   it("with stratify_by, spreads the labels of the rest over training and verifying", () => {
     const labelled = images.map((image, i) => ({ ...image, label: i % 2 ? "odd" : "even" }));
-    const plan = planSplitWith(
+    const plan = planSplit(
       labelled,
       { counts: sizes(6, 4, 1), options: { lockTesting: true, stratifyBy: "label" } },
       "l",
@@ -590,10 +593,10 @@ describe("independence from input order", () => {
     ];
     const scrambled = shuffle([...images], seededRandom("arrival"));
     for (const request of requests) {
-      const a = planSplitWith(images, request, "order");
-      const b = planSplitWith(scrambled, request, "order");
+      const a = planSplit(images, request, "order");
+      const b = planSplit(scrambled, request, "order");
       expect(b.drawn).toEqual(a.drawn);
-      const setOf = (plan: SplitPlanReport, list: PlanImage[]) =>
+      const setOf = (plan: SplitPlan, list: PlanImage[]) =>
         Object.fromEntries(list.map((image, i) => [image.imgId, plan.setOf[i]]));
       expect(setOf(b, scrambled)).toEqual(setOf(a, images));
     }
@@ -613,7 +616,7 @@ describe("pinned outputs of v1 (a change here changes splits users can reproduce
   const CURRENT = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1] as const;
   const WITH_CURRENT = FIXTURE.map((image, i) => (i < CURRENT.length ? { ...image, current: CURRENT[i] } : image));
   const COUNTS = sizes(14, 5, 4);
-  const tails = (plan: SplitPlanReport) => {
+  const tails = (plan: SplitPlan) => {
     const { training, verifying, testing } = sets(plan);
     const tail = (list: string[]) => list.map((id) => id.slice(-2)).join(" ");
     return { training: tail(training), verifying: tail(verifying), testing: tail(testing) };
@@ -659,7 +662,7 @@ describe("pinned outputs of v1 (a change here changes splits users can reproduce
   ] as [string, PlanImage[], PlanRequest, ReturnType<typeof tails>][])(
     'seed "pinned-v1", %s',
     (_name, images, request, expected) => {
-      const plan = planSplitWith(images, request, "pinned-v1");
+      const plan = planSplit(images, request, "pinned-v1");
       expect(tails(plan)).toEqual(expected);
       expectConsistent(plan, images);
     },
@@ -686,7 +689,7 @@ describe("speed", () => {
     ];
     for (const request of requests) {
       const start = performance.now();
-      const plan = planSplitWith(images, request, "speed");
+      const plan = planSplit(images, request, "speed");
       const ms = performance.now() - start;
       expect(plan.sizes[TRAINING] + plan.sizes[VERIFYING] + plan.sizes[TESTING]).toBeGreaterThan(90_000);
       expect(ms).toBeLessThan(3000); // 50–200 ms on an idle machine; the bound only catches a blow-up (a loaded box is slow)

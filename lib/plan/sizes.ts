@@ -1,5 +1,5 @@
-import { type SetRatios, type SetSizes, TESTING, TRAINING, VERIFYING } from "./model.ts";
-import { seededRandom, shuffle } from "./shuffle.ts";
+import { type SetRatios, type SetSizes, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { seededRandom, shuffle } from "../shuffle.ts";
 
 /** Ratios are read to nine decimal places: r counts as round(r · 10⁹) / 10⁹, so sizes never depend on binary rounding. */
 export const RATIO_SCALE = 1_000_000_000;

@@ -1,0 +1,86 @@
+import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { isCanonicallySorted, seededRandom, shuffle } from "../shuffle.ts";
+import { compareIds } from "./names.ts";
+import { DRAW_ORDER, NO_SET, type PlanImage, type PlanSets } from "./types.ts";
+
+/** The ids of `images`; throws a plain Error for an order_id that is not a finite number. */
+export function readIds(images: readonly PlanImage[]): string[] {
+  const n = images.length;
+  const ids = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const { imgId, orderId } = images[i] as PlanImage;
+    if (!Number.isFinite(orderId)) throw new Error(`planSplit: order_id of ${imgId} is not a number: ${orderId}`);
+    ids[i] = imgId;
+  }
+  return ids;
+}
+
+/**
+ * The seeded permutation of the image indices: canonical imgId order (storage usually returns it
+ * already), then Fisher–Yates with seededRandom(seed). It is exactly the order
+ * `shuffleIds(ids, seed)` gives the ids, computed over indices so that no lookup from id back to
+ * image is needed. Throws a plain Error when an img_id repeats.
+ */
+export function permutation(ids: readonly string[], seed: string): number[] {
+  const n = ids.length;
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (!isCanonicallySorted(ids)) order.sort((a, b) => compareIds(ids[a]!, ids[b]!));
+  for (let k = 1; k < n; k++) {
+    const id = ids[order[k]!]!;
+    if (id === ids[order[k - 1]!]) throw new Error(`planSplit: img_id ${id} appears more than once`);
+  }
+  return shuffle(order, seededRandom(seed));
+}
+
+/**
+ * The plain draw: permutes all images with the seed, then takes training, verifying and testing
+ * from the front of the permutation; the rest stay in no set. The caller has checked that the
+ * counts are non-negative integers that fit the images.
+ */
+export function drawPlain(images: readonly PlanImage[], counts: SetSizes, seed: string): PlanSets {
+  const n = images.length;
+  const ids = readIds(images);
+  const order = permutation(ids, seed);
+  const drawn = {} as Record<SetType, string[]>;
+  const setOf = new Int8Array(n).fill(-1);
+  let next = 0;
+  for (const setType of DRAW_ORDER) {
+    const members = order.slice(next, next + counts[setType]);
+    next += members.length;
+    for (const i of members) setOf[i] = setType;
+    drawn[setType] = members.map((i) => ids[i]!);
+  }
+  return {
+    drawn,
+    setOf,
+    sizes: { [TRAINING]: counts[TRAINING], [TESTING]: counts[TESTING], [VERIFYING]: counts[VERIFYING] },
+    unassignedCount: n - next,
+  };
+}
+
+/** The sets from the bin of every image (`bin[i]`), each set listed in permutation (`order`) order. */
+export function setsFromBins(order: readonly number[], bin: Int8Array, ids: readonly string[]): PlanSets {
+  const n = ids.length;
+  const setOf = new Int8Array(n).fill(-1);
+  const drawn: Record<SetType, string[]> = { [TRAINING]: [], [TESTING]: [], [VERIFYING]: [] };
+  let assigned = 0;
+  for (const i of order) {
+    const b = bin[i]!;
+    if (b === NO_SET) continue;
+    const setType = DRAW_ORDER[b]!;
+    setOf[i] = setType;
+    drawn[setType].push(ids[i]!);
+    assigned++;
+  }
+  return {
+    drawn,
+    setOf,
+    sizes: {
+      [TRAINING]: drawn[TRAINING].length,
+      [TESTING]: drawn[TESTING].length,
+      [VERIFYING]: drawn[VERIFYING].length,
+    },
+    unassignedCount: n - assigned,
+  };
+}

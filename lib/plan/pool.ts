@@ -1,0 +1,83 @@
+import { ServiceError } from "../errors.ts";
+import { type SetSizes, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { SET_NAMES } from "./names.ts";
+import { BIN_OF_SET, NO_SET, type PlanImage } from "./types.ts";
+
+/** The images that stay where they are, and what is left to place. */
+export interface Pool {
+  /** Bin of images[i]: set for the fixed images, -1 for the pool's until they are placed. */
+  bin: Int8Array;
+  /** The images to place, in permutation order. */
+  pool: Int32Array;
+  /** Per bin (training, verifying, testing, none): images the pool must still give it. */
+  deficit: number[];
+  /** The target sizes (with lock_testing, testing's is the locked set's size). */
+  requested: SetSizes;
+}
+
+/**
+ * Fixes the images that stay where they are (`keep`: every assigned image; `lock`: the current
+ * testing set), and sets each bin's deficit: its target minus its fixed images. Refuses with 1022
+ * (lock_testing without a current testing set), 1007 (targets beyond the images) and 1021 (a set
+ * already above its target).
+ */
+export function preparePool(
+  images: readonly PlanImage[],
+  ids: readonly string[],
+  order: readonly number[],
+  counts: SetSizes,
+  keep: boolean,
+  lock: boolean,
+): Pool {
+  const n = images.length;
+  const bin = new Int8Array(n).fill(-1);
+  const fixed = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const current = images[i]!.current;
+    if (current === undefined) continue;
+    if (current !== TRAINING && current !== TESTING && current !== VERIFYING) {
+      throw new Error(`planSplit: current set of ${ids[i]} is not a set type: ${String(current)}`);
+    }
+    if (keep || (lock && current === TESTING)) {
+      bin[i] = BIN_OF_SET[current];
+      fixed[BIN_OF_SET[current]]!++;
+    }
+  }
+  if (lock && fixed[2] === 0) throw new ServiceError(1022);
+  const target = [counts[TRAINING], counts[VERIFYING], lock ? fixed[2]! : counts[TESTING]];
+  const sum = target[0]! + target[1]! + target[2]!;
+  if (sum > n) throw new ServiceError(1007, { sum, total: n });
+  for (let b = 0; b < 3; b++) {
+    if (fixed[b]! > target[b]!) {
+      throw new ServiceError(1021, { reason: `${SET_NAMES[b]}已有 ${fixed[b]} 张图像，超过目标 ${target[b]}` });
+    }
+  }
+  const pool = Int32Array.from(order.filter((i) => bin[i] === -1));
+  const deficit = [target[0]! - fixed[0]!, target[1]! - fixed[1]!, target[2]! - fixed[2]!];
+  deficit.push(pool.length - deficit[0]! - deficit[1]! - deficit[2]!);
+  const requested = { [TRAINING]: target[0]!, [VERIFYING]: target[1]!, [TESTING]: target[2]! };
+  return { bin, pool, deficit, requested };
+}
+
+/** Fresh: the pool, in permutation order, fills training, then verifying, then testing; the rest go in no set. */
+export function fillInOrder(pool: Int32Array, bin: Int8Array, deficit: number[]): void {
+  let b = 0;
+  for (const i of pool) {
+    while (b < NO_SET && deficit[b] === 0) b++;
+    if (b < NO_SET) deficit[b]!--;
+    bin[i] = b;
+  }
+}
+
+/**
+ * keep: each pool image, in permutation order, goes to the set furthest below its target (ties:
+ * training, verifying, testing); once every set is full the rest go in no set.
+ */
+export function fillKeep(pool: Int32Array, bin: Int8Array, deficit: number[]): void {
+  for (const i of pool) {
+    let best = NO_SET;
+    for (let b = 0; b < 3; b++) if (deficit[b]! > 0 && (best === NO_SET || deficit[b]! > deficit[best]!)) best = b;
+    deficit[best]!--;
+    bin[i] = best;
+  }
+}
