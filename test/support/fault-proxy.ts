@@ -2,7 +2,26 @@ import { randomUUID } from "node:crypto";
 import { Agent, createServer, request as forward, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { crc32 } from "node:zlib";
+import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
+import {
+  CapacityModel,
+  type CapacityOptions,
+  type Charge,
+  type IndexSchema,
+  type Item,
+  indexEntry,
+  itemSize,
+  itemWriteCharges,
+  KB,
+  keyOf,
+  PAGE_BYTES,
+  queryPartition,
+  readUnitsFor,
+  schemaFromDescription,
+  type TableSchema,
+  updateEstimate,
+} from "./capacity-model.ts";
 
 /**
  * A fault-injecting loopback proxy in front of DynamoDB Local, speaking the DynamoDB JSON wire
@@ -10,6 +29,12 @@ import { TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
  * error classification and connection handling all run exactly as they would against AWS, and it
  * serves the store in a test and the Lambda handlers alike (they only know DYNAMODB_ENDPOINT).
  * Every call it lets through is answered by the real DynamoDB Local; nothing is mocked.
+ *
+ * It is the one fault tool: wire faults (policies: throttles, errors, cancelled transactions,
+ * unprocessed batch items, dropped requests or answers, delays, held calls), process death
+ * (kill, crashAfter), paused calls (pauseAt), index lag, and, with `capacity`, DynamoDB's
+ * per-partition limits (test/support/capacity-model.ts: the rules are in its doc comment). The
+ * policy decides first; a call it lets through is then charged by the capacity model.
  */
 
 /** DynamoDB wire JSON, read loosely: the proxy only looks at a few well-known fields. */
@@ -78,12 +103,8 @@ const WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
 /** True for the operations that change the table. */
 export const isWrite = (operation: string) => WRITES.has(operation);
 
-/**
- * The images (by img_id) a call writes, the task item left out: the rows of a BatchWriteItem or
- * TransactWriteItems, or the key of a PutItem / UpdateItem / DeleteItem. Lets a test speak of
- * "image writes" however the store groups them.
- */
-export function imageWrites(call: Pick<Call, "operation" | "input">): { table: string; imgIds: string[] } {
+/** The sort keys of the items a call writes (Put, Update, Delete; not ConditionCheck), and its table. */
+function writtenSortKeys(call: Pick<Call, "operation" | "input">): { table: string; sortKeys: string[] } {
   const { operation, input } = call;
   const id = (item: Json | undefined) => item?.[TABLE.sortKey]?.S as string | undefined;
   let table = String(input.TableName ?? "");
@@ -103,12 +124,39 @@ export function imageWrites(call: Pick<Call, "operation" | "input">): { table: s
   } else if (operation === "UpdateItem" || operation === "DeleteItem") {
     ids = [id(input.Key)];
   }
-  return { table, imgIds: ids.filter((imgId): imgId is string => imgId !== undefined && imgId !== TASK_ITEM_SK) };
+  return { table, sortKeys: ids.filter((sk): sk is string => sk !== undefined) };
 }
 
-/** True for the split's flip: the task-item update that sets the live slot. */
-export const isFlip = (call: Pick<Call, "operation" | "input">) =>
-  call.operation === "UpdateItem" && /\bSET live_slot\b/.test(String(call.input.UpdateExpression ?? ""));
+/**
+ * The images (by img_id) a call writes, every reserved item (sort key starting with '#': the task
+ * item, snapshot chunks, run items) left out: the rows of a BatchWriteItem or TransactWriteItems,
+ * or the key of a PutItem / UpdateItem / DeleteItem. Lets a test speak of "image writes" however
+ * the store groups them.
+ */
+export function imageWrites(call: Pick<Call, "operation" | "input">): { table: string; imgIds: string[] } {
+  const { table, sortKeys } = writtenSortKeys(call);
+  return { table, imgIds: sortKeys.filter((sk) => !sk.startsWith("#")) };
+}
+
+/** How many snapshot chunk items (sort key `#split#…`) a call writes. */
+export const chunkWrites = (call: Pick<Call, "operation" | "input">): number =>
+  writtenSortKeys(call).sortKeys.filter((sk) => sk.startsWith("#split#")).length;
+
+const publishes = (update: Json | undefined): boolean => {
+  if (update?.Key?.[TABLE.sortKey]?.S !== TASK_ITEM_SK) return false;
+  const aliases = (update.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const expression = String(update.UpdateExpression ?? "").replace(/#\w+/g, (alias) => aliases[alias] ?? alias);
+  return /\bSET\s+live\s*=/.test(expression);
+};
+
+/**
+ * True for a split's publish: an UpdateItem of the task item whose UpdateExpression starts with
+ * `SET live =` (aliases resolved), or a TransactWriteItems holding such an update.
+ */
+export const isPublish = (call: Pick<Call, "operation" | "input">): boolean =>
+  (call.operation === "UpdateItem" && publishes(call.input)) ||
+  (call.operation === "TransactWriteItems" &&
+    ((call.input.TransactItems ?? []) as Json[]).some((action) => publishes(action.Update)));
 
 /** A promise with its resolver, for holding calls until a test says so. */
 export function deferred<T = void>() {
@@ -129,22 +177,71 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Policies and helpers (what test/support/faults.ts offered, on the wire)
+
+/** "BatchWriteItemCommand" or "BatchWriteItem": the operation name the proxy sees. */
+const operationName = (operation: string) => operation.replace(/Command$/, "");
+
+/** The first fault any of `policies` decides, in order. */
+export const allOf =
+  (...policies: (Policy | undefined)[]): Policy =>
+  (call) => {
+    for (const policy of policies) {
+      const fault = policy?.(call);
+      if (fault) return fault;
+    }
+    return undefined;
+  };
+
+/**
+ * The process dies after `count` successful calls of `operation` from now on: the next call of it
+ * and every later call (of any operation) is dropped before DynamoDB, as are answers still in
+ * flight (`proxy.dead` turns true). "Successful" = answered 2xx by the time the next call arrives.
+ */
+export function crashAfter(proxy: FaultProxy, operation: string, count: number): Policy {
+  const name = operationName(operation);
+  const base = proxy.completed(name);
+  return (call) => {
+    if (call.operation === name && proxy.completed(name) - base >= count) proxy.kill();
+    return undefined;
+  };
+}
+
+/** Holds every call of `operation` until `until` settles (a paused process), then lets it through. */
+export const pauseAt =
+  (operation: string, until: Promise<unknown>): Policy =>
+  (call) =>
+    call.operation === operationName(operation) ? { kind: "hold", until } : undefined;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface FaultProxyOptions {
+  /** Apply DynamoDB's per-partition limits (test/support/capacity-model.ts); true = the documented defaults. */
+  capacity?: boolean | CapacityOptions;
+}
 
 export interface FaultProxy {
   /** Where to point a DynamoDB client (or DYNAMODB_ENDPOINT). */
   endpoint: string;
-  /** Decides each call's fate; undefined (or returning undefined) lets everything through. */
+  /**
+   * Decides each call's fate; undefined (or returning undefined) lets everything through. Applied
+   * before the capacity model: a call the policy throttles, fails or drops is not charged.
+   */
   policy: Policy | undefined;
   /**
    * Simulated index lag (0 = DynamoDB Local's instant indexes): an index entry that a write through
-   * this proxy creates or moves (a slot attribute set to a new value) shows up in that index's
-   * queries only this many ms after the write was answered; entries the write left alone stay
-   * visible. Set it before the writes it should affect.
+   * this proxy creates or moves (an item's index key, e.g. order_block, set to a new value) shows up
+   * in Queries of that index only this many ms after the write was answered; entries the write left
+   * alone stay visible. Set it before the writes it should affect.
    */
   indexLagMs: number;
+  /** The capacity model when started with `capacity`: consumed(), reset(). */
+  readonly capacity: CapacityModel | undefined;
   /** Every call so far, in arrival order. */
   readonly log: LoggedCall[];
+  /** How many calls of `operation` arrived ("BatchWriteItem" or "BatchWriteItemCommand"). */
+  calls(operation: string): number;
   /** How many calls of `operation` DynamoDB answered with 2xx. */
   completed(operation: string): number;
   /** How many image rows were written by calls DynamoDB answered with 2xx (see imageWrites). */
@@ -152,27 +249,101 @@ export interface FaultProxy {
   /** The process behind this proxy died: from now on every call is dropped, and so is every answer still in flight. */
   kill(): void;
   readonly dead: boolean;
-  /** A new process on the same path: alive again, no policy, no index lag (the log and counters are kept). */
+  /** A new process on the same path: alive again, no policy, no index lag (the log, counters and capacity are kept). */
   reset(): void;
   close(): Promise<void>;
 }
 
+/**
+ * One proxy for a vitest file, in front of the suite's DynamoDB Local: started in beforeAll, its
+ * policy, index lag and capacity (counters and buckets) reset after each test, closed in afterAll.
+ * Call at the top of a file or describe block; the accessor works inside tests and hooks.
+ */
+export function useFaultProxy(options: FaultProxyOptions = {}): () => FaultProxy {
+  let proxy: FaultProxy | undefined;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(inject("dynamoEndpoint"), options);
+  });
+  afterEach(() => {
+    proxy?.reset();
+    proxy?.capacity?.reset();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  return () => {
+    if (!proxy) throw new Error("useFaultProxy: the proxy starts in beforeAll");
+    return proxy;
+  };
+}
+
+/** One item a write call touches, as the capacity model and the index lag see it. */
+interface WriteTarget {
+  table: string;
+  schema: TableSchema;
+  key: Item;
+  kind: "put" | "update" | "delete" | "check";
+  /** The item a put writes; the UpdateItem-like input of an update. */
+  item?: Item;
+  update?: Json;
+  transactional: boolean;
+  /** The request element it came from (BatchWriteItem), to split admitted from unprocessed. */
+  source?: Json;
+  before?: Item;
+  estimate: Charge[];
+  admitted: boolean;
+}
+
+const arn = (table: string, index?: string) =>
+  `arn:aws:dynamodb:local:000000000000:table/${table}${index ? `/index/${index}` : ""}`;
+
+/** Removes what makes DynamoDB return less than whole items (top-level ProjectionExpression, Select), for sizing. */
+function unproject(spec: Json): { spec: Json; pick?: string[]; countOnly: boolean; changed: boolean } {
+  const projection = spec.ProjectionExpression as string | undefined;
+  const countOnly = spec.Select === "COUNT";
+  const nested = projection !== undefined && /[.[]/.test(projection);
+  if (nested || spec.AttributesToGet !== undefined || (projection === undefined && !countOnly))
+    return { spec, countOnly: false, changed: false };
+  const { ProjectionExpression: _p, Select: select, ExpressionAttributeNames: aliases, ...rest } = spec;
+  const out: Json = { ...rest };
+  if (select !== undefined && select !== "COUNT" && select !== "SPECIFIC_ATTRIBUTES") out.Select = select;
+  const used = new Set(
+    ["KeyConditionExpression", "FilterExpression", "ConditionExpression"].flatMap(
+      (field) => String(spec[field] ?? "").match(/#\w+/g) ?? [],
+    ),
+  );
+  const kept = Object.entries((aliases ?? {}) as Record<string, string>).filter(([alias]) => used.has(alias));
+  if (kept.length > 0) out.ExpressionAttributeNames = Object.fromEntries(kept);
+  const pick = projection
+    ?.split(",")
+    .map((token) => token.trim())
+    .map((token) => (token.startsWith("#") ? (aliases?.[token] ?? token) : token));
+  return { spec: out, ...(pick ? { pick } : {}), countOnly, changed: true };
+}
+
+const pickAttributes = (item: Item, names: string[] | undefined): Item =>
+  names
+    ? Object.fromEntries(names.filter((name) => item[name] !== undefined).map((name) => [name, item[name]!]))
+    : item;
+
 /** Starts a proxy on a free loopback port in front of `target` (DynamoDB Local's endpoint). */
-export async function startFaultProxy(target: string): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const log: LoggedCall[] = [];
   const perOperation = new Map<string, number>();
   const completed = new Map<string, number>();
-  /** When an index entry (item key, index attribute, value) was created through the proxy, for the index lag. */
+  /** When an index entry (table, index, item key, entry key) was created or moved through the proxy, for the index lag. */
   const enteredAt = new Map<string, number>();
-  const indexAttributes = Object.values(TABLE.slotIndexes).map((index) => index.partitionKey as string);
+  const schemas = new Map<string, Promise<TableSchema | undefined>>();
+  const model = options.capacity ? new CapacityModel(options.capacity === true ? {} : options.capacity) : undefined;
   const sockets = new Set<Socket>();
   let seq = 0;
   let dead = false;
   let imagesWritten = 0;
 
-  const itemKey = (item: Json) => `${item[TABLE.partitionKey]?.S ?? ""}\u0000${item[TABLE.sortKey]?.S ?? ""}`;
+  const lagKey = (table: string, index: string, item: string, entry: string) =>
+    `${table}\u0000${index}\u0000${item}\u0000${entry}`;
 
   const send = (response: ServerResponse, status: number, body: Json) => {
     const text = Buffer.from(JSON.stringify(body));
@@ -209,74 +380,155 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       outgoing.end(body);
     });
 
-  /** The slot attributes of some image rows as DynamoDB holds them now (read straight from it). */
-  const slotValues = async (request: IncomingMessage, table: string, imgIds: string[], taskId: string) => {
-    const values = new Map<string, Json>();
-    for (let start = 0; start < imgIds.length; start += 100) {
-      const keys = imgIds
-        .slice(start, start + 100)
-        .map((imgId) => ({ [TABLE.partitionKey]: { S: taskId }, [TABLE.sortKey]: { S: imgId } }));
-      const read = { RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } };
-      const answer = await upstreamCall(request, Buffer.from(JSON.stringify(read)), "BatchGetItem");
-      for (const item of (JSON.parse(answer.body.toString("utf8")) as Json).Responses?.[table] ?? [])
-        values.set(itemKey(item), item);
-    }
-    return values;
+  const ownCall = async (request: IncomingMessage, operation: string, input: Json): Promise<Json> => {
+    const answer = await upstreamCall(request, Buffer.from(JSON.stringify(input)), operation);
+    return JSON.parse(answer.body.toString("utf8") || "{}") as Json;
   };
 
-  /** The index entries a write created or moved: slot attributes whose value it changed. */
-  const changedEntries = (before: Map<string, Json>, after: Map<string, Json>): string[] => {
-    const entries: string[] = [];
-    for (const [key, item] of after) {
-      for (const attribute of indexAttributes) {
-        const value = item[attribute]?.S;
-        if (value !== undefined && before.get(key)?.[attribute]?.S !== value)
-          entries.push(`${key}\u0000${attribute}\u0000${value}`);
+  /** A table's key schema and indexes, from DynamoDB Local (cached; undefined when it has no such table). */
+  const schemaOf = (request: IncomingMessage, table: string): Promise<TableSchema | undefined> => {
+    let schema = schemas.get(table);
+    if (!schema) {
+      schema = ownCall(request, "DescribeTable", { TableName: table }).then((out) =>
+        out.Table ? schemaFromDescription(out.Table) : undefined,
+      );
+      schemas.set(table, schema);
+      schema.then(
+        (found) => found ?? schemas.delete(table),
+        () => schemas.delete(table),
+      );
+    }
+    return schema;
+  };
+
+  /** Items as DynamoDB holds them now (strongly consistent), by table key. */
+  const readItems = async (request: IncomingMessage, table: string, schema: TableSchema, keys: Item[]) => {
+    const items = new Map<string, Item>();
+    const unique = [...new Map(keys.map((key) => [keyOf(schema, key), key])).values()];
+    for (let start = 0; start < unique.length; start += 100) {
+      let pending: Json | undefined = {
+        [table]: { Keys: unique.slice(start, start + 100), ConsistentRead: true },
+      };
+      while (pending && Object.keys(pending).length > 0) {
+        const out = await ownCall(request, "BatchGetItem", { RequestItems: pending });
+        if (out.__type) throw new Error(`proxy read: ${out.__type}`);
+        for (const item of (out.Responses?.[table] ?? []) as Item[]) items.set(keyOf(schema, item), item);
+        pending = out.UnprocessedKeys;
       }
     }
-    return entries;
+    return items;
   };
 
-  /** The task a write's image rows belong to. */
-  const taskOf = (operation: string, input: Json): string | undefined => {
-    if (operation === "BatchWriteItem") {
-      const first = (Object.values((input.RequestItems ?? {}) as Record<string, Json[]>)[0] ?? [])[0];
-      return (first?.PutRequest?.Item ?? first?.DeleteRequest?.Key)?.[TABLE.partitionKey]?.S;
+  const keyFrom = (schema: TableSchema, item: Item): Item => {
+    const key: Item = { [schema.partitionKey]: item[schema.partitionKey]! };
+    if (schema.sortKey) key[schema.sortKey] = item[schema.sortKey]!;
+    return key;
+  };
+
+  /** The items a write call touches (undefined when a table is unknown: then it is not modelled). */
+  const writeTargets = async (request: IncomingMessage, operation: string, body: Json) => {
+    const raw: Omit<WriteTarget, "schema" | "estimate" | "admitted">[] = [];
+    if (operation === "PutItem")
+      raw.push({ table: body.TableName, key: body.Item, kind: "put", item: body.Item, transactional: false });
+    else if (operation === "UpdateItem")
+      raw.push({ table: body.TableName, key: body.Key, kind: "update", update: body, transactional: false });
+    else if (operation === "DeleteItem")
+      raw.push({ table: body.TableName, key: body.Key, kind: "delete", transactional: false });
+    else if (operation === "BatchWriteItem") {
+      for (const [table, requests] of Object.entries((body.RequestItems ?? {}) as Record<string, Json[]>))
+        for (const source of requests)
+          raw.push(
+            source.PutRequest
+              ? {
+                  table,
+                  key: source.PutRequest.Item,
+                  kind: "put",
+                  item: source.PutRequest.Item,
+                  transactional: false,
+                  source,
+                }
+              : { table, key: source.DeleteRequest?.Key ?? {}, kind: "delete", transactional: false, source },
+          );
+    } else if (operation === "TransactWriteItems") {
+      for (const action of (body.TransactItems ?? []) as Json[]) {
+        if (action.Put)
+          raw.push({
+            table: action.Put.TableName,
+            key: action.Put.Item,
+            kind: "put",
+            item: action.Put.Item,
+            transactional: true,
+          });
+        else if (action.Update)
+          raw.push({
+            table: action.Update.TableName,
+            key: action.Update.Key,
+            kind: "update",
+            update: action.Update,
+            transactional: true,
+          });
+        else if (action.Delete)
+          raw.push({ table: action.Delete.TableName, key: action.Delete.Key, kind: "delete", transactional: true });
+        else if (action.ConditionCheck)
+          raw.push({
+            table: action.ConditionCheck.TableName,
+            key: action.ConditionCheck.Key,
+            kind: "check",
+            transactional: true,
+          });
+      }
     }
-    if (operation === "TransactWriteItems") {
-      const first = ((input.TransactItems ?? []) as Json[])
-        .map((item) => item.Put ?? item.Update ?? item.Delete)
-        .find(Boolean) as Json | undefined;
-      return (first?.Item ?? first?.Key)?.[TABLE.partitionKey]?.S;
+    if (raw.length === 0) return undefined;
+    const targets: WriteTarget[] = [];
+    for (const t of raw) {
+      const schema = await schemaOf(request, String(t.table));
+      if (!schema) return undefined;
+      targets.push({
+        ...t,
+        table: String(t.table),
+        schema,
+        key: keyFrom(schema, t.key ?? {}),
+        estimate: [],
+        admitted: true,
+      });
     }
-    return (input.Item ?? input.Key)?.[TABLE.partitionKey]?.S;
+    const byTable = groupBy(targets, (t) => t.table);
+    for (const [table, list] of byTable) {
+      const before = await readItems(
+        request,
+        table,
+        list[0]!.schema,
+        list.map((t) => t.key),
+      );
+      for (const t of list) t.before = before.get(keyOf(t.schema, t.key));
+    }
+    for (const t of targets)
+      t.estimate = charges(t, t.kind === "put" ? t.item : t.kind === "delete" ? undefined : t.before, true);
+    return targets;
   };
 
-  /** Rewrites an index query so its answer names each item's index attribute (to hide the lagging entries). */
-  const lagQuery = (input: Json, attribute: string): Json => {
-    const { Select: _count, ProjectionExpression: projection, ...rest } = input;
-    if (input.Select !== "COUNT" && projection === undefined) return input;
-    return {
-      ...rest,
-      ProjectionExpression: `${projection ? `${projection}, ` : ""}#lag_pk, #lag_sk, #lag_ix`,
-      ExpressionAttributeNames: {
-        ...(rest.ExpressionAttributeNames ?? {}),
-        "#lag_pk": TABLE.partitionKey,
-        "#lag_sk": TABLE.sortKey,
-        "#lag_ix": attribute,
-      },
-    };
+  /** The charges of one target given its after-image; `estimate` uses the UpdateItem guess. */
+  const charges = (t: WriteTarget, after: Item | undefined, estimate = false): Charge[] => {
+    if (t.kind === "check")
+      return itemWriteCharges(t.table, t.schema, t.before, t.before, { transactional: true, tableOnly: true });
+    if (t.kind === "update" && estimate)
+      return updateEstimate(t.table, t.schema, t.before, t.update ?? {}, { transactional: t.transactional });
+    return itemWriteCharges(t.table, t.schema, t.before, after, { transactional: t.transactional });
   };
 
-  const lagAnswer = (input: Json, attribute: string, output: Json, now: number): Json => {
-    const visible = ((output.Items ?? []) as Json[]).filter((item) => {
-      const at = enteredAt.get(`${itemKey(item)}\u0000${attribute}\u0000${item[attribute]?.S}`);
-      return at === undefined || now - at >= proxy.indexLagMs;
+  const throughputExceeded = (response: ServerResponse, where: Omit<Charge, "units">, kind: "Read" | "Write") => {
+    model?.noteThrottled();
+    send(response, 400, {
+      __type: THROTTLE_TYPES.ProvisionedThroughputExceededException,
+      message:
+        "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+      ThrottlingReasons: [
+        {
+          reason: `${where.index ? "Index" : "Table"}${kind}KeyRangeThroughputExceeded`,
+          resource: arn(where.table, where.index),
+        },
+      ],
     });
-    const { Items: _items, ...rest } = output;
-    return input.Select === "COUNT"
-      ? { ...rest, Count: visible.length }
-      : { ...rest, Items: visible, Count: visible.length };
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -305,6 +557,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       entry.done = Date.now();
       entry.status = status;
     };
+    if (["CreateTable", "DeleteTable", "UpdateTable"].includes(operation)) schemas.delete(String(input.TableName));
 
     let fault: Fault = (dead ? undefined : proxy.policy?.(call)) ?? { kind: "pass" };
     entry.fault = fault.kind;
@@ -344,11 +597,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           i === 0 ? { Code: fault.reason, Message: "injected" } : { Code: "None" },
         );
         finish(400);
-        return send(response, 400, {
-          __type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-          Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(", ")}]`,
-          CancellationReasons: reasons,
-        });
+        return send(response, 400, transactionCanceled(reasons));
       }
       case "drop":
         finish(undefined);
@@ -372,19 +621,94 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       unprocessed = { UnprocessedKeys: wrap(rest) };
       body = { ...input, RequestItems: wrap(kept) };
     }
-    const lagAttribute = Object.values(TABLE.slotIndexes).find(
-      (index) => index.indexName === input.IndexName,
-    )?.partitionKey;
-    const lagging = proxy.indexLagMs > 0 && operation === "Query" && lagAttribute !== undefined;
-    if (lagging) body = lagQuery(input, lagAttribute);
-    const written = imageWrites({ operation, input: body });
-    const lagTask = proxy.indexLagMs > 0 && written.imgIds.length > 0 ? taskOf(operation, body) : undefined;
-    const before = lagTask ? await slotValues(request, written.table, written.imgIds, lagTask) : undefined;
+    const nothingLeft = body.RequestItems !== undefined && Object.keys(body.RequestItems as Json).length === 0;
+    const lagOn = proxy.indexLagMs > 0;
+
+    // Writes: the items they touch, their before-images, and the capacity they need.
+    const targets =
+      (model || lagOn) && isWrite(operation) && !nothingLeft ? await writeTargets(request, operation, body) : undefined;
+    if (model && targets) {
+      if (operation === "BatchWriteItem") {
+        const refused: WriteTarget[] = [];
+        for (const t of targets) {
+          t.admitted = model.takeWrites(t.estimate).length === 0;
+          if (!t.admitted) refused.push(t);
+        }
+        if (refused.length > 0) {
+          model.noteUnprocessedItems(refused.length);
+          if (refused.length === targets.length) {
+            finish(400);
+            return throughputExceeded(response, refused[0]!.estimate[0]!, "Write");
+          }
+          const admitted = targets.filter((t) => t.admitted);
+          const group = (list: WriteTarget[]) => {
+            const out: Record<string, Json[]> = {};
+            for (const t of list) (out[t.table] ??= []).push(t.source!);
+            return out;
+          };
+          body = { ...body, RequestItems: group(admitted) };
+          unprocessed = mergeUnprocessed(unprocessed ?? {}, { UnprocessedItems: group(refused) });
+        }
+      } else {
+        const short = model.takeWrites(targets.flatMap((t) => t.estimate));
+        if (short.length > 0) {
+          finish(400);
+          if (operation !== "TransactWriteItems") return throughputExceeded(response, short[0]!, "Write");
+          model.noteThrottled();
+          const lacking = new Set(short.map((c) => `${c.table}\u0000${c.index ?? ""}\u0000${c.partition}`));
+          const reasons = targets.map((t) =>
+            t.estimate.some((c) => lacking.has(`${c.table}\u0000${c.index ?? ""}\u0000${c.partition}`))
+              ? {
+                  Code: "ThrottlingError",
+                  Message: "Throughput exceeds the current capacity of your table or index.",
+                }
+              : { Code: "None" },
+          );
+          return send(response, 400, transactionCanceled(reasons));
+        }
+      }
+    }
+
+    // Reads: admission, reservation, and a request for whole items (their size is what is charged).
+    const readPlan = !nothingLeft ? await planRead(request, operation, body) : undefined;
+    if (model && readPlan) {
+      if (operation === "BatchGetItem") {
+        const refused: Record<string, Json> = {};
+        let admittedKeys = 0;
+        let refusedKeys = 0;
+        for (const part of readPlan.parts) {
+          part.keys = part.keys.filter((key) => {
+            const ok = model.admitRead(key.where, key.reserve);
+            if (ok) admittedKeys++;
+            else {
+              refusedKeys++;
+              (refused[part.table] ??= { ...body.RequestItems[part.table], Keys: [] }).Keys.push(key.key);
+            }
+            return ok;
+          });
+        }
+        if (refusedKeys > 0) {
+          model.noteUnprocessedKeys(refusedKeys);
+          if (admittedKeys === 0) {
+            finish(400);
+            return throughputExceeded(response, { table: readPlan.parts[0]!.table, partition: "" }, "Read");
+          }
+          unprocessed = mergeUnprocessed(unprocessed ?? {}, { UnprocessedKeys: refused });
+        }
+        const requestItems: Json = {};
+        for (const part of readPlan.parts)
+          if (part.keys.length > 0) requestItems[part.table] = { ...part.spec, Keys: part.keys.map((k) => k.key) };
+        readPlan.body = { ...readPlan.body, RequestItems: requestItems };
+      } else if (readPlan.where && readPlan.reserve > 0 && !model.admitRead(readPlan.where, readPlan.reserve)) {
+        finish(400);
+        return throughputExceeded(response, readPlan.where, "Read");
+      }
+    }
+    if (readPlan?.changed || (readPlan && operation === "BatchGetItem")) body = readPlan.body;
 
     let output: Json | undefined;
     let status = 200;
     let answer: Awaited<ReturnType<typeof upstreamCall>> | undefined;
-    const nothingLeft = body.RequestItems !== undefined && Object.keys(body.RequestItems as Json).length === 0;
     if (nothingLeft) {
       output = operation === "BatchGetItem" ? { Responses: {} } : {};
     } else {
@@ -392,30 +716,262 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       status = answer.status;
     }
     const now = Date.now();
+    const written = imageWrites({ operation, input: body });
     if (status < 300) {
       completed.set(operation, (completed.get(operation) ?? 0) + 1);
       imagesWritten += written.imgIds.length;
-      if (before && lagTask) {
-        const after = await slotValues(request, written.table, written.imgIds, lagTask);
-        for (const entry of changedEntries(before, after)) enteredAt.set(entry, now);
+    }
+    const parsed = (): Json => (output ??= JSON.parse(answer?.body.toString("utf8") || "{}") as Json);
+
+    if (targets) {
+      const admitted = targets.filter((t) => t.admitted);
+      const errorType = status < 300 ? "" : String(parsed().__type ?? "");
+      const conditional = /ConditionalCheckFailed|TransactionCanceled/.test(errorType);
+      const updated =
+        status < 300 && admitted.some((t) => t.kind === "update")
+          ? await afterImages(
+              request,
+              admitted.filter((t) => t.kind === "update"),
+            )
+          : new Map<WriteTarget, Item | undefined>();
+      for (const t of admitted) {
+        const after =
+          t.kind === "put" ? t.item : t.kind === "delete" ? undefined : t.kind === "update" ? updated.get(t) : t.before;
+        if (model) {
+          const actual =
+            status < 300
+              ? charges(t, after)
+              : conditional
+                ? itemWriteCharges(t.table, t.schema, t.before, t.before, {
+                    transactional: t.transactional,
+                    tableOnly: true,
+                  })
+                : [];
+          model.settleWrites(t.estimate, actual);
+        }
+        if (lagOn && status < 300 && t.kind !== "check")
+          for (const index of t.schema.indexes) {
+            const old = indexEntry(t.schema, index, t.before);
+            const fresh = indexEntry(t.schema, index, after);
+            if (fresh && old?.key !== fresh.key)
+              enteredAt.set(lagKey(t.table, index.name, keyOf(t.schema, t.key), fresh.key), now);
+          }
       }
     }
+
+    let reshaped = body !== input;
+    if (readPlan) {
+      const out = status < 300 ? parsed() : undefined;
+      settleRead(readPlan, out, status < 300);
+      if (out && readPlan.changed) reshaped = true;
+      if (out && operation === "Query" && readPlan.index && lagOn) {
+        const index = readPlan.index;
+        const visible = ((out.Items ?? []) as Item[]).filter((item) => {
+          const fresh = indexEntry(readPlan.schema!, index, item);
+          const at = fresh
+            ? enteredAt.get(lagKey(readPlan.table, index.name, keyOf(readPlan.schema!, item), fresh.key))
+            : undefined;
+          return at === undefined || now - at >= proxy.indexLagMs;
+        });
+        out.Items = visible;
+        out.Count = visible.length;
+        reshaped = true;
+      }
+      if (out && readPlan.changed) finishRead(readPlan, out);
+    }
+
     if (dead || fault.kind === "dropAnswer") {
       if (fault.kind === "dropAnswer" && fault.thenDie) dead = true;
       entry.fault = dead && fault.kind !== "dropAnswer" ? "dead" : fault.kind;
       finish(undefined);
       return drop(request);
     }
-    if (answer && !unprocessed && !lagging) {
+    if (answer && !unprocessed && !reshaped) {
       finish(answer.status);
       response.writeHead(answer.status, answer.headers);
       return response.end(answer.body);
     }
-    output ??= JSON.parse(answer?.body.toString("utf8") || "{}") as Json;
-    if (status < 300 && unprocessed) output = mergeUnprocessed(output, unprocessed);
-    if (status < 300 && lagging) output = lagAnswer(input, lagAttribute, output, now);
+    let result = parsed();
+    if (status < 300 && unprocessed) result = mergeUnprocessed(result, unprocessed);
     finish(status);
-    return send(response, status, output);
+    return send(response, status, result);
+  };
+
+  /** After-images of updated items, read from DynamoDB once the write was answered. */
+  const afterImages = async (request: IncomingMessage, updates: WriteTarget[]) => {
+    const images = new Map<WriteTarget, Item | undefined>();
+    for (const [table, list] of groupBy(updates, (t) => t.table)) {
+      const items = await readItems(
+        request,
+        table,
+        list[0]!.schema,
+        list.map((t) => t.key),
+      );
+      for (const t of list) images.set(t, items.get(keyOf(t.schema, t.key)));
+    }
+    return images;
+  };
+
+  interface ReadKey {
+    key: Item;
+    where: Omit<Charge, "units">;
+    reserve: number;
+  }
+  interface ReadPart {
+    table: string;
+    schema: TableSchema;
+    spec: Json;
+    consistent: boolean;
+    keys: ReadKey[];
+    pick?: string[];
+    countOnly: boolean;
+    changed: boolean;
+  }
+  interface ReadPlan {
+    operation: string;
+    table: string;
+    schema?: TableSchema;
+    index?: IndexSchema;
+    /** The bucket of a GetItem / Query (undefined for Scan: counted, not throttled). */
+    where?: Omit<Charge, "units">;
+    reserve: number;
+    consistent: boolean;
+    /** The request to forward (whole items) and what to give back from it. */
+    body: Json;
+    pick?: string[];
+    countOnly: boolean;
+    changed: boolean;
+    filtered: boolean;
+    parts: ReadPart[];
+  }
+
+  /** How a read is charged, and the request for whole items; undefined when not modelled. */
+  const planRead = async (request: IncomingMessage, operation: string, body: Json): Promise<ReadPlan | undefined> => {
+    const lagOn = proxy.indexLagMs > 0;
+    if (!model && !(lagOn && operation === "Query" && body.IndexName)) return undefined;
+    if (operation === "GetItem" || operation === "Query" || operation === "Scan") {
+      const table = String(body.TableName);
+      const schema = await schemaOf(request, table);
+      if (!schema) return undefined;
+      const index = body.IndexName ? schema.indexes.find((i) => i.name === body.IndexName) : undefined;
+      const consistent = !index && body.ConsistentRead === true;
+      const { spec, pick, countOnly, changed } = unproject(body);
+      let where: Omit<Charge, "units"> | undefined;
+      let reserve = 0;
+      if (operation === "GetItem") {
+        where = { table, partition: keyOf(schema, body.Key ?? {}).split("\u0000")[0]! };
+        reserve = readUnitsFor(4 * KB, consistent);
+      } else if (operation === "Query") {
+        where = {
+          table,
+          ...(index ? { index: index.name } : {}),
+          partition: queryPartition(body, index ? index.partitionKey : schema.partitionKey) ?? "",
+        };
+        reserve = readUnitsFor(PAGE_BYTES, consistent);
+      }
+      return {
+        operation,
+        table,
+        schema,
+        ...(index ? { index } : {}),
+        ...(where ? { where } : {}),
+        reserve,
+        consistent,
+        body: spec,
+        ...(pick ? { pick } : {}),
+        countOnly,
+        changed,
+        filtered:
+          body.FilterExpression !== undefined || body.ScanFilter !== undefined || body.QueryFilter !== undefined,
+        parts: [],
+      };
+    }
+    if (operation === "BatchGetItem" && model) {
+      const parts: ReadPart[] = [];
+      const requestItems: Json = {};
+      for (const [table, tableSpec] of Object.entries((body.RequestItems ?? {}) as Record<string, Json>)) {
+        const schema = await schemaOf(request, table);
+        if (!schema) return undefined;
+        const consistent = tableSpec.ConsistentRead === true;
+        const { spec, pick, countOnly, changed } = unproject(tableSpec);
+        requestItems[table] = spec;
+        parts.push({
+          table,
+          schema,
+          spec,
+          consistent,
+          keys: ((tableSpec.Keys ?? []) as Item[]).map((key) => ({
+            key,
+            where: { table, partition: keyOf(schema, key).split("\u0000")[0]! },
+            reserve: readUnitsFor(4 * KB, consistent),
+          })),
+          ...(pick ? { pick } : {}),
+          countOnly,
+          changed,
+        });
+      }
+      return {
+        operation,
+        table: "",
+        reserve: 0,
+        consistent: false,
+        body: { ...body, RequestItems: requestItems },
+        countOnly: false,
+        changed: parts.some((p) => p.changed),
+        filtered: false,
+        parts,
+      };
+    }
+    return undefined;
+  };
+
+  /** Replaces a read's reservation with what it actually read (nothing when it failed). */
+  const settleRead = (plan: ReadPlan, out: Json | undefined, ok: boolean) => {
+    if (!model) return;
+    if (plan.operation === "BatchGetItem") {
+      for (const part of plan.parts) {
+        const sizes = new Map(
+          ((out?.Responses?.[part.table] ?? []) as Item[]).map((item) => [keyOf(part.schema, item), itemSize(item)]),
+        );
+        for (const key of part.keys)
+          model.settleRead(
+            key.where,
+            key.reserve,
+            ok ? readUnitsFor(sizes.get(keyOf(part.schema, key.key)) ?? 0, part.consistent) : 0,
+          );
+      }
+      return;
+    }
+    let units = 0;
+    if (ok && plan.operation === "GetItem") units = readUnitsFor(itemSize(out?.Item), plan.consistent);
+    else if (ok) {
+      const items = (out?.Items ?? []) as Item[];
+      let bytes = items.reduce((sum, item) => sum + itemSize(item), 0);
+      const dropped = Math.max(0, Number(out?.ScannedCount ?? items.length) - items.length);
+      if (plan.filtered && dropped > 0) bytes += dropped * (items.length > 0 ? bytes / items.length : KB);
+      units = readUnitsFor(bytes, plan.consistent);
+    }
+    if (plan.where) model.settleRead(plan.where, plan.reserve, units);
+    else
+      model.countRead({ table: plan.table, ...(plan.index ? { index: plan.index.name } : {}), partition: "*", units });
+  };
+
+  /** Gives back what the caller asked for from the whole items read. */
+  const finishRead = (plan: ReadPlan, out: Json) => {
+    if (plan.operation === "BatchGetItem") {
+      for (const part of plan.parts)
+        if (part.changed && out.Responses?.[part.table])
+          out.Responses[part.table] = (out.Responses[part.table] as Item[]).map((item) =>
+            pickAttributes(item, part.pick),
+          );
+      return;
+    }
+    if (plan.operation === "GetItem") {
+      if (out.Item) out.Item = pickAttributes(out.Item, plan.pick);
+      return;
+    }
+    if (plan.countOnly) delete out.Items;
+    else if (out.Items) out.Items = (out.Items as Item[]).map((item) => pickAttributes(item, plan.pick));
   };
 
   const server = createServer((request, response) => {
@@ -435,8 +991,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     policy: undefined,
     indexLagMs: 0,
+    capacity: model,
     log,
-    completed: (operation) => completed.get(operation) ?? 0,
+    calls: (operation) => perOperation.get(operationName(operation)) ?? 0,
+    completed: (operation) => completed.get(operationName(operation)) ?? 0,
     get imagesWritten() {
       return imagesWritten;
     },
@@ -458,6 +1016,25 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
   };
   return proxy;
+}
+
+function groupBy<T, K>(list: T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of list) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+function transactionCanceled(reasons: Json[]): Json {
+  return {
+    __type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+    Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(", ")}]`,
+    CancellationReasons: reasons,
+  };
 }
 
 /** Splits per-table request lists into the first `keep` requests overall and the rest. */
