@@ -1,15 +1,16 @@
 import { httpService, ok } from "../lib/http.ts";
 import { setPageResponse, summaryResponse } from "../lib/responses.ts";
-import { store } from "../lib/runtime.ts";
+import { deadlineOf, store } from "../lib/runtime.ts";
 import { parseSetsQuery } from "../lib/validate.ts";
 
 /**
  * GET /training/tasks/sets?task_id=…&set_type_id=N — one page of one set, in order_id order;
  * without set_type_id, the task's live split and its recent history.
  */
-export const handler = httpService({ withBody: false }).handler(async (event) => {
+export const handler = httpService({ withBody: false }).handler(async (event, context) => {
   const query = parseSetsQuery(event.queryStringParameters);
-  if (query.setType === undefined) return ok(summaryResponse(await store.taskSummary(query.taskId)));
-  const page = await store.listSet(query);
+  const deadline = deadlineOf(context);
+  if (query.setType === undefined) return ok(summaryResponse(await store.taskSummary(query.taskId, deadline)));
+  const page = await store.listSet(query, deadline);
   return ok(setPageResponse(page, query.setType));
 });

@@ -12,7 +12,7 @@ import type { Construct } from "constructs";
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** DynamoDB actions a function may be granted; a closed list, so `dynamodb:*` cannot slip in. */
-export type TableAction = "GetItem" | "Query" | "UpdateItem" | "BatchGetItem" | "BatchWriteItem";
+export type TableAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "BatchGetItem" | "BatchWriteItem";
 
 /** What one function does to the table: actions on the base table, and on its indexes. */
 export interface TableAccess {

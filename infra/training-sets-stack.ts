@@ -25,18 +25,20 @@ export interface TrainingSetsStackProps extends StackProps {
 }
 
 /**
- * What each function does to the table, from lib/store.ts. Keyed by function name, so a new
+ * What each function does to the table, from lib/store/. Keyed by function name, so a new
  * function does not compile until its grant is written down.
  */
 export const TABLE_ACCESS: Record<FunctionName, TableAccess> = {
-  // read the task, take/flip the lease, read the task's images, write the idle slot, poll its index
-  SplitTask: { table: ["GetItem", "UpdateItem", "Query", "BatchWriteItem"], indexes: ["Query"] },
-  // read the task item (seqlock), page through the live slot's index
-  ListSet: { table: ["GetItem"], indexes: ["Query"] },
-  // take the lease and the order counter, look up known images, upsert the rows
-  RegisterImages: { table: ["UpdateItem", "BatchGetItem", "BatchWriteItem"], indexes: [] },
-  // read the last split's counts from the task item, then exactly what SplitTask does
-  ResplitTasks: { table: ["GetItem", "UpdateItem", "Query", "BatchWriteItem"], indexes: ["Query"] },
+  // read the task item and every image (Query), the live snapshot's chunks (BatchGetItem); write the
+  // run item and the chunks; publish and expire old snapshots (UpdateItem); find dead runs (Query)
+  SplitTask: { table: ["GetItem", "Query", "BatchGetItem", "PutItem", "BatchWriteItem", "UpdateItem"], indexes: [] },
+  // read the task item and the snapshot's chunks, then the page's images from the order index
+  ListSet: { table: ["GetItem", "BatchGetItem"], indexes: ["Query"] },
+  // look up known images, allocate order_ids and update known images (UpdateItem), create new
+  // ones with the count in a transaction (its Put and Update actions), read the count back
+  RegisterImages: { table: ["BatchGetItem", "UpdateItem", "PutItem", "GetItem"], indexes: [] },
+  // read the last split's request from the task item, then exactly what SplitTask does
+  ResplitTasks: { table: ["GetItem", "Query", "BatchGetItem", "PutItem", "BatchWriteItem", "UpdateItem"], indexes: [] },
 };
 
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -87,17 +89,18 @@ export class TrainingSetsStack extends Stack {
       sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Only retired or dead snapshot items carry it (SPEC "Expiry, never of a live snapshot").
+      timeToLiveAttribute: TABLE.expiryAttribute,
       removalPolicy,
     });
-    for (const index of Object.values(TABLE.slotIndexes)) {
-      this.table.addGlobalSecondaryIndex({
-        indexName: index.indexName,
-        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-        sortKey: { name: index.sortKey, type: AttributeType.NUMBER },
-        projectionType: ProjectionType.INCLUDE,
-        nonKeyAttributes: [...TABLE.projectedAttributes],
-      });
-    }
+    const index = TABLE.orderIndex;
+    this.table.addGlobalSecondaryIndex({
+      indexName: index.indexName,
+      partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: index.sortKey, type: AttributeType.NUMBER },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...TABLE.projectedAttributes],
+    });
 
     const corsOrigins = props.corsOrigins ?? [];
     this.api = new RestApi(this, "Api", {

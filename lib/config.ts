@@ -4,16 +4,23 @@ export interface StoreConfig {
   region: string;
   /** Set for DynamoDB Local or another endpoint; unset in AWS. */
   endpoint: string | undefined;
-  /** How long a split or registration may hold a task before others may take it over. */
-  leaseMs: number;
-  /** How long a registration waits for a running split before answering 1008. */
-  registerWaitMs: number;
-  /** BatchWriteItem requests in flight at once during a split. */
-  writeConcurrency: number;
-  /** How long a split waits for its slot index to show every written image. */
+  /** Storage calls in flight at once within one request (parallel reads, batch writes). */
+  concurrency: number;
+  /**
+   * How long one request may spend on storage, retries included, when the caller gives no deadline
+   * (a Lambda handler derives it from the time the function has left).
+   */
+  budgetMs: number;
+  /** Time kept free at the end of a function's run, so its answer reaches API Gateway before 29 s. */
+  answerMarginMs: number;
+  /** Longest wait for one DynamoDB answer before the call is retried. */
+  requestTimeoutMs: number;
+  /** How long a page waits for the order index to show images it lags on before answering 503. */
   indexWaitMs: number;
-  /** Attempts per storage call (SDK retries) and per batch of unprocessed items. */
-  maxAttempts: number;
+  /** How long a retired or dead snapshot stays readable before its TTL expiry (at least an hour in AWS). */
+  snapshotGraceSeconds: number;
+  /** Largest answer body, in bytes: a PUT leaves its id lists out beyond it, a GET page ends early. */
+  maxAnswerBytes: number;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -30,11 +37,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     tableName: env.TABLE_NAME || "training-sets",
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "local",
     endpoint: env.DYNAMODB_ENDPOINT || undefined,
-    leaseMs: positive(env, "LEASE_SECONDS", 30) * 1000,
-    registerWaitMs: positive(env, "REGISTER_WAIT_MS", 3000),
-    writeConcurrency: Math.floor(positive(env, "WRITE_CONCURRENCY", 16)),
-    indexWaitMs: positive(env, "INDEX_WAIT_MS", 20_000),
-    maxAttempts: Math.floor(positive(env, "STORAGE_MAX_ATTEMPTS", 6)),
+    concurrency: Math.floor(positive(env, "STORAGE_CONCURRENCY", 16)),
+    budgetMs: positive(env, "STORAGE_BUDGET_MS", 25_000),
+    answerMarginMs: positive(env, "ANSWER_MARGIN_MS", 1_500),
+    requestTimeoutMs: positive(env, "STORAGE_REQUEST_TIMEOUT_MS", 5_000),
+    indexWaitMs: positive(env, "INDEX_WAIT_MS", 2_000),
+    snapshotGraceSeconds: positive(env, "SNAPSHOT_GRACE_SECONDS", 3_600),
+    maxAnswerBytes: Math.floor(positive(env, "MAX_ANSWER_BYTES", 5_000_000)),
   };
 }
 

@@ -2,10 +2,11 @@ import { ServiceError } from "./errors.ts";
 import { type Cursor, SET_TYPES } from "./model.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
+const TOKEN = /^[0-9a-f]{1,32}$/;
 
 /** Cursors are opaque to callers: base64url of a short JSON array. */
 export function encodeCursor(c: Cursor): string {
-  const fields = [c.taskId, c.setType, c.version, c.slot, c.position, c.orderId, c.imgId];
+  const fields = [c.taskId, c.setType, c.version, c.token, c.n, c.size, c.position, c.after];
   return Buffer.from(JSON.stringify(fields), "utf8").toString("base64url");
 }
 
@@ -19,19 +20,23 @@ export function decodeCursor(text: string): Cursor {
   } catch {
     throw invalid;
   }
-  if (!Array.isArray(fields) || fields.length !== 7) throw invalid;
-  const [taskId, setType, version, slot, position, orderId, imgId] = fields as unknown[];
+  if (!Array.isArray(fields) || fields.length !== 8) throw invalid;
+  const [taskId, setType, version, token, n, size, position, after] = fields as unknown[];
   const count = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
   if (
     typeof taskId !== "string" ||
     !ID.test(taskId) ||
     !SET_TYPES.includes(setType as never) ||
     !count(version, 1) ||
-    (slot !== "a" && slot !== "b") ||
+    typeof token !== "string" ||
+    !TOKEN.test(token) ||
+    !count(n, 1) ||
+    !count(size, 1) ||
     !count(position, 1) ||
-    !count(orderId, 1) ||
-    typeof imgId !== "string" ||
-    !ID.test(imgId)
+    !count(after, 1) ||
+    (size as number) > (n as number) ||
+    (position as number) >= (size as number) ||
+    (after as number) >= (n as number)
   ) {
     throw invalid;
   }
@@ -39,9 +44,10 @@ export function decodeCursor(text: string): Cursor {
     taskId,
     setType: setType as Cursor["setType"],
     version: version as number,
-    slot,
+    token,
+    n: n as number,
+    size: size as number,
     position: position as number,
-    orderId: orderId as number,
-    imgId,
+    after: after as number,
   };
 }

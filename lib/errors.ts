@@ -36,11 +36,13 @@ export class ServiceError extends Error {
   readonly status: number;
   /** Seconds a client should wait before retrying (sent as Retry-After). */
   readonly retryAfter: number | undefined;
+  /** English, for the engineer calling the API: what exactly was refused or happened. */
+  readonly detail: string | undefined;
 
   constructor(
     code: ErrorCode,
     params: Record<string, string | number> = {},
-    options: { status?: number; retryAfter?: number; cause?: unknown } = {},
+    options: { status?: number; retryAfter?: number; cause?: unknown; detail?: string } = {},
   ) {
     const entry = catalogue[code];
     super(entry.msg(params), { cause: options.cause });
@@ -48,6 +50,7 @@ export class ServiceError extends Error {
     this.code = code;
     this.status = options.status ?? entry.status;
     this.retryAfter = options.retryAfter;
+    this.detail = options.detail;
   }
 }
 

@@ -36,6 +36,7 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
   const headers: Record<string, string> = { ...JSON_HEADERS };
   if (failure.retryAfter !== undefined) headers["Retry-After"] = String(failure.retryAfter);
   const body: Record<string, unknown> = { code: failure.code, msg: failure.message };
+  if (failure.detail !== undefined) body.detail = failure.detail;
   if (failure.status >= 500) body.request_id = requestId;
   return { statusCode: failure.status, headers, body: JSON.stringify(body) };
 }

@@ -12,7 +12,7 @@ export type SetSizes = Record<SetType, number>;
 export type SetRatios = Record<SetType, number>;
 
 /**
- * How big the sets should be: exact counts (the seed's request), or ratios of the task's images
+ * How big the sets should be: exact counts (the legacy API's request), or ratios of the task's images
  * (resolved to counts by largest remainder once the images are known). Exactly one is given.
  */
 export type SplitSizes = { counts: SetSizes; ratios?: undefined } | { counts?: undefined; ratios: SetRatios };
@@ -21,11 +21,11 @@ export type SplitSizes = { counts: SetSizes; ratios?: undefined } | { counts?: u
 export const RARE_LABEL_POLICIES = ["training", "random", "error"] as const;
 export type RareLabelPolicy = (typeof RARE_LABEL_POLICIES)[number];
 
-/** `fresh`: the seed's behaviour, every image drawn anew; `keep`: assigned images stay, only unassigned ones are distributed. */
+/** `fresh`: the legacy API's behaviour, every image drawn anew; `keep`: assigned images stay, only unassigned ones are distributed. */
 export const SPLIT_MODES = ["fresh", "keep"] as const;
 export type SplitMode = (typeof SPLIT_MODES)[number];
 
-/** The optional fields of PUT /training/tasks/sets beyond the seed's, with their defaults filled in. */
+/** The optional fields of PUT /training/tasks/sets beyond the legacy API's, with their defaults filled in. */
 export interface SplitOptions {
   /** `stratify_by`: "label" gives each set each label in proportion. */
   stratifyBy: "label" | undefined;
@@ -50,7 +50,7 @@ export const DEFAULT_SPLIT_OPTIONS: Readonly<SplitOptions> = Object.freeze({
   dryRun: false,
 });
 
-/** A split asked for with counts: the seed's request (`options` absent), or with the optional fields. */
+/** A split asked for with counts: the legacy API's request (`options` absent), or with the optional fields. */
 export interface SplitRequest {
   taskId: string;
   /** Requested sizes by set type: 0 training, 1 testing, 2 verifying. */
@@ -78,7 +78,8 @@ export type SplitSpec = SplitRequest | RatioSplitRequest;
 export interface ImageInput {
   imgId: string;
   imgName: string;
-  state: number;
+  /** Absent when the request left it out: a new image starts at 0, a known one keeps its state. */
+  state?: number;
   /** Optional class label (stratify_by "label"); absent when the request gave none. */
   label?: string;
   /** Optional group (group_by "group"), e.g. a patient or a video; absent when the request gave none. */
@@ -104,16 +105,20 @@ export interface RegisterRequest {
   images: ImageInput[];
 }
 
-/** Where a paged listing stopped: enough to resume the same version of the same set. */
+/** Where a paged listing stopped: enough to resume the same snapshot of the same set. */
 export interface Cursor {
   taskId: string;
   setType: SetType;
+  /** The snapshot read: its version and token. */
   version: number;
-  slot: Slot;
-  /** How many images of the set came before this point (earlier pages). */
+  token: string;
+  /** Highest order_id the snapshot covers, and the set's size in it. */
+  n: number;
+  size: number;
+  /** Images of the set returned by earlier pages. */
   position: number;
-  orderId: number;
-  imgId: string;
+  /** The last order_id returned. */
+  after: number;
 }
 
 export interface ListQuery {
@@ -123,9 +128,7 @@ export interface ListQuery {
   cursor: Cursor | undefined;
 }
 
-/** The two assignment slots of every image; one is live, the other is written by the next split. */
-export type Slot = "a" | "b";
-
+/** One image as a set listing shows it (the legacy API's field names). */
 export interface ImageInfo {
   img_name: string;
   img_id: string;
@@ -173,9 +176,14 @@ export interface SplitDetails {
   dryRun: boolean;
 }
 
-/** A task's split as recorded on its task item: enough to describe it and to ask for it again. */
+/** A task's split as recorded on its task item: enough to describe it, ask for it again and read its snapshot. */
 export interface SplitRecord {
   version: number;
+  /** Names this split's snapshot items apart from any other attempt at the same version. */
+  token: string;
+  /** Snapshot chunk items, and the highest order_id the snapshot covers. */
+  chunks: number;
+  n: number;
   seed: string;
   algorithm: string;
   splitAt: string;
@@ -192,6 +200,8 @@ export interface SplitRecord {
 export interface TaskSummary {
   taskId: string;
   imageCount: number;
+  /** Images in no set of the live split now, those registered since it included. */
+  unassignedCount: number;
   live: SplitRecord | undefined;
   /** The last splits, newest first (at most HISTORY_LENGTH). */
   history: SplitRecord[];

@@ -1,7 +1,8 @@
 import { forEachLimited } from "./concurrency.ts";
 import { describeError, type ErrorCode, ServiceError } from "./errors.ts";
 import { TESTING, TRAINING, VERIFYING } from "./model.ts";
-import type { Store } from "./store.ts";
+import { splitTask } from "./split.ts";
+import type { Store } from "./store/index.ts";
 import { parseTaskId } from "./validate.ts";
 
 /** What happened to one task of a scheduled re-split. */
@@ -20,12 +21,14 @@ export type ResplitResult =
   | { task_id: string; outcome: "failed"; reason: string; code: ErrorCode };
 
 export interface ResplitOptions {
-  /** Tasks split at once; each split already keeps WRITE_CONCURRENCY batch writes in flight. */
+  /** Tasks split at once; each split already keeps STORAGE_CONCURRENCY calls in flight. */
   concurrency?: number;
   /** Milliseconds the invocation has left (Lambda's context); no task starts once fewer than `reserveMs` remain. */
   timeLeft?: () => number;
   /** Time one split may need to finish, kept free before the invocation's end (default 60 s). */
   reserveMs?: number;
+  /** Each task's own storage budget, retries included (default: the store's STORAGE_BUDGET_MS). */
+  taskBudgetMs?: number;
   /** Where the one structured line per task goes (default: console.log as JSON). */
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -56,7 +59,7 @@ const shownId = (value: unknown): string =>
 
 /**
  * Re-splits each task with the counts of its last split and a fresh seed. A task never split, or
- * whose images no longer fit those counts, or that another split holds, is skipped with a reason;
+ * whose images no longer fit those counts, or that another split published over meanwhile, is skipped with a reason;
  * any other failure is reported for that task alone. Results come in the order of `taskIds`
  * (duplicates dropped), and each is logged as one JSON line.
  */
@@ -65,7 +68,7 @@ export async function resplitTasks(
   taskIds: readonly unknown[],
   options: ResplitOptions = {},
 ): Promise<{ results: ResplitResult[] }> {
-  const { concurrency = 4, timeLeft, reserveMs = 60_000 } = options;
+  const { concurrency = 4, timeLeft, reserveMs = 60_000, taskBudgetMs = store.config.budgetMs } = options;
   const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
   const unique = [...new Map(taskIds.map((raw) => [shownId(raw), raw])).values()];
   const results: ResplitResult[] = new Array(unique.length);
@@ -79,9 +82,11 @@ export async function resplitTasks(
           result: { task_id: taskId, outcome: "skipped", reason: "not started: the invocation is running out of time" },
         };
       }
-      const last = await store.lastSplit(taskId);
-      if (!last) return { result: { task_id: taskId, outcome: "skipped", reason: "never split" } };
-      const split = await store.splitTask({ taskId, ...last.spec, seed: undefined });
+      // Each task gets its own budget, so one throttled task cannot starve the ones after it.
+      const deadline = Date.now() + Math.min(taskBudgetMs, timeLeft ? timeLeft() - reserveMs / 2 : taskBudgetMs);
+      const live = (await store.readTask(taskId, deadline))?.live;
+      if (!live) return { result: { task_id: taskId, outcome: "skipped", reason: "never split" } };
+      const split = await splitTask(store, { taskId, ...live.spec, seed: undefined }, deadline);
       const result: ResplitResult = {
         task_id: taskId,
         outcome: "split",
@@ -99,7 +104,9 @@ export async function resplitTasks(
         return { result: { task_id: taskId, outcome: "skipped", reason: failure.message, code: failure.code } };
       }
       if (failure?.code === 1008) {
-        return { result: { task_id: taskId, outcome: "skipped", reason: "another split in progress", code: 1008 } };
+        return {
+          result: { task_id: taskId, outcome: "skipped", reason: "another split was published first", code: 1008 },
+        };
       }
       const reason = failure?.message ?? "unexpected error";
       return { result: { task_id: taskId, outcome: "failed", reason, code: failure?.code ?? 1500 }, error };

@@ -2,6 +2,7 @@ import { encodeCursor } from "./cursor.ts";
 import {
   type LabelCount,
   type RegisterResult,
+  SET_TYPES,
   type SetPage,
   type SetSizes,
   type SetType,
@@ -25,21 +26,46 @@ const labelCount = (count: LabelCount) => ({
   unassigned: count.unassigned,
 });
 
+/** Bytes kept for everything but the id lists in a split's answer. */
+const SPLIT_ENVELOPE_BYTES = 64 * 1024;
+
+/** The JSON size of the three id lists (each id quoted, comma-separated). */
+const listBytes = (split: SplitResult) =>
+  SET_TYPES.reduce<number>(
+    (sum, setType) => sum + split.drawn[setType].reduce((bytes, id) => bytes + Buffer.byteLength(id) + 3, 2),
+    0,
+  );
+
+/** The id lists, or, when they would take the answer past `maxAnswerBytes`, their sizes and `ids_omitted`. */
+const idLists = (split: SplitResult, maxAnswerBytes: number) =>
+  listBytes(split) + SPLIT_ENVELOPE_BYTES <= maxAnswerBytes
+    ? {
+        img_ids_set_training: split.drawn[TRAINING],
+        img_ids_set_verifying: split.drawn[VERIFYING],
+        img_ids_set_testing: split.drawn[TESTING],
+      }
+    : {
+        ids_omitted: true,
+        set_sizes: bySetName({
+          [TRAINING]: split.drawn[TRAINING].length,
+          [TESTING]: split.drawn[TESTING].length,
+          [VERIFYING]: split.drawn[VERIFYING].length,
+        }),
+      };
+
 /**
- * The seed's success body for a split, plus the additive fields task_id, unassigned_count, seed,
- * version; a request that used ratios or an option also gets the planner's account.
+ * The legacy API's success body for a split, plus the additive fields task_id, unassigned_count,
+ * seed, version; a request that used ratios or an option also gets the planner's account.
  */
-export const splitResponse = (split: SplitResult, withDetails: boolean) => ({
+export const splitResponse = (split: SplitResult, options: { withDetails: boolean; maxAnswerBytes: number }) => ({
   code: 0,
   msg: "TaskImgRel 表 图像集合数据更新， 成功",
   task_id: split.taskId,
-  img_ids_set_training: split.drawn[TRAINING],
-  img_ids_set_verifying: split.drawn[VERIFYING],
-  img_ids_set_testing: split.drawn[TESTING],
+  ...idLists(split, options.maxAnswerBytes),
   unassigned_count: split.unassignedCount,
   seed: split.seed,
   version: split.version,
-  ...(withDetails && split.details
+  ...(options.withDetails && split.details
     ? {
         dry_run: split.details.dryRun,
         algorithm: split.details.algorithm,
@@ -55,7 +81,7 @@ export const splitResponse = (split: SplitResult, withDetails: boolean) => ({
     : {}),
 });
 
-/** The seed's success body for one set; `next_cursor` only when more images follow. */
+/** The legacy API's success body for one set; `next_cursor` only when more images follow. */
 export const setPageResponse = (page: SetPage, setType: SetType) => ({
   code: 0,
   msg: `集合编号id=${setType}的图像数据查询成功`,
@@ -94,6 +120,7 @@ export const summaryResponse = (summary: TaskSummary) => ({
   msg: "任务分集概况查询成功",
   task_id: summary.taskId,
   image_count: summary.imageCount,
+  unassigned_count: summary.unassignedCount,
   split: summary.live ? splitRecord(summary.live) : null,
   history: summary.history.map(({ labelCounts: _omitted, ...record }) => {
     const { label_counts: _none, ...rest } = splitRecord({ ...record, labelCounts: [] });

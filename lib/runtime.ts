@@ -1,5 +1,18 @@
+import type { Context } from "aws-lambda";
 import { readConfig } from "./config.ts";
-import { createStore } from "./store.ts";
+import { createStore } from "./store/index.ts";
 
 /** The store every function uses, built once per cold start from the environment. */
 export const store = createStore(readConfig());
+
+/**
+ * When a request's storage work must be done: the time the function has left, less the margin
+ * that lets its answer (a 503 included) reach the caller first. Without a Lambda context (tests,
+ * direct calls) the store's own budget applies.
+ */
+export function deadlineOf(
+  context: Partial<Pick<Context, "getRemainingTimeInMillis">> | undefined,
+): number | undefined {
+  const left = context?.getRemainingTimeInMillis?.();
+  return typeof left === "number" && left > 0 ? Date.now() + left - store.config.answerMarginMs : undefined;
+}

@@ -1,27 +1,48 @@
-import type { SetType, Slot } from "./model.ts";
-
 /**
- * The one table, described once for both the CDK stack and the local server.
- * Items: one per image (sort key = img_id) and one per task (sort key TASK_ITEM_SK,
- * which no img_id can equal: '#' is outside the id charset).
+ * The one table, described once for the CDK stack, the local server and the test tools.
+ *
+ * Items under one partition key (`task_id`):
+ * - one per image, sort key = img_id: img_name, state, order_id, optional label and group, and the
+ *   order index key `order_block`;
+ * - the task item, sort key TASK_ITEM_SK: the order_id allocation counter, the image count, the live
+ *   split and the retained ones;
+ * - snapshot chunks of each split, sort key `#split#<version>#<token>#<chunk>`, and one small run
+ *   item per split attempt, sort key `#run#<version>#<token>`.
+ * Every reserved sort key starts with '#', which no img_id can hold and which sorts below every
+ * id character: a Query for `img_id > TASK_ITEM_SK` returns the images only.
  */
 export const TABLE = {
   partitionKey: "task_id",
   sortKey: "img_id",
-  /** One global secondary index per assignment slot, so writing one slot never touches the other's index. */
-  slotIndexes: {
-    a: { indexName: "by-set-a", partitionKey: "set_a", sortKey: "order_id" },
-    b: { indexName: "by-set-b", partitionKey: "set_b", sortKey: "order_id" },
-  },
-  /** Non-key attributes a set listing needs; the indexes project only these. */
-  projectedAttributes: ["img_name", "state"],
+  /** Images by registration order: partition `task_id#block`, sort `order_id`. Written by registration only. */
+  orderIndex: { indexName: "by-order", partitionKey: "order_block", sortKey: "order_id" },
+  /** Non-key attributes a listing needs; the order index projects only these (img_id comes as a table key). */
+  projectedAttributes: ["img_name", "state", "label", "group"],
+  /** The TTL attribute (epoch seconds): only retired or dead snapshot items ever carry it. */
+  expiryAttribute: "expires_at",
 } as const;
 
 export const TASK_ITEM_SK = "#task";
 
-/** The index partition key of one block of one set of one split version. */
-export const setKey = (taskId: string, version: number, setType: SetType, block: number): string =>
-  `${taskId}#${version}#${setType}#${block}`;
+/**
+ * Order ids per order-index partition. 10,000 images of ~100 bytes are ~1 MB: a page of the
+ * 70% set reads one or two blocks, one of the 10% set about five, each block well inside one
+ * partition's 3,000 RCU/s even when many readers page at once.
+ */
+export const ORDER_BLOCK = 10_000;
 
-export const slotAttribute = (slot: Slot) => TABLE.slotIndexes[slot].partitionKey;
-export const otherSlot = (slot: Slot): Slot => (slot === "a" ? "b" : "a");
+export const orderBlockOf = (orderId: number): number => Math.floor((orderId - 1) / ORDER_BLOCK);
+
+/** The order-index partition key of one block of a task. */
+export const orderBlockKey = (taskId: string, block: number): string => `${taskId}#${block}`;
+
+const pad = (n: number) => String(n).padStart(10, "0");
+
+/** Sort key of one chunk of a split's snapshot; versions and chunks zero-padded so keys sort numerically. */
+export const chunkKey = (version: number, token: string, chunk: number): string =>
+  `#split#${pad(version)}#${token}#${pad(chunk)}`;
+
+/** Sort key of the run item a split writes before its chunks, so a later split can find and expire them. */
+export const runKey = (version: number, token: string): string => `#run#${pad(version)}#${token}`;
+
+export const RUN_PREFIX = "#run#";

@@ -16,7 +16,6 @@ import {
   type SetType,
   SPLIT_MODES,
   type SplitOptions,
-  type SplitRequest,
   type SplitSizes,
   type SplitSpec,
   TESTING,
@@ -76,7 +75,7 @@ function requireObject(body: unknown): Fields {
   return fields;
 }
 
-/** Strips one pair of surrounding double quotes, as the seed's GET example sends task_id. */
+/** Strips one pair of surrounding double quotes, as the legacy API's GET example sends task_id. */
 function unquote(value: unknown): unknown {
   return typeof value === "string" && value.length >= 2 && value.startsWith('"') && value.endsWith('"')
     ? value.slice(1, -1)
@@ -102,20 +101,7 @@ function parseSeed(value: unknown): string | undefined {
   throw new ServiceError(1016);
 }
 
-/**
- * Validates a PUT /training/tasks/sets body (already JSON-parsed). Reports the first failing
- * rule: body 1001, task_id 1002, training_count 1009, verifying_count 1005, testing_count 1006,
- * seed 1016.
- */
-export function parseSplitRequest(body: unknown): SplitRequest {
-  const fields = requireObject(body);
-  const taskId = parseTaskId(own(fields, "task_id"));
-  const counts = parseCounts(fields);
-  const seed = parseSeed(own(fields, "seed"));
-  return { taskId, counts, seed };
-}
-
-/** The seed's three counts, in its order: training_count 1009, verifying_count 1005, testing_count 1006. */
+/** The legacy API's three counts, in its order: training_count 1009, verifying_count 1005, testing_count 1006. */
 function parseCounts(fields: Fields): SetSizes {
   const training = integerField(own(fields, "training_count"), 1009, 1);
   const verifying = integerField(own(fields, "verifying_count"), 1005, 0);
@@ -125,7 +111,7 @@ function parseCounts(fields: Fields): SetSizes {
 }
 
 const COUNT_FIELDS = ["training_count", "verifying_count", "testing_count"] as const;
-/** The ratio keys in the seed's set order, with the set type each fills. */
+/** The ratio keys in the legacy API's set order, with the set type each fills. */
 const RATIO_KEYS = [
   ["training", TRAINING],
   ["verifying", VERIFYING],
@@ -188,13 +174,12 @@ function parseSplitOptions(fields: Fields): SplitOptions | undefined {
 }
 
 /**
- * Validates a PUT /training/tasks/sets body with the optional fields beyond the seed's. Reports
+ * Validates a PUT /training/tasks/sets body with the optional fields beyond the legacy API's. Reports
  * the first failing rule: body 1001, task_id 1002; then the sizes — with `ratios`, any of the
  * three *_count fields present 1017, else the ratios themselves 1018; without `ratios`, the
- * seed's counts 1009, 1005, 1006 —; seed 1016; then stratify_by, group_by, rare_labels, mode,
+ * legacy counts 1009, 1005, 1006 —; seed 1016; then stratify_by, group_by, rare_labels, mode,
  * lock_testing, dry_run 1019 (naming the field), and lock_testing with mode "keep" 1019.
- *
- * A body with none of the new fields gives exactly what parseSplitRequest gives (no `options`).
+ * A body with none of the new fields (the legacy request) gives no `options`.
  */
 export function parseSplitSpec(body: unknown): SplitSpec {
   const fields = requireObject(body);
@@ -283,15 +268,15 @@ function parseImage(entry: unknown, at: string, seen: Set<string>): ImageInput {
   }
 
   const rawState = own(image, "state");
-  const state = rawState === undefined ? 0 : integer(rawState);
-  if (state === undefined || state < 0) throw invalidImages(`${at}.state`);
+  const state = rawState === undefined ? undefined : integer(rawState);
+  if (rawState !== undefined && (state === undefined || state < 0)) throw invalidImages(`${at}.state`);
 
   const label = parseTag(own(image, "label"), `${at}.label`);
   const group = parseTag(own(image, "group"), `${at}.group`);
   return {
     imgId,
     imgName,
-    state,
+    ...(state === undefined ? {} : { state }),
     ...(label === undefined ? {} : { label }),
     ...(group === undefined ? {} : { group }),
   };

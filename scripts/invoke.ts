@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { readConfig } from "../lib/config.ts";
 import { FUNCTIONS, type FunctionName } from "../lib/routes.ts";
-import { createStore } from "../lib/store.ts";
+import { createStore } from "../lib/store/index.ts";
 import { startDynamoDbLocal } from "./dynamodb-local.ts";
 import { findFunction, lambdaContext, loadHandler } from "./lambda.ts";
 

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { readConfig } from "../lib/config.ts";
-import { createStore } from "../lib/store.ts";
+import { createStore } from "../lib/store/index.ts";
 import { startDynamoDbLocal } from "./dynamodb-local.ts";
 import { createGateway, loadHandlers } from "./local-gateway.ts";
 

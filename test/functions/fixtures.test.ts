@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../../lib/config.ts";
 import type { FunctionName } from "../../lib/routes.ts";
-import { createStore } from "../../lib/store.ts";
+import { createStore } from "../../lib/store/index.ts";
 import { lambdaContext, loadHandler } from "../../scripts/lambda.ts";
 import { invokeLines } from "../support/readme.ts";
 

@@ -84,10 +84,12 @@ describe("split modes over HTTP", () => {
       seed: "s",
     });
 
-    expect(body.label_counts).toEqual([
-      { label: "cat", training: 5, verifying: expect.any(Number), testing: expect.any(Number), unassigned: 0 },
-      { label: "dog", training: 15, verifying: expect.any(Number), testing: expect.any(Number), unassigned: 0 },
-    ]);
+    // 10 cats and 30 dogs over 20/10/10: each label gets the floor or ceiling of its share of each set.
+    const [cat, dog] = body.label_counts as { label: string; training: number; verifying: number; testing: number }[];
+    expect([cat?.label, cat?.training, dog?.label, dog?.training]).toEqual(["cat", 5, "dog", 15]);
+    expect([cat?.verifying, cat?.testing].sort()).toEqual([2, 3]);
+    expect([dog?.verifying, dog?.testing].sort()).toEqual([7, 8]);
+    expect((cat?.verifying ?? 0) + (dog?.verifying ?? 0)).toBe(10);
     const sets = await listed("strata");
     const labelOf = (id: string) => label(Number(id.split("-")[1]));
     for (const count of body.label_counts as {
@@ -191,6 +193,7 @@ describe("split modes over HTTP", () => {
       return JSON.stringify(out.Items?.filter((item) => item.task_id?.S === "dry"));
     };
     const before = await scan();
+    const live = await listed("dry");
 
     const body = await put({
       task_id: "dry",
@@ -203,7 +206,19 @@ describe("split modes over HTTP", () => {
 
     expect(body.dry_run).toBe(true);
     expect(body.achieved_sizes).toEqual({ training: 5, verifying: 5, testing: 5 });
-    expect(body.moved_count).toEqual(expect.any(Number));
+    // moved: images in a set before that the dry run puts in another set or in none
+    const setOf = (sets: Record<string, string[]>, id: string) =>
+      Object.entries(sets).find(([, ids]) => ids.includes(id))?.[0];
+    const planned = {
+      training: body.img_ids_set_training as string[],
+      verifying: body.img_ids_set_verifying as string[],
+      testing: body.img_ids_set_testing as string[],
+    };
+    const moved = Object.values(live)
+      .flat()
+      .filter((id) => setOf(planned, id) !== setOf(live, id)).length;
+    expect(moved).toBeGreaterThan(0);
+    expect(body.moved_count).toBe(moved);
     expect(await scan()).toBe(before);
   });
 

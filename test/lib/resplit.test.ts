@@ -4,10 +4,18 @@ import { sleep } from "../../lib/concurrency.ts";
 import { storageUnavailable } from "../../lib/errors.ts";
 import { SET_TYPES } from "../../lib/model.ts";
 import { parseResplitEvent, resplitTasks } from "../../lib/resplit.ts";
-import { createStore, type Store } from "../../lib/store.ts";
+import { createStore, type Store } from "../../lib/store/index.ts";
 import { TABLE } from "../../lib/table.ts";
-import { faultyClient } from "../support/faults.ts";
-import { counts, freshStore, imageId, localClient, readWholeSet, registerImages } from "../support/store.ts";
+import { deferred, isPublish, useFaultProxy } from "../support/fault-proxy.ts";
+import { counts, freshStore, imageId, localClient, readWholeSet, registerImages, split } from "../support/store.ts";
+
+const proxy = useFaultProxy();
+
+/** The live split's request and version, as the task item records them. */
+const liveOf = async (store: Store, taskId: string) => {
+  const live = (await store.readTask(taskId))?.live;
+  return live && { spec: live.spec, version: live.version, seed: live.seed };
+};
 
 /** Collects the log lines resplitTasks writes, instead of printing them. */
 const capture = () => {
@@ -39,19 +47,21 @@ describe("scheduled re-split", () => {
     const { store } = await freshStore();
     await registerImages(store, "resplit-done", 12);
     await registerImages(store, "resplit-never", 5);
-    const before = await store.splitTask({ taskId: "resplit-done", counts: counts(6, 3, 2), seed: "first" });
+    const before = await split(store, { taskId: "resplit-done", counts: counts(6, 3, 2), seed: "first" });
     const { lines, log } = capture();
 
     // Act
     const { results } = await resplitTasks(store, ["resplit-done", "resplit-never", "resplit-unknown"], { log });
 
     // Assert
+    const live = await liveOf(store, "resplit-done");
+    expect(live?.seed).not.toBe("first");
     expect(results).toEqual([
       {
         task_id: "resplit-done",
         outcome: "split",
-        version: expect.any(Number),
-        seed: expect.any(String),
+        version: before.version + 1,
+        seed: live?.seed,
         training_count: 6,
         verifying_count: 3,
         testing_count: 2,
@@ -60,15 +70,9 @@ describe("scheduled re-split", () => {
       { task_id: "resplit-never", outcome: "skipped", reason: "never split" },
       { task_id: "resplit-unknown", outcome: "skipped", reason: "never split" },
     ]);
-    const [done] = results;
-    expect(done?.outcome === "split" && done.version).toBeGreaterThan(before.version);
-    expect(done?.outcome === "split" && done.seed).not.toBe("first");
-    expect(await store.lastSplit("resplit-done")).toEqual({
-      spec: { counts: counts(6, 3, 2) },
-      version: (done as { version: number }).version,
-    });
+    expect(live).toMatchObject({ spec: { counts: counts(6, 3, 2) }, version: before.version + 1 });
     expect(await setSizes(store, "resplit-done")).toEqual([6, 2, 3]);
-    expect(await store.lastSplit("resplit-never")).toBeUndefined();
+    expect(await liveOf(store, "resplit-never")).toBeUndefined();
     // one line per task, in the order the tasks finished
     expect(lines.map((line) => [line.task_id, line.outcome, line.level]).sort()).toEqual([
       ["resplit-done", "split", "info"],
@@ -77,27 +81,30 @@ describe("scheduled re-split", () => {
     ]);
   });
 
-  it("skips a task held by another split (1008) and still re-splits the others", async () => {
-    // Arrange: a split of "resplit-held" that has taken the task's lease and is stopped at its first write
+  it("skips a task another split published over while the re-split ran (1008), and still re-splits the others", async () => {
+    // Arrange: the re-split's publish of "resplit-raced" is held on the wire while another split publishes
     const { store, config } = await freshStore();
-    await registerImages(store, "resplit-held", 10);
+    await registerImages(store, "resplit-raced", 10);
     await registerImages(store, "resplit-free", 10);
-    await store.splitTask({ taskId: "resplit-held", counts: counts(5, 5, 0), seed: "a" });
-    await store.splitTask({ taskId: "resplit-free", counts: counts(4, 3, 3), seed: "b" });
-    const faults = faultyClient();
-    let resume = () => {};
-    faults.pauseAt("BatchWriteItemCommand", new Promise<void>((resolve) => (resume = resolve)));
-    const holder = createStore({ ...config, leaseMs: 30_000 }, faults.client);
-    const holding = holder.splitTask({ taskId: "resplit-held", counts: counts(1, 1, 1), seed: "holder" });
-    while (!faults.calls.BatchWriteItemCommand) await sleep(10);
+    await split(store, { taskId: "resplit-raced", counts: counts(5, 5, 0), seed: "a" });
+    await split(store, { taskId: "resplit-free", counts: counts(4, 3, 3), seed: "b" });
+    const release = deferred();
+    proxy().policy = (call) =>
+      isPublish(call) && JSON.stringify(call.input.Key).includes("resplit-raced")
+        ? { kind: "hold", until: release.promise }
+        : undefined;
+    const scheduler = createStore({ ...config, endpoint: proxy().endpoint });
+    const resplit = resplitTasks(scheduler, ["resplit-raced", "resplit-free"], { log: capture().log, concurrency: 1 });
+    while (!proxy().log.some((call) => isPublish(call))) await sleep(10);
 
-    // Act
-    const { results } = await resplitTasks(store, ["resplit-held", "resplit-free"], { log: capture().log });
-    resume();
+    // Act: another split wins the race, then the held publish goes on
+    const winner = await split(store, { taskId: "resplit-raced", counts: counts(1, 1, 1), seed: "winner" });
+    release.resolve();
+    const { results } = await resplit;
 
     // Assert
     expect(results).toEqual([
-      { task_id: "resplit-held", outcome: "skipped", reason: "another split in progress", code: 1008 },
+      { task_id: "resplit-raced", outcome: "skipped", reason: "another split was published first", code: 1008 },
       expect.objectContaining({
         task_id: "resplit-free",
         outcome: "split",
@@ -106,16 +113,15 @@ describe("scheduled re-split", () => {
         testing_count: 3,
       }),
     ]);
-    expect((await holding).seed).toBe("holder");
-    expect((await store.lastSplit("resplit-held"))?.spec.counts).toEqual(counts(1, 1, 1));
+    expect(await liveOf(store, "resplit-raced")).toMatchObject({ seed: "winner", version: winner.version });
   });
 
   it("skips a task whose images no longer fit its last counts (1007), with the reason", async () => {
     // Arrange: split 10 of 10, then the platform removes an image behind the service's back
     const { store, config } = await freshStore();
     await registerImages(store, "resplit-shrunk", 10);
-    await store.splitTask({ taskId: "resplit-shrunk", counts: counts(7, 2, 1), seed: "c" });
-    const before = await store.lastSplit("resplit-shrunk");
+    await split(store, { taskId: "resplit-shrunk", counts: counts(7, 2, 1), seed: "c" });
+    const before = await liveOf(store, "resplit-shrunk");
     await DynamoDBDocumentClient.from(localClient()).send(
       new DeleteCommand({
         TableName: config.tableName,
@@ -135,7 +141,7 @@ describe("scheduled re-split", () => {
         reason: "三个集合的图像个数之和 10 超过了任务下的图像总数 9",
       },
     ]);
-    expect(await store.lastSplit("resplit-shrunk")).toEqual(before); // nothing was written
+    expect(await liveOf(store, "resplit-shrunk")).toEqual(before); // nothing was published
   });
 
   it("reports a failing task and an invalid id as failed, logs the cause, and goes on with the others", async () => {
@@ -143,14 +149,14 @@ describe("scheduled re-split", () => {
     const { store } = await freshStore();
     for (const taskId of ["resplit-ok-1", "resplit-broken", "resplit-ok-2"]) {
       await registerImages(store, taskId, 4);
-      await store.splitTask({ taskId, counts: counts(2, 1, 1), seed: "d" });
+      await split(store, { taskId, counts: counts(2, 1, 1), seed: "d" });
     }
     const flaky: Store = {
       ...store,
-      splitTask: (request) =>
-        request.taskId === "resplit-broken"
+      readImages: (taskId, deadline) =>
+        taskId === "resplit-broken"
           ? Promise.reject(storageUnavailable(new Error("disk on fire: arn:aws:dynamodb:secret"), false))
-          : store.splitTask(request),
+          : store.readImages(taskId, deadline),
     };
     const { lines, log } = capture();
 
@@ -184,14 +190,14 @@ describe("scheduled re-split", () => {
   it("starts no task once the invocation is about to run out of time", async () => {
     const { store } = await freshStore();
     await registerImages(store, "resplit-late", 3);
-    await store.splitTask({ taskId: "resplit-late", counts: counts(1, 1, 1), seed: "e" });
-    const before = await store.lastSplit("resplit-late");
+    await split(store, { taskId: "resplit-late", counts: counts(1, 1, 1), seed: "e" });
+    const before = await liveOf(store, "resplit-late");
 
     const { results } = await resplitTasks(store, ["resplit-late"], { timeLeft: () => 30_000, log: capture().log });
 
     expect(results).toEqual([
       { task_id: "resplit-late", outcome: "skipped", reason: expect.stringMatching(/out of time/) },
     ]);
-    expect(await store.lastSplit("resplit-late")).toEqual(before);
+    expect(await liveOf(store, "resplit-late")).toEqual(before);
   });
 });

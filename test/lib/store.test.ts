@@ -1,22 +1,38 @@
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { sleep } from "../../lib/concurrency.ts";
-import type { ServiceError } from "../../lib/errors.ts";
-import { SET_TYPES, type SplitResult } from "../../lib/model.ts";
-import { createStore } from "../../lib/store.ts";
-import { faultyClient } from "../support/faults.ts";
+import { documentClient } from "../../lib/store/client.ts";
+import { createStore } from "../../lib/store/index.ts";
+import { CHUNK_IMAGES } from "../../lib/store/snapshot.ts";
+import { chunkKey, TASK_ITEM_SK } from "../../lib/table.ts";
 import {
   codeOf,
   counts,
   expectCompleteSplit,
   freshStore,
   imageId,
+  localClient,
   readWholeSet,
   registerImages,
   registrationOrder,
+  seedImages,
+  split,
 } from "../support/store.ts";
 
-/** Membership of every set as one comparable string per set type. */
-const membership = (split: SplitResult) => SET_TYPES.map((setType) => [...split.drawn[setType]].sort().join(","));
+const db = documentClient(localClient());
+
+/** Every reserved item of a task (task item, runs, chunks) with its sort key and expiry. */
+async function reservedItems(tableName: string, taskId: string) {
+  const out = await db.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: "task_id = :t AND img_id < :end",
+      ExpressionAttributeValues: { ":t": taskId, ":end": "$" },
+      ProjectionExpression: "img_id, expires_at",
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []) as { img_id: string; expires_at?: number }[];
+}
 
 describe("registration", () => {
   it("gives new images order_ids 1, 2, 3 … in request order and keeps them on re-registration", async () => {
@@ -43,7 +59,7 @@ describe("registration", () => {
     // Assert
     expect(first).toEqual({ taskId, added: 2, updated: 0, total: 2 });
     expect(second).toEqual({ taskId, added: 1, updated: 1, total: 3 });
-    await store.splitTask({ taskId, counts: counts(3, 0, 0), seed: "s" });
+    await split(store, { taskId, counts: counts(3, 0, 0), seed: "s" });
     expect(await readWholeSet(store, taskId, 0)).toEqual([
       { img_name: "img_拓海_1_renamed.png", img_id: "2018072080042233351", state: 2, order_id: 1 },
       { img_name: "img_1.jpg", img_id: "2018072084092101478", state: 0, order_id: 2 },
@@ -51,215 +67,287 @@ describe("registration", () => {
     ]);
   });
 
-  it("leaves an image's set assignment untouched when it is registered again", async () => {
-    const { store } = await freshStore();
+  it("keeps a known image's state, label and group when a registration leaves them out", async () => {
+    const { store, config } = await freshStore();
+    const taskId = "task-omitted";
+    await store.registerImages({
+      taskId,
+      images: [{ imgId: "a1", imgName: "a.png", state: 3, label: "cat", group: "p1" }],
+    });
+
+    await store.registerImages({ taskId, images: [{ imgId: "a1", imgName: "a-renamed.png" }] });
+
+    const item = await db.send(
+      new GetCommand({ TableName: config.tableName, Key: { task_id: taskId, img_id: "a1" }, ConsistentRead: true }),
+    );
+    expect(item.Item).toMatchObject({ img_name: "a-renamed.png", state: 3, label: "cat", group: "p1", order_id: 1 });
+  });
+
+  it("leaves an image's set assignment untouched when it is registered again, and a split writes no image item", async () => {
+    const { store, config } = await freshStore();
     const taskId = "task-reregister";
     await registerImages(store, taskId, 20);
-    const split = await store.splitTask({ taskId, counts: counts(10, 5, 5), seed: "x" });
+    const before = await db.send(
+      new GetCommand({ TableName: config.tableName, Key: { task_id: taskId, img_id: imageId(taskId, 5) } }),
+    );
+    const first = await split(store, { taskId, counts: counts(10, 5, 5), seed: "x" });
 
     await registerImages(store, taskId, 20);
 
-    await expectCompleteSplit(store, split, registrationOrder(taskId));
+    const after = await db.send(
+      new GetCommand({ TableName: config.tableName, Key: { task_id: taskId, img_id: imageId(taskId, 5) } }),
+    );
+    expect(after.Item).toEqual(before.Item);
+    await expectCompleteSplit(store, first, registrationOrder(taskId));
+  });
+
+  it("two registrations of overlapping new images at once give every image one order_id, and the next split sees them all", async () => {
+    const { store, config } = await freshStore();
+    const taskId = "task-overlap";
+    const images = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => ({ imgId: imageId(taskId, from + i), imgName: `n${from + i}` }));
+
+    const [a, b] = await Promise.all([
+      store.registerImages({ taskId, images: images(1, 300) }),
+      store.registerImages({ taskId, images: images(151, 450) }),
+    ]);
+
+    expect(a.added + b.added).toBe(450);
+    const all = await store.readImages(taskId);
+    expect(all).toHaveLength(450);
+    expect(new Set(all.map((image) => image.orderId)).size).toBe(450);
+    const task = await db.send(
+      new GetCommand({ TableName: config.tableName, Key: { task_id: taskId, img_id: TASK_ITEM_SK } }),
+    );
+    expect(task.Item?.image_count).toBe(450);
+    const result = await split(store, { taskId, counts: counts(450, 0, 0), seed: "all" });
+    expect(result.drawn[0]).toHaveLength(450);
   });
 });
 
 describe("splitting", () => {
   it("answers 1003 for a task without images and 1007 when the counts exceed the images", async () => {
     const { store } = await freshStore();
+    expect(await codeOf(split(store, { taskId: "nothing-here", counts: counts(1, 0, 0), seed: undefined }))).toBe(1003);
     await registerImages(store, "small", 5);
-
-    expect(await codeOf(store.splitTask({ taskId: "nothing-here", counts: counts(1, 0, 0), seed: undefined }))).toBe(
-      1003,
-    );
-    const tooMany = store.splitTask({ taskId: "small", counts: counts(3, 2, 1), seed: undefined });
-    await expect(tooMany).rejects.toThrow("三个集合的图像个数之和 6 超过了任务下的图像总数 5");
+    expect(await codeOf(split(store, { taskId: "small", counts: counts(4, 1, 1), seed: undefined }))).toBe(1007);
   });
 
   it("gives exactly the requested sizes, disjoint sets and unassigned leftovers (guarantee 1)", async () => {
     const { store } = await freshStore();
-    const taskId = "sizes";
+    const taskId = "task-sizes";
     await registerImages(store, taskId, 100);
 
-    const split = await store.splitTask({ taskId, counts: counts(50, 20, 10), seed: undefined });
+    const result = await split(store, { taskId, counts: counts(60, 20, 10), seed: undefined });
 
-    expect(split.drawn[0]).toHaveLength(50);
-    expect(split.drawn[2]).toHaveLength(20);
-    expect(split.drawn[1]).toHaveLength(10);
-    expect(split.unassignedCount).toBe(20);
-    expect(split.seed).toMatch(/^[0-9a-f]{32}$/);
-    await expectCompleteSplit(store, split, registrationOrder(taskId));
+    expect([result.drawn[0].length, result.drawn[2].length, result.drawn[1].length]).toEqual([60, 20, 10]);
+    expect(result.unassignedCount).toBe(10);
+    expect(result.version).toBe(1);
+    await expectCompleteSplit(store, result, registrationOrder(taskId));
   });
 
   it("reproduces a split from its seed, and a re-split replaces the previous one completely", async () => {
     const { store } = await freshStore();
-    const taskId = "reseed";
-    await registerImages(store, taskId, 300);
-
-    const first = await store.splitTask({ taskId, counts: counts(100, 50, 50), seed: undefined });
-    const other = await store.splitTask({ taskId, counts: counts(150, 0, 10), seed: "other" });
+    const taskId = "task-seed";
+    await registerImages(store, taskId, 50);
+    const first = await split(store, { taskId, counts: counts(30, 10, 10), seed: "same" });
+    const other = await split(store, { taskId, counts: counts(20, 5, 5), seed: "other" });
     await expectCompleteSplit(store, other, registrationOrder(taskId));
-    const again = await store.splitTask({ taskId, counts: counts(100, 50, 50), seed: first.seed });
+
+    const again = await split(store, { taskId, counts: counts(30, 10, 10), seed: "same" });
 
     expect(again.drawn).toEqual(first.drawn);
-    expect(again.version).toBe(first.version + 2);
+    expect([first.version, other.version, again.version]).toEqual([1, 2, 3]);
     await expectCompleteSplit(store, again, registrationOrder(taskId));
   });
 
-  it("two concurrent splits of one task: one wins, the other gets 1008, the final state is the winner's", async () => {
+  it("writes a snapshot of a few chunk items, not an item per image, and a dry run writes nothing", async () => {
+    const { store, config } = await freshStore();
+    const taskId = "task-chunks";
+    const n = CHUNK_IMAGES + 500;
+    await seedImages(config, taskId, n);
+
+    const dry = await split(store, { taskId, counts: counts(100, 0, 0), seed: undefined, options: dryRunOptions });
+    expect(dry.version).toBe(0);
+    expect((await reservedItems(config.tableName, taskId)).map((item) => item.img_id)).toEqual([TASK_ITEM_SK]);
+
+    const result = await split(store, { taskId, counts: counts(n - 10, 5, 5), seed: "c" });
+    const keys = (await reservedItems(config.tableName, taskId)).map((item) => item.img_id);
+    expect(keys.filter((key) => key.startsWith("#split#"))).toHaveLength(2);
+    expect(keys.filter((key) => key.startsWith("#run#"))).toHaveLength(1);
+    await expectCompleteSplit(store, result, registrationOrder(taskId));
+  });
+
+  it("images registered after a split are unassigned in it, and the summary counts them as unassigned now", async () => {
     const { store } = await freshStore();
-    const taskId = "race";
-    await registerImages(store, taskId, 2000);
+    const taskId = "task-summary";
+    await registerImages(store, taskId, 30);
+    await split(store, { taskId, counts: counts(20, 5, 0), seed: "s" });
 
-    const results = await Promise.allSettled([
-      store.splitTask({ taskId, counts: counts(1000, 500, 500), seed: "one" }),
-      store.splitTask({ taskId, counts: counts(1000, 500, 500), seed: "two" }),
-    ]);
+    await registerImages(store, taskId, 7, 31);
 
-    const won = results
-      .filter((r): r is PromiseFulfilledResult<SplitResult> => r.status === "fulfilled")
-      .map((r) => r.value)
-      .sort((a, b) => a.version - b.version);
-    const lost = results.filter((r) => r.status === "rejected").map((r) => (r.reason as ServiceError).code);
-    expect(won.length).toBeGreaterThanOrEqual(1);
-    expect(lost).toEqual(won.length === 2 ? [] : [1008]);
-    // Refused, or serialised after the first: either way the final state is the latest winner's, whole.
-    await expectCompleteSplit(store, won.at(-1) as SplitResult, registrationOrder(taskId));
+    const summary = await store.taskSummary(taskId);
+    expect(summary.imageCount).toBe(37);
+    expect(summary.unassignedCount).toBe(12);
+    expect(summary.live?.unassigned).toBe(5);
+    const next = await split(store, { taskId, counts: counts(37, 0, 0), seed: "t" });
+    expect(next.drawn[0]).toHaveLength(37);
   });
 
-  it("a reader during a split sees the complete old or the complete new assignment, never a mix (guarantee 2)", async () => {
-    // Arrange
-    const { store } = await freshStore({ writeConcurrency: 2 });
-    const taskId = "readers";
-    await registerImages(store, taskId, 3000);
-    const before = await store.splitTask({ taskId, counts: counts(1500, 800, 700), seed: "before" });
+  it("answers 503 on a task item written by a layout this code does not know", async () => {
+    const { store, config } = await freshStore();
+    await registerImages(store, "task-layout", 3);
+    await db.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: { task_id: "task-layout", img_id: TASK_ITEM_SK },
+        UpdateExpression: "SET layout = :future",
+        ExpressionAttributeValues: { ":future": 99 },
+      }),
+    );
 
-    // Act: read every set, whole, again and again while the next split runs
-    let splitting = true;
-    const running = store
-      .splitTask({ taskId, counts: counts(1500, 800, 700), seed: "after" })
-      .finally(() => (splitting = false));
-    const observations: string[][] = [];
-    while (splitting) {
-      observations.push(
-        await Promise.all(
-          SET_TYPES.map(async (setType) =>
-            (await readWholeSet(store, taskId, setType, 1000))
-              .map((i) => i.img_id)
-              .sort()
-              .join(","),
-          ),
-        ),
-      );
-    }
-    const after = await running;
-
-    // Assert: each set, as read, is exactly one version's (the three reads may straddle the flip)
-    expect(membership(before)).not.toEqual(membership(after));
-    expect(observations.length).toBeGreaterThan(1);
-    for (const seen of observations) {
-      for (const setType of SET_TYPES) {
-        expect([membership(before)[setType], membership(after)[setType]]).toContain(seen[setType]);
-      }
-    }
-  });
-
-  it("a split that dies half way leaves the previous assignment readable; a retry after the lease succeeds (guarantee 4)", async () => {
-    const { store, config } = await freshStore({ leaseMs: 1500 });
-    const taskId = "crash";
-    await registerImages(store, taskId, 1000);
-    const previous = await store.splitTask({ taskId, counts: counts(600, 200, 200), seed: "previous" });
-    const faults = faultyClient();
-    const dying = createStore(config, faults.client);
-    faults.crashAfter("BatchWriteItemCommand", 10);
-
-    const died = await codeOf(dying.splitTask({ taskId, counts: counts(500, 250, 250), seed: "dies" }));
-
-    expect(died).toBe(1500);
-    expect(faults.crashed).toBe(true);
-    await expectCompleteSplit(store, previous, registrationOrder(taskId));
-    expect(await codeOf(store.splitTask({ taskId, counts: counts(1, 0, 0), seed: "too-soon" }))).toBe(1008);
-    await sleep(1600);
-    const retried = await store.splitTask({ taskId, counts: counts(500, 250, 250), seed: "dies" });
-    await expectCompleteSplit(store, retried, registrationOrder(taskId));
-  });
-
-  it("a registration during a split waits or gets 1008, and a change it reports done is never lost (guarantee 5)", async () => {
-    const { store } = await freshStore({ writeConcurrency: 2, registerWaitMs: 100 });
-    const taskId = "state-change";
-    await registerImages(store, taskId, 3000);
-    const target = imageId(taskId, 1234);
-
-    const split = store.splitTask({ taskId, counts: counts(3000, 0, 0), seed: "s" });
-    await sleep(50);
-    let refused = 0;
-    for (;;) {
-      const code = await codeOf(
-        store.registerImages({ taskId, images: [{ imgId: target, imgName: "renamed.jpg", state: 3 }] }),
-      );
-      if (code === 0) break;
-      expect(code).toBe(1008);
-      refused++;
-    }
-    await split;
-
-    const listed = await readWholeSet(store, taskId, 0);
-    expect(listed.find((image) => image.img_id === target)).toEqual({
-      img_id: target,
-      img_name: "renamed.jpg",
-      state: 3,
-      order_id: 1234,
+    const failure = await split(store, { taskId: "task-layout", counts: counts(1, 0, 0), seed: undefined }).catch(
+      (e) => e,
+    );
+    expect(failure).toMatchObject({ code: 1500, status: 503 });
+    expect(
+      await store.listSet({ taskId: "task-layout", setType: 0, limit: 10, cursor: undefined }).catch((e) => e),
+    ).toMatchObject({
+      code: 1500,
+      status: 503,
     });
-    expect(refused).toBeGreaterThan(0);
+  });
+});
+
+describe("expiry of snapshots", () => {
+  it("the live and retained snapshots never carry an expiry; a lost attempt's and a retired one's do", async () => {
+    const { store, config } = await freshStore();
+    const taskId = "task-expiry";
+    await registerImages(store, taskId, 40);
+    const first = await split(store, { taskId, counts: counts(20, 10, 10), seed: "a" });
+    // An attempt that wrote its snapshot and died before publishing, at the next version.
+    const dead = { version: 2, token: "dead00", n: 40, chunks: 1 };
+    await store.writeSnapshot(taskId, dead, [{ index: 0, codes: new Uint8Array(10), counts: [0, 0, 0] }]);
+
+    const second = await split(store, { taskId, counts: counts(10, 5, 5), seed: "b" });
+
+    const items = await reservedItems(config.tableName, taskId);
+    const expiring = items.filter((item) => item.expires_at !== undefined).map((item) => item.img_id);
+    expect(expiring.sort()).toEqual([chunkKey(2, "dead00", 0), "#run#0000000002#dead00"].sort());
+    const grace = items.find((item) => item.expires_at !== undefined)?.expires_at as number;
+    expect(grace * 1000 - Date.now()).toBeGreaterThan((config.snapshotGraceSeconds - 60) * 1000);
+    expect(second.version).toBe(2);
+    expect(first.version).toBe(1);
+  });
+
+  it("retires the snapshot that falls out of the last 20 and keeps the 20", async () => {
+    const { store, config } = await freshStore();
+    const taskId = "task-retire";
+    await registerImages(store, taskId, 10);
+    for (let i = 0; i < 21; i++) await split(store, { taskId, counts: counts(5, 2, 2), seed: `s${i}` });
+
+    const items = await reservedItems(config.tableName, taskId);
+    const expiringVersions = new Set(
+      items.filter((item) => item.expires_at !== undefined).map((item) => Number(item.img_id.split("#")[2])),
+    );
+    expect([...expiringVersions]).toEqual([1]);
+    const unexpired = items.filter((item) => item.img_id.startsWith("#split#") && item.expires_at === undefined);
+    expect(unexpired).toHaveLength(20);
+  });
+
+  it("a reader whose snapshot's chunks are gone gets 1015, not 1500", async () => {
+    const { store, config } = await freshStore();
+    const taskId = "task-gone";
+    await registerImages(store, taskId, 30);
+    await split(store, { taskId, counts: counts(20, 5, 5), seed: "g" });
+    const page = await store.listSet({ taskId, setType: 0, limit: 5, cursor: undefined });
+    const chunks = (await reservedItems(config.tableName, taskId)).filter((item) => item.img_id.startsWith("#split#"));
+
+    for (const chunk of chunks) {
+      await db.send(new DeleteCommand({ TableName: config.tableName, Key: { task_id: taskId, img_id: chunk.img_id } }));
+    }
+
+    // A cold function: nothing cached.
+    const reader = createStore(config);
+    expect(await codeOf(reader.listSet({ taskId, setType: 0, limit: 5, cursor: page.nextCursor }))).toBe(1015);
+    expect(await codeOf(reader.listSet({ taskId, setType: 0, limit: 5, cursor: undefined }))).toBe(1015);
   });
 });
 
 describe("listing", () => {
-  it("pages a set across index blocks, each image once, in order_id order", async () => {
-    const { store } = await freshStore();
-    const taskId = "blocks";
-    await registerImages(store, taskId, 12_000);
-    const split = await store.splitTask({ taskId, counts: counts(11_000, 600, 400), seed: "blocks" });
+  it("pages a set across chunks and index blocks, each image once, in order_id order", async () => {
+    const { store, config } = await freshStore();
+    const taskId = "task-pages";
+    const n = CHUNK_IMAGES + 3_000;
+    await seedImages(config, taskId, n);
+    const result = await split(store, { taskId, counts: counts(Math.floor(n * 0.1), 10, 10), seed: "p" });
 
-    const pages: number[] = [];
-    const listed = [];
-    let cursor: Parameters<typeof store.listSet>[0]["cursor"];
-    do {
-      const page = await store.listSet({ taskId, setType: 0, limit: 3000, cursor });
-      pages.push(page.images.length);
-      listed.push(...page.images);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const listed = await readWholeSet(store, taskId, 0, 997);
 
-    expect(pages).toEqual([3000, 3000, 3000, 2000]);
-    expect(listed.map((i) => i.img_id).sort()).toEqual([...split.drawn[0]].sort());
-    expect(listed.map((i) => i.order_id)).toEqual([...listed.map((i) => i.order_id)].sort((a, b) => a - b));
-    await expectCompleteSplit(store, split, registrationOrder(taskId));
+    expect(listed.map((image) => image.img_id).sort()).toEqual([...result.drawn[0]].sort());
+    const orders = listed.map((image) => image.order_id);
+    expect(orders).toEqual([...orders].sort((a, b) => a - b));
+    expect(orders.at(-1)).toBeGreaterThan(CHUNK_IMAGES);
   });
 
-  it("a cursor keeps reading its own version after one re-split and gets 1015 once that version is overwritten", async () => {
+  it("answers 1010 for an empty set and for a task never split", async () => {
     const { store } = await freshStore();
-    const taskId = "cursor";
-    await registerImages(store, taskId, 50);
-    const v1 = await store.splitTask({ taskId, counts: counts(30, 10, 10), seed: "v1" });
-    const first = await store.listSet({ taskId, setType: 0, limit: 10, cursor: undefined });
-
-    await store.splitTask({ taskId, counts: counts(30, 10, 10), seed: "v2" });
-    const continued = await store.listSet({ taskId, setType: 0, limit: 100, cursor: first.nextCursor });
-    await store.splitTask({ taskId, counts: counts(30, 10, 10), seed: "v3" });
-    const stale = codeOf(store.listSet({ taskId, setType: 0, limit: 10, cursor: first.nextCursor }));
-
-    expect([...first.images, ...continued.images].map((i) => i.img_id).sort()).toEqual([...v1.drawn[0]].sort());
-    expect(continued.nextCursor).toBeUndefined();
-    expect(await stale).toBe(1015);
+    await registerImages(store, "task-empty", 10);
+    expect(await codeOf(store.listSet({ taskId: "task-empty", setType: 0, limit: 10, cursor: undefined }))).toBe(1010);
+    await split(store, { taskId: "task-empty", counts: counts(10, 0, 0), seed: undefined });
+    expect(await codeOf(store.listSet({ taskId: "task-empty", setType: 1, limit: 10, cursor: undefined }))).toBe(1010);
   });
 
-  it("answers 1010 for a never-split task and for an empty set", async () => {
+  it("a cursor keeps reading its own snapshot after re-splits", async () => {
     const { store } = await freshStore();
-    await registerImages(store, "empty-set", 10);
+    const taskId = "task-cursor";
+    await registerImages(store, taskId, 60);
+    const first = await split(store, { taskId, counts: counts(40, 10, 10), seed: "one" });
+    const page = await store.listSet({ taskId, setType: 0, limit: 15, cursor: undefined });
 
-    expect(await codeOf(store.listSet({ taskId: "empty-set", setType: 1, limit: 10, cursor: undefined }))).toBe(1010);
-    await store.splitTask({ taskId: "empty-set", counts: counts(9, 0, 1), seed: undefined });
-    expect(await codeOf(store.listSet({ taskId: "empty-set", setType: 2, limit: 10, cursor: undefined }))).toBe(1010);
-    expect(await codeOf(store.listSet({ taskId: "unknown", setType: 0, limit: 10, cursor: undefined }))).toBe(1010);
+    await split(store, { taskId, counts: counts(10, 10, 10), seed: "two" });
+    await split(store, { taskId, counts: counts(20, 10, 10), seed: "three" });
+
+    const rest = await readRest(store, taskId, page.nextCursor);
+    expect([...page.images, ...rest].map((image) => image.img_id).sort()).toEqual([...first.drawn[0]].sort());
+  });
+
+  it("ends a page early, with a cursor, when its answer would pass MAX_ANSWER_BYTES", async () => {
+    const { store } = await freshStore({ maxAnswerBytes: 2_048 + 20 * 60 });
+    const taskId = "task-cap";
+    await registerImages(store, taskId, 100);
+    await split(store, { taskId, counts: counts(100, 0, 0), seed: "cap" });
+
+    const page = await store.listSet({ taskId, setType: 0, limit: 100, cursor: undefined });
+
+    expect(page.images.length).toBeGreaterThan(5);
+    expect(page.images.length).toBeLessThan(30);
+    expect(page.nextCursor?.position).toBe(page.images.length);
+    const all = await readWholeSet(store, taskId, 0, 100);
+    expect(all).toHaveLength(100);
   });
 });
+
+const dryRunOptions = {
+  stratifyBy: undefined,
+  groupBy: undefined,
+  rareLabels: "training" as const,
+  mode: "fresh" as const,
+  lockTesting: false,
+  dryRun: true,
+};
+
+async function readRest(
+  store: ReturnType<typeof createStore>,
+  taskId: string,
+  cursor: Parameters<typeof store.listSet>[0]["cursor"],
+) {
+  const images = [];
+  let next = cursor;
+  while (next) {
+    const page = await store.listSet({ taskId, setType: 0, limit: 7, cursor: next });
+    images.push(...page.images);
+    next = page.nextCursor;
+  }
+  return images;
+}

@@ -2,13 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeCursor } from "../../lib/cursor.ts";
 import { ServiceError } from "../../lib/errors.ts";
 import type { Cursor } from "../../lib/model.ts";
-import {
-  parseListQuery,
-  parseRegisterRequest,
-  parseSplitRequest,
-  parseSplitSpec,
-  parseTaskId,
-} from "../../lib/validate.ts";
+import { parseListQuery, parseRegisterRequest, parseSplitSpec, parseTaskId } from "../../lib/validate.ts";
 
 const MSG = {
   1001: "请求体必须是 JSON 对象",
@@ -83,16 +77,16 @@ describe("parseTaskId", () => {
   });
 });
 
-describe("parseSplitRequest", () => {
+describe("parseSplitSpec: the legacy request", () => {
   const valid = { task_id: TASK, training_count: 7, verifying_count: 2, testing_count: 1 };
 
   it("returns counts indexed by set type (0 training, 1 testing, 2 verifying) and no seed", () => {
-    expect(parseSplitRequest(valid)).toEqual({ taskId: TASK, counts: { 0: 7, 1: 1, 2: 2 }, seed: undefined });
+    expect(parseSplitSpec(valid)).toEqual({ taskId: TASK, counts: { 0: 7, 1: 1, 2: 2 }, seed: undefined });
   });
 
   it("accepts integer strings, a numeric task_id and the minimum counts", () => {
     const body = { task_id: MAX_SAFE, training_count: "1", verifying_count: "0", testing_count: "007" };
-    expect(parseSplitRequest(body)).toEqual({
+    expect(parseSplitSpec(body)).toEqual({
       taskId: String(MAX_SAFE),
       counts: { 0: 1, 1: 7, 2: 0 },
       seed: undefined,
@@ -100,12 +94,12 @@ describe("parseSplitRequest", () => {
   });
 
   it("normalises -0 (number or string) to 0", () => {
-    const { counts } = parseSplitRequest({ ...valid, verifying_count: -0, testing_count: "-0" });
-    expect(Object.is(counts[2], 0) && Object.is(counts[1], 0)).toBe(true);
+    const { counts } = parseSplitSpec({ ...valid, verifying_count: -0, testing_count: "-0" });
+    expect(Object.is(counts?.[2], 0) && Object.is(counts?.[1], 0)).toBe(true);
   });
 
   it("ignores unknown fields", () => {
-    expect(parseSplitRequest({ ...valid, extra: { deep: true }, set_type_id: 9 }).taskId).toBe(TASK);
+    expect(parseSplitSpec({ ...valid, extra: { deep: true }, set_type_id: 9 }).taskId).toBe(TASK);
   });
 
   it.each([
@@ -116,7 +110,7 @@ describe("parseSplitRequest", () => {
     ["a number", 42],
     ["a boolean", true],
   ])("refuses %s as the body with 1001", (_name, body) => {
-    expectRefused(() => parseSplitRequest(body), 1001);
+    expectRefused(() => parseSplitSpec(body), 1001);
   });
 
   it.each([
@@ -128,7 +122,7 @@ describe("parseSplitRequest", () => {
     ["a malformed string", "12/3"],
     ["a boolean", true],
   ])("refuses a task_id that is %s with 1002", (_name, taskId) => {
-    expectRefused(() => parseSplitRequest({ ...valid, task_id: taskId }), 1002);
+    expectRefused(() => parseSplitSpec({ ...valid, task_id: taskId }), 1002);
   });
 
   // Values every count refuses, whatever its minimum.
@@ -161,24 +155,24 @@ describe("parseSplitRequest", () => {
 
   describe.each(fields)("%s", (field, code) => {
     it.each(notIntegers)(`refuses %s with ${code}`, (_name, value) => {
-      expectRefused(() => parseSplitRequest({ ...valid, [field]: value }), code);
+      expectRefused(() => parseSplitSpec({ ...valid, [field]: value }), code);
     });
 
     it("accepts the largest safe integer, as a number and as a string", () => {
-      expect(() => parseSplitRequest({ ...valid, [field]: MAX_SAFE })).not.toThrow();
-      expect(() => parseSplitRequest({ ...valid, [field]: String(MAX_SAFE) })).not.toThrow();
+      expect(() => parseSplitSpec({ ...valid, [field]: MAX_SAFE })).not.toThrow();
+      expect(() => parseSplitSpec({ ...valid, [field]: String(MAX_SAFE) })).not.toThrow();
     });
   });
 
   it.each([0, "0"])("refuses training_count %j with 1009 (it must be at least 1)", (value) => {
-    expectRefused(() => parseSplitRequest({ ...valid, training_count: value }), 1009);
+    expectRefused(() => parseSplitSpec({ ...valid, training_count: value }), 1009);
   });
 
   it.each([
     ["verifying_count", 0, 2],
     ["testing_count", 0, 1],
   ] as const)("accepts %s 0", (field, value, setType) => {
-    expect(parseSplitRequest({ ...valid, [field]: value }).counts[setType]).toBe(0);
+    expect(parseSplitSpec({ ...valid, [field]: value }).counts?.[setType]).toBe(0);
   });
 
   it.each([
@@ -191,7 +185,7 @@ describe("parseSplitRequest", () => {
       1006,
     ],
   ] as const)("reports the first failing rule: %s", (_name, body, code) => {
-    expectRefused(() => parseSplitRequest(body), code);
+    expectRefused(() => parseSplitSpec(body), code);
   });
 
   describe("seed", () => {
@@ -207,7 +201,7 @@ describe("parseSplitRequest", () => {
       ["a negative integer", -7, "-7"],
       ["the largest safe integer", MAX_SAFE, "9007199254740991"],
     ])("accepts %s", (_name, seed, expected) => {
-      expect(parseSplitRequest({ ...valid, seed }).seed).toBe(expected);
+      expect(parseSplitSpec({ ...valid, seed }).seed).toBe(expected);
     });
 
     it.each([
@@ -221,30 +215,30 @@ describe("parseSplitRequest", () => {
       ["an object", {}],
       ["an array", ["a"]],
     ])("refuses %s with 1016", (_name, seed) => {
-      expectRefused(() => parseSplitRequest({ ...valid, seed }), 1016);
+      expectRefused(() => parseSplitSpec({ ...valid, seed }), 1016);
     });
   });
 
   describe("own properties only", () => {
     it("treats an Object.create(null) body like a plain object", () => {
       const body = Object.assign(Object.create(null) as object, valid);
-      expect(parseSplitRequest(body).counts).toEqual({ 0: 7, 1: 1, 2: 2 });
+      expect(parseSplitSpec(body).counts).toEqual({ 0: 7, 1: 1, 2: 2 });
     });
 
     it("ignores a __proto__ key: its fields are not the body's", () => {
       const body = JSON.parse(`{"__proto__": ${JSON.stringify(valid)}}`);
-      expectRefused(() => parseSplitRequest(body), 1002);
+      expectRefused(() => parseSplitSpec(body), 1002);
     });
 
     it("accepts a body that carries a __proto__ key next to valid fields", () => {
       const body = JSON.parse(`{"__proto__": {"training_count": 0}, ${JSON.stringify(valid).slice(1)}`);
-      expect(parseSplitRequest(body).counts[0]).toBe(7);
+      expect(parseSplitSpec(body).counts?.[0]).toBe(7);
     });
 
     it("does not read inherited fields", () => {
       const { training_count: _inherited, ...rest } = valid;
       const body = Object.assign(Object.create({ training_count: 7 }) as object, rest);
-      expectRefused(() => parseSplitRequest(body), 1009);
+      expectRefused(() => parseSplitSpec(body), 1009);
     });
   });
 });
@@ -254,10 +248,11 @@ describe("parseListQuery", () => {
     taskId: TASK,
     setType: 1,
     version: 3,
-    slot: "a",
+    token: "9f8e7d6c5b4a",
+    n: 20_000,
+    size: 10_000,
     position: 5000,
-    orderId: 42,
-    imgId: "2018070417860564001",
+    after: 7042,
     ...over,
   });
   const query = { task_id: TASK, set_type_id: "1" };
@@ -340,9 +335,11 @@ describe("parseListQuery", () => {
     ["not base64url", "abc+/="],
     ["random base64url", "abcdef"],
     ["truncated", encodeCursor(cursorFor()).slice(0, -6)],
-    ["forged with a bad version", forged([TASK, 1, 0, "a", 5000, 42, "img1"])],
-    ["forged with a bad slot", forged([TASK, 1, 3, "c", 5000, 42, "img1"])],
-    ["forged with a bad position", forged([TASK, 1, 3, "a", 0, 42, "img1"])],
+    ["forged with a bad version", forged([TASK, 1, 0, "ab12", 20000, 10000, 5000, 42])],
+    ["forged with a bad token", forged([TASK, 1, 3, "not-hex", 20000, 10000, 5000, 42])],
+    ["forged with a bad position", forged([TASK, 1, 3, "ab12", 20000, 10000, 0, 42])],
+    ["forged past the set's end", forged([TASK, 1, 3, "ab12", 20000, 10000, 10000, 42])],
+    ["forged past the snapshot's end", forged([TASK, 1, 3, "ab12", 20000, 10000, 5000, 20000])],
     ["forged as an object", forged({ taskId: TASK })],
     ["of another task", encodeCursor(cursorFor({ taskId: "2018062212345678912" }))],
     ["of another set", encodeCursor(cursorFor({ setType: 2 }))],
@@ -374,7 +371,7 @@ describe("parseRegisterRequest", () => {
   const images = (n: number) => Array.from({ length: n }, (_, i) => image(i));
   const withImages = (list: unknown) => ({ task_id: TASK, images: list });
 
-  it("returns the images in request order, state defaulting to 0", () => {
+  it("returns the images in request order, state only where given (a new image starts at 0, a known one keeps its own)", () => {
     const body = withImages([
       { img_id: "2018070417860564001", img_name: "img_拓海_1.png", state: 1 },
       { img_id: 123, img_name: "b.jpg", state: "3" },
@@ -386,8 +383,8 @@ describe("parseRegisterRequest", () => {
       images: [
         { imgId: "2018070417860564001", imgName: "img_拓海_1.png", state: 1 },
         { imgId: "123", imgName: "b.jpg", state: 3 },
-        { imgId: "c", imgName: "c.jpg", state: 0 },
-        { imgId: "d", imgName: "d.jpg", state: 0 },
+        { imgId: "c", imgName: "c.jpg" },
+        { imgId: "d", imgName: "d.jpg" },
       ],
     });
   });
@@ -524,7 +521,7 @@ describe("parseRegisterRequest", () => {
 
     it("does not read an inherited state", () => {
       const entry = Object.assign(Object.create({ state: -1 }) as object, image(0));
-      expect(parseRegisterRequest(withImages([entry])).images[0]?.state).toBe(0);
+      expect(parseRegisterRequest(withImages([entry])).images[0]).toEqual({ imgId: "img0", imgName: "img_0.png" });
     });
   });
 });
@@ -535,9 +532,9 @@ describe("text that is not well-formed Unicode", () => {
     const split = (seed: string) => ({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0, seed });
 
     expect(() => parseRegisterRequest(image("bad\ud800name"))).toThrow("图像数据格式错误: images[0].img_name");
-    expect(() => parseSplitRequest(split("\udfff"))).toThrow("seed 必须是 1–128 个字符的字符串或安全整数");
+    expect(() => parseSplitSpec(split("\udfff"))).toThrow("seed 必须是 1–128 个字符的字符串或安全整数");
     expect(parseRegisterRequest(image("img_😀.png")).images[0]?.imgName).toBe("img_😀.png");
-    expect(parseSplitRequest(split("😀")).seed).toBe("😀");
+    expect(parseSplitSpec(split("😀")).seed).toBe("😀");
   });
 });
 
@@ -558,12 +555,10 @@ describe("parseSplitSpec", () => {
   const optionRefused = (body: unknown, field: string, rule: string) =>
     expectRefusedWith(() => parseSplitSpec(body), 1019, `分集选项 ${field} 无效: ${rule}`);
 
-  describe("the seed's request", () => {
-    it("gives exactly what parseSplitRequest gives, with no options", () => {
+  describe("the legacy request", () => {
+    it("gives counts, seed and task only, with no options", () => {
       for (const body of [valid, { ...valid, seed: 42 }, { ...valid, training_count: "3", extra: true }]) {
-        const spec = parseSplitSpec(body);
-        expect(spec).toEqual(parseSplitRequest(body));
-        expect(Object.keys(spec).sort()).toEqual(["counts", "seed", "taskId"]);
+        expect(Object.keys(parseSplitSpec(body)).sort()).toEqual(["counts", "seed", "taskId"]);
       }
     });
 
@@ -575,18 +570,10 @@ describe("parseSplitSpec", () => {
       ["testing 1.5", { ...valid, testing_count: 1.5 }, 1006],
       ["an empty seed", { ...valid, seed: "" }, 1016],
       ["training missing (and nothing about ratios)", { task_id: TASK, verifying_count: 1, testing_count: 1 }, 1009],
-    ])("refuses %s with the seed's code", (_name, body, code) => {
+    ])("refuses %s with the legacy API's code", (_name, body, code) => {
       expect(thrown(() => parseSplitSpec(body)).code).toBe(code);
-      expect(thrown(() => parseSplitRequest(body)).code).toBe(code);
     });
 
-    it("parseSplitRequest ignores the new fields, as it ignores any unknown field", () => {
-      expect(parseSplitRequest({ ...valid, stratify_by: "nonsense", ratios: 5 })).toEqual({
-        taskId: TASK,
-        counts: { 0: 7, 1: 1, 2: 2 },
-        seed: undefined,
-      });
-    });
   });
 
   describe("ratios", () => {
@@ -698,10 +685,11 @@ describe("parseSplitSpec", () => {
         extra: 5,
       });
       ratiosRefused({ task_id: TASK, ratios }, "ratios.verifying 必须是 0 到 1 之间的数");
+      // The stray key neither refuses nor leaks into the ratios: exactly the three, by set type (0 training, 1 testing, 2 verifying).
       expect(
         parseSplitSpec({ task_id: TASK, ratios: { training: 0.7, verifying: 0.2, testing: 0.1, validating: 3 } })
           .ratios,
-      ).toBeDefined();
+      ).toEqual({ 0: 0.7, 1: 0.1, 2: 0.2 });
     });
 
     it("reports task_id before ratios, and ratios before seed", () => {
@@ -798,7 +786,7 @@ describe("parseSplitSpec", () => {
         Object.create({ dry_run: true, ratios: { training: 1, verifying: 0, testing: 0 } }) as object,
         valid,
       );
-      expect(parseSplitSpec(body)).toEqual(parseSplitRequest(valid));
+      expect(parseSplitSpec(body)).toEqual(parseSplitSpec(valid));
       const proto = JSON.parse(`{"__proto__": {"mode": "keep"}, ${JSON.stringify(valid).slice(1)}`);
       expect(parseSplitSpec(proto).options).toBeUndefined();
     });
@@ -816,12 +804,11 @@ describe("parseRegisterRequest: label and group", () => {
     expect(first({ label: "cat", group: "patient-7" })).toEqual({
       imgId: "a",
       imgName: "a.png",
-      state: 0,
       label: "cat",
       group: "patient-7",
     });
-    expect(Object.keys(first({})!).sort()).toEqual(["imgId", "imgName", "state"]);
-    expect(Object.keys(first({ label: undefined })!).sort()).toEqual(["imgId", "imgName", "state"]);
+    expect(Object.keys(first({})!).sort()).toEqual(["imgId", "imgName"]);
+    expect(Object.keys(first({ label: undefined })!).sort()).toEqual(["imgId", "imgName"]);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { readConfig } from "../../lib/config.ts";
-import { createStore } from "../../lib/store.ts";
+import { createStore } from "../../lib/store/index.ts";
 import { createGateway, loadHandlers } from "../../scripts/local-gateway.ts";
 
 export interface Reply {

@@ -1,10 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expect, inject } from "vitest";
+import { chunk, forEachLimited } from "../../lib/concurrency.ts";
 import { readConfig, type StoreConfig } from "../../lib/config.ts";
 import { ServiceError } from "../../lib/errors.ts";
-import { type ImageInfo, SET_TYPES, type SetSizes, type SetType, type SplitResult } from "../../lib/model.ts";
-import { createStore, type Store } from "../../lib/store.ts";
+import {
+  type Cursor,
+  type ImageInfo,
+  SET_TYPES,
+  type SetSizes,
+  type SetType,
+  type SplitResult,
+  type SplitSpec,
+} from "../../lib/model.ts";
+import { splitTask } from "../../lib/split.ts";
+import { documentClient } from "../../lib/store/client.ts";
+import { createStore, type Store } from "../../lib/store/index.ts";
+import { LAYOUT } from "../../lib/store/task-item.ts";
+import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
 
 export const localClient = () =>
   new DynamoDBClient({
@@ -50,10 +64,45 @@ export async function registerImages(store: Store, taskId: string, count: number
   }
 }
 
+/**
+ * Writes images first..first+count-1 straight into the table, as registration would have left them
+ * (order_id i, index key, the task item's counter and count), for tests that need big tasks but do
+ * not test registration: registering 60,000 images through transactions takes tens of seconds.
+ */
+export async function seedImages(config: StoreConfig, taskId: string, count: number, first = 1) {
+  const db = documentClient(localClient());
+  const items = Array.from({ length: count }, (_, k) => {
+    const i = first + k;
+    return {
+      [TABLE.partitionKey]: taskId,
+      [TABLE.sortKey]: imageId(taskId, i),
+      img_name: `img_${i}.jpg`,
+      state: 0,
+      order_id: i,
+      [TABLE.orderIndex.partitionKey]: orderBlockKey(taskId, orderBlockOf(i)),
+    };
+  });
+  await forEachLimited(chunk(items, 25), 8, async (batch) => {
+    let pending = batch.map((Item) => ({ PutRequest: { Item } }));
+    while (pending.length > 0) {
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [config.tableName]: pending } }));
+      pending = (out.UnprocessedItems?.[config.tableName] ?? []) as typeof pending;
+    }
+  });
+  await db.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: { [TABLE.partitionKey]: taskId, [TABLE.sortKey]: TASK_ITEM_SK },
+      UpdateExpression: "SET layout = :layout, next_order = :last ADD image_count :n",
+      ExpressionAttributeValues: { ":layout": LAYOUT, ":last": first + count - 1, ":n": count },
+    }),
+  );
+}
+
 /** Every image of one set, following next_cursor page by page. */
 export async function readWholeSet(store: Store, taskId: string, setType: SetType, limit = 5000): Promise<ImageInfo[]> {
   const images: ImageInfo[] = [];
-  let cursor: Parameters<Store["listSet"]>[0]["cursor"];
+  let cursor: Cursor | undefined;
   do {
     try {
       const page = await store.listSet({ taskId, setType, limit, cursor });
@@ -115,3 +164,6 @@ export async function codeOf(promise: Promise<unknown>): Promise<number> {
   }
   return 0;
 }
+
+/** A split as the handler makes it. */
+export const split = (store: Store, spec: SplitSpec, deadline?: number) => splitTask(store, spec, deadline);

@@ -1,0 +1,104 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { backoffMs, sleep } from "../concurrency.ts";
+import type { StoreConfig } from "../config.ts";
+import { storageUnavailable } from "../errors.ts";
+
+const isLoopback = (endpoint: string | undefined) =>
+  endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
+
+/**
+ * The SDK client, made once per cold start. Its own retries are off (maxAttempts 1): every call
+ * goes through `retrying`, which retries against a deadline instead of a count or a quota. Short
+ * request timeouts and keep-alive sockets mean one hung connection cannot eat a request's budget.
+ */
+export function createClient(config: StoreConfig): DynamoDBClient {
+  return new DynamoDBClient({
+    region: config.region,
+    endpoint: config.endpoint,
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: config.requestTimeoutMs,
+      httpAgent: { keepAlive: true, maxSockets: 64 },
+      httpsAgent: { keepAlive: true, maxSockets: 64 },
+    },
+    // DynamoDB Local takes any key; anything else is signed with the usual credential chain.
+    ...(isLoopback(config.endpoint) ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
+  });
+}
+
+export const documentClient = (client: DynamoDBClient) =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "LimitExceededException",
+]);
+const TRANSIENT = new Set([
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TimeoutError",
+  "RequestTimeout",
+  "RequestTimeoutException",
+]);
+const NETWORK = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED"]);
+
+type SdkError = {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  CancellationReasons?: unknown;
+};
+
+/** Cancellation reasons that mean "try the same transaction again later". */
+const retryableCancellation = (error: SdkError) =>
+  error.name === "TransactionCanceledException" &&
+  Array.isArray(error.CancellationReasons) &&
+  (error.CancellationReasons as { Code?: string }[]).some(
+    (reason) => reason.Code === "TransactionConflict" || reason.Code === "ThrottlingError",
+  ) &&
+  !(error.CancellationReasons as { Code?: string }[]).some((reason) => reason.Code === "ConditionalCheckFailed");
+
+export const isThrottling = (error: unknown): boolean => {
+  const e = error as SdkError | null;
+  return THROTTLING.has(e?.name ?? "") || (e !== null && retryableCancellation(e));
+};
+
+/** Failures worth another attempt: throttling, 5xx, timeouts, dropped connections, conflicting transactions. */
+export function isRetryable(error: unknown): boolean {
+  const e = error as SdkError | null;
+  if (e === null || typeof e !== "object") return false;
+  if (isThrottling(e) || TRANSIENT.has(e.name ?? "") || NETWORK.has(e.code ?? "")) return true;
+  if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  // A socket closed before an answer: the SDK reports it without a status.
+  return (
+    e.$metadata?.httpStatusCode === undefined &&
+    /socket hang up|ECONNRESET|aborted/i.test(String(e.name) + String((e as Error).message))
+  );
+}
+
+/**
+ * Runs `call` until it succeeds, retrying retryable failures with capped exponential backoff and
+ * full jitter until `deadline` (epoch ms) would pass; then 1500 with 503 (retryable by the caller).
+ * Anything not retryable is thrown as it is.
+ */
+export async function retrying<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+      const delay = backoffMs(attempt + 1, 25, 1_000) + 5;
+      if (Date.now() + delay >= deadline) throw storageUnavailable(error, true);
+      await sleep(delay);
+    }
+  }
+}
+
+/** Throws 1500/503 when `deadline` has passed, for loops that make progress call by call (unprocessed items). */
+export function checkDeadline(deadline: number, what: () => string): void {
+  if (Date.now() >= deadline) throw storageUnavailable(new Error(`deadline passed: ${what()}`), true);
+}

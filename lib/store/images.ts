@@ -1,0 +1,165 @@
+import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { forEachLimited, sleep } from "../concurrency.ts";
+import { storageUnavailable } from "../errors.ts";
+import { splitPoints } from "../key-ranges.ts";
+import type { ImageInfo } from "../model.ts";
+import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../table.ts";
+import type { Item } from "./batch.ts";
+import { retrying } from "./client.ts";
+import type { StoreContext } from "./task-item.ts";
+
+/** An image as a split plans over it. */
+export interface StoredImage {
+  imgId: string;
+  orderId: number;
+  label?: string;
+  group?: string;
+}
+
+/** Queries every page of `input`, stopping early when `stop(item)` says so. */
+async function queryAll(
+  ctx: StoreContext,
+  input: QueryCommandInput,
+  deadline: number,
+  stop: (item: Item) => boolean = () => false,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Item | undefined;
+  do {
+    const out = await retrying(deadline, () =>
+      ctx.db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
+    );
+    for (const item of (out.Items ?? []) as Item[]) {
+      if (stop(item)) return items;
+      items.push(item);
+    }
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+/**
+ * Every image of a task, read with strongly consistent Queries of the table (never the lagging
+ * index), so a split sees every image registered before it began. A task larger than one page is
+ * read in parallel: the ids above the first page, up to the highest, are cut into ranges.
+ */
+export async function readAllImages(ctx: StoreContext, taskId: string, deadline: number): Promise<StoredImage[]> {
+  const range = (condition: string, from: string): QueryCommandInput => ({
+    TableName: ctx.table,
+    KeyConditionExpression: `#pk = :t AND #sk ${condition} :from`,
+    ProjectionExpression: "#sk, order_id, label, #group",
+    ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey, "#group": "group" },
+    ExpressionAttributeValues: { ":t": taskId, ":from": from },
+    ConsistentRead: true,
+  });
+  const first = await retrying(deadline, () => ctx.db.send(new QueryCommand(range(">", TASK_ITEM_SK))));
+  const items = (first.Items ?? []) as Item[];
+  const after = first.LastEvaluatedKey?.[TABLE.sortKey] as string | undefined;
+  if (after !== undefined) {
+    const last = await retrying(deadline, () =>
+      ctx.db.send(new QueryCommand({ ...range(">", after), ScanIndexForward: false, Limit: 1 })),
+    );
+    const highest = last.Items?.[0]?.[TABLE.sortKey] as string | undefined;
+    const bounds = highest === undefined ? [] : splitPoints(after, highest, ctx.config.concurrency);
+    const parts: Item[][] = new Array(bounds.length + 1);
+    await forEachLimited([...parts.keys()], ctx.config.concurrency, async (i) => {
+      const input = i === 0 ? range(">", after) : range(">=", bounds[i - 1] as string);
+      const end = bounds[i];
+      parts[i] = await queryAll(
+        ctx,
+        input,
+        deadline,
+        (item) => end !== undefined && (item[TABLE.sortKey] as string) >= end,
+      );
+    });
+    for (const part of parts) for (const item of part) items.push(item);
+  }
+  return items.map((item) => ({
+    imgId: item[TABLE.sortKey] as string,
+    orderId: item.order_id as number,
+    ...(item.label === undefined ? {} : { label: item.label as string }),
+    ...(item.group === undefined ? {} : { group: item.group as string }),
+  }));
+}
+
+/** Order-index Queries cover at most this many order_ids each, so one page's reads run side by side. */
+const RANGE_SPAN = 2_500;
+
+interface IndexRange {
+  block: number;
+  from: number;
+  to: number;
+  members: number[];
+}
+
+/** Ranges [from, to] of order_ids, each inside one index block and at most RANGE_SPAN wide, covering `orderIds` (ascending). */
+function indexRanges(orderIds: readonly number[]): IndexRange[] {
+  const ranges: IndexRange[] = [];
+  for (const orderId of orderIds) {
+    const block = orderBlockOf(orderId);
+    const last = ranges.at(-1);
+    if (last && last.block === block && orderId - last.from < RANGE_SPAN) {
+      last.to = orderId;
+      last.members.push(orderId);
+    } else {
+      ranges.push({ block, from: orderId, to: orderId, members: [orderId] });
+    }
+  }
+  return ranges;
+}
+
+const toInfo = (item: Item): ImageInfo => ({
+  img_name: item.img_name as string,
+  img_id: item[TABLE.sortKey] as string,
+  state: item.state as number,
+  order_id: item.order_id as number,
+});
+
+/**
+ * The images holding `orderIds` (ascending), read from the order index, the ranges in parallel.
+ * The index lags the table: when it shows fewer of them than asked, the missing ranges are read
+ * again for up to INDEX_WAIT_MS, then the page answers 503 rather than silently dropping one.
+ */
+export async function readByOrder(
+  ctx: StoreContext,
+  taskId: string,
+  orderIds: readonly number[],
+  deadline: number,
+): Promise<ImageInfo[]> {
+  const found = new Map<number, ImageInfo>();
+  const wanted = new Set(orderIds);
+  let pending = indexRanges(orderIds);
+  const waitUntil = Math.min(deadline, Date.now() + ctx.config.indexWaitMs);
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 0) {
+      if (Date.now() >= waitUntil) {
+        throw storageUnavailable(new Error(`order index still lacks images of ${taskId} after ${attempt} reads`), true);
+      }
+      await sleep(Math.min(50 * 2 ** attempt, 500));
+    }
+    const behind: typeof pending = [];
+    await forEachLimited(pending, ctx.config.concurrency, async (range) => {
+      const { indexName, partitionKey, sortKey } = TABLE.orderIndex;
+      const items = await queryAll(
+        ctx,
+        {
+          TableName: ctx.table,
+          IndexName: indexName,
+          KeyConditionExpression: "#block = :block AND #order BETWEEN :from AND :to",
+          ExpressionAttributeNames: { "#block": partitionKey, "#order": sortKey },
+          ExpressionAttributeValues: {
+            ":block": orderBlockKey(taskId, range.block),
+            ":from": range.from,
+            ":to": range.to,
+          },
+        },
+        deadline,
+      );
+      for (const item of items)
+        if (wanted.has(item.order_id as number)) found.set(item.order_id as number, toInfo(item));
+      if (range.members.some((id) => !found.has(id))) behind.push(range);
+    });
+    pending = behind;
+  }
+  return orderIds.map((id) => found.get(id) as ImageInfo);
+}

@@ -1,0 +1,74 @@
+import { ServiceError } from "../errors.ts";
+import type { Cursor, ImageInfo, ListQuery, SetPage } from "../model.ts";
+import { readByOrder } from "./images.ts";
+import { CHUNK_IMAGES, type Chunk, chunkCount, chunkOf, walkSet } from "./snapshot.ts";
+import { readChunks, type SnapshotRef } from "./snapshots.ts";
+import { readTask, type StoreContext } from "./task-item.ts";
+
+/** Bytes kept for a page's envelope (code, msg, task_id, next_cursor) under MAX_ANSWER_BYTES. */
+const ENVELOPE_BYTES = 2_048;
+/** Chunks read at once while walking a sparse set. */
+const MAX_CHUNKS_A_READ = 8;
+
+/**
+ * One page of one set (SPEC "Read a set"): the live snapshot (or the cursor's), walked from the
+ * cursor for the set's next order_ids, whose images are read from the order index. A cursor keeps
+ * reading its own snapshot for as long as that is retained; once its chunks are gone, 1015.
+ */
+export async function listSet(ctx: StoreContext, query: ListQuery, deadline: number): Promise<SetPage> {
+  const { taskId, setType, limit, cursor } = query;
+  const start = cursor ?? (await firstPage(ctx, query, deadline));
+  if (start.position >= start.size) throw new ServiceError(1012);
+  const ref: SnapshotRef = { version: start.version, token: start.token, n: start.n, chunks: chunkCount(start.n) };
+
+  const orderIds = await nextMembers(ctx, start, ref, Math.min(limit, start.size - start.position), deadline);
+  const images = fitAnswer(await readByOrder(ctx, taskId, orderIds, deadline), ctx.config.maxAnswerBytes);
+  const position = start.position + images.length;
+  const last = images.at(-1);
+  const nextCursor: Cursor | undefined =
+    last && position < start.size ? { ...start, setType, position, after: last.order_id } : undefined;
+  return { taskId, images, nextCursor };
+}
+
+/** Where the first page starts: the live split, read strongly consistent; 1010 when the set is empty. */
+async function firstPage(ctx: StoreContext, { taskId, setType }: ListQuery, deadline: number): Promise<Cursor> {
+  const live = (await readTask(ctx, taskId, deadline))?.live;
+  const size = live?.achieved[setType] ?? 0;
+  if (!live || size === 0) throw new ServiceError(1010, { task_id: taskId, set_type_id: setType });
+  return { taskId, setType, version: live.version, token: live.token, n: live.n, size, position: 0, after: 0 };
+}
+
+/** The set's next `count` order_ids after the cursor, reading only the chunks the walk reaches. */
+async function nextMembers(ctx: StoreContext, from: Cursor, ref: SnapshotRef, count: number, deadline: number) {
+  const orderIds: number[] = [];
+  let after = from.after;
+  let next = chunkOf(after + 1);
+  const density = from.size / Math.max(1, from.n);
+  while (orderIds.length < count && next < ref.chunks) {
+    const needed = (count - orderIds.length) / density;
+    const span = Math.min(MAX_CHUNKS_A_READ, Math.max(1, Math.ceil(needed / CHUNK_IMAGES)));
+    const chunks: Chunk[] = await readChunks(
+      ctx,
+      from.taskId,
+      ref,
+      next,
+      Math.min(ref.chunks - 1, next + span - 1),
+      deadline,
+    );
+    const walked = walkSet(chunks, from.setType, after, count - orderIds.length);
+    orderIds.push(...walked.orderIds);
+    after = walked.orderIds.at(-1) ?? after;
+    next += chunks.length;
+  }
+  return orderIds;
+}
+
+/** The longest prefix of `images` whose JSON stays under the answer cap (never fewer than one). */
+function fitAnswer(images: ImageInfo[], maxAnswerBytes: number): ImageInfo[] {
+  let bytes = ENVELOPE_BYTES;
+  for (let i = 0; i < images.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(images[i])) + 1;
+    if (bytes > maxAnswerBytes && i > 0) return images.slice(0, i);
+  }
+  return images;
+}

@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { chunk, forEachLimited } from "../concurrency.ts";
+import type { ImageInput, RegisterRequest, RegisterResult } from "../model.ts";
+import { orderBlockKey, orderBlockOf, TABLE } from "../table.ts";
+import { getAll, type Item } from "./batch.ts";
+import { retrying } from "./client.ts";
+import { allocateOrderIds, readTask, type StoreContext, taskKey } from "./task-item.ts";
+
+/** Image creations per transaction: DynamoDB's 100 actions, less the task item's count. */
+const CREATES_PER_TRANSACTION = 99;
+
+const OPTIONAL_FIELDS = ["state", "label", "group"] as const;
+
+/** The stored fields a registration sets on an image: the name always, the others when given. */
+const givenFields = (image: ImageInput): Item => ({
+  img_name: image.imgName,
+  ...Object.fromEntries(OPTIONAL_FIELDS.filter((f) => image[f] !== undefined).map((f) => [f, image[f]])),
+});
+
+/**
+ * Idempotent upsert (SPEC "Register"): a known image gets the fields given set with UpdateItem
+ * (an omitted state, label or group keeps its value); new images get order_ids from one atomic
+ * allocation and are created with conditional puts, the task's image count added in the same
+ * transaction, so the count never drifts from the images. Never waits for a split.
+ */
+export async function registerImages(
+  ctx: StoreContext,
+  { taskId, images }: RegisterRequest,
+  deadline: number,
+): Promise<RegisterResult> {
+  const keys = images.map((image) => ({ [TABLE.partitionKey]: taskId, [TABLE.sortKey]: image.imgId }));
+  const stored = new Map<string, Item>();
+  for (const item of await getAll(ctx.db, ctx.table, keys, deadline, ctx.config.concurrency)) {
+    stored.set(item[TABLE.sortKey] as string, item);
+  }
+  const known = images.filter((image) => stored.has(image.imgId));
+  const fresh = images.filter((image) => !stored.has(image.imgId));
+  const raced = fresh.length > 0 ? await createImages(ctx, taskId, fresh, deadline) : [];
+  const changed = known.filter((image) => {
+    const item = stored.get(image.imgId) as Item;
+    return Object.entries(givenFields(image)).some(([field, value]) => item[field] !== value);
+  });
+  await forEachLimited([...changed, ...raced], ctx.config.concurrency, (image) =>
+    updateImage(ctx, taskId, image, deadline),
+  );
+  const task = await readTask(ctx, taskId, deadline);
+  const added = fresh.length - raced.length;
+  return { taskId, added, updated: images.length - added, total: task?.image_count ?? 0 };
+}
+
+/**
+ * Creates `images` (none of them stored when looked up) in request order, and returns those another
+ * registration created first: their order_ids are left as holes and they are updated instead.
+ */
+async function createImages(ctx: StoreContext, taskId: string, images: ImageInput[], deadline: number) {
+  const first = await allocateOrderIds(ctx, taskId, images.length, deadline);
+  const raced: ImageInput[] = [];
+  // One after another: every transaction touches the task item, and concurrent ones would conflict.
+  for (const batch of chunk(
+    images.map((image, i) => ({ image, orderId: first + i })),
+    CREATES_PER_TRANSACTION,
+  )) {
+    let pending = batch;
+    while (pending.length > 0) {
+      const lost = await createBatch(ctx, taskId, pending, deadline);
+      raced.push(...lost.map((entry) => entry.image));
+      pending = lost.length === 0 ? [] : pending.filter((entry) => !lost.includes(entry));
+    }
+  }
+  return raced;
+}
+
+type Creation = { image: ImageInput; orderId: number };
+
+/** One transaction: the conditional puts and the count. Returns the creations refused because the image exists. */
+async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[], deadline: number) {
+  const command = new TransactWriteCommand({
+    // Fixed for this content, so a retry of a transaction whose answer was lost is not applied twice.
+    ClientRequestToken: randomUUID(),
+    TransactItems: [
+      ...batch.map(({ image, orderId }) => ({
+        Put: {
+          TableName: ctx.table,
+          Item: {
+            [TABLE.partitionKey]: taskId,
+            [TABLE.sortKey]: image.imgId,
+            state: 0,
+            ...givenFields(image),
+            order_id: orderId,
+            [TABLE.orderIndex.partitionKey]: orderBlockKey(taskId, orderBlockOf(orderId)),
+          },
+          ConditionExpression: "attribute_not_exists(#sk)",
+          ExpressionAttributeNames: { "#sk": TABLE.sortKey },
+        },
+      })),
+      {
+        Update: {
+          TableName: ctx.table,
+          Key: taskKey(taskId),
+          UpdateExpression: "ADD image_count :n",
+          ExpressionAttributeValues: { ":n": batch.length },
+        },
+      },
+    ],
+  });
+  try {
+    await retrying(deadline, () => ctx.db.send(command));
+    return [];
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    const lost = batch.filter((_, i) => reasons[i]?.Code === "ConditionalCheckFailed");
+    if (lost.length === 0) throw error;
+    return lost;
+  }
+}
+
+/** Sets the fields given on a stored image; one that has vanished meanwhile is left alone. */
+async function updateImage(ctx: StoreContext, taskId: string, image: ImageInput, deadline: number) {
+  const fields = Object.entries(givenFields(image));
+  try {
+    await retrying(deadline, () =>
+      ctx.db.send(
+        new UpdateCommand({
+          TableName: ctx.table,
+          Key: { [TABLE.partitionKey]: taskId, [TABLE.sortKey]: image.imgId },
+          UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(", ")}`,
+          ConditionExpression: "attribute_exists(#sk)",
+          ExpressionAttributeNames: {
+            "#sk": TABLE.sortKey,
+            ...Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),
+          },
+          ExpressionAttributeValues: Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])),
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
