@@ -39,6 +39,8 @@ export interface SplitOptions {
   lockTesting: boolean;
   /** `dry_run`: compute and answer the split, write nothing. */
   dryRun: boolean;
+  /** `algorithm`: the seeded planning algorithm (default and, so far, only: "v1"); recorded with the split. */
+  algorithm: string;
 }
 
 export const DEFAULT_SPLIT_OPTIONS: Readonly<SplitOptions> = Object.freeze({
@@ -48,6 +50,7 @@ export const DEFAULT_SPLIT_OPTIONS: Readonly<SplitOptions> = Object.freeze({
   mode: "fresh",
   lockTesting: false,
   dryRun: false,
+  algorithm: "v1",
 });
 
 /** A split asked for with counts: the legacy API's request (`options` absent), or with the optional fields. */

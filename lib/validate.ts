@@ -22,6 +22,7 @@ import {
   TRAINING,
   VERIFYING,
 } from "./model.ts";
+import { ALGORITHM_VERSIONS } from "./plan/index.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const INTEGER = /^-?\d+$/;
@@ -157,7 +158,15 @@ function booleanOption(fields: Fields, field: string): boolean {
   throw invalidOption(field, "必须是 true 或 false");
 }
 
-const OPTION_FIELDS = ["stratify_by", "group_by", "rare_labels", "mode", "lock_testing", "dry_run"] as const;
+const OPTION_FIELDS = [
+  "stratify_by",
+  "group_by",
+  "rare_labels",
+  "mode",
+  "lock_testing",
+  "dry_run",
+  "algorithm",
+] as const;
 
 /** The optional split fields in body order; undefined when the body carries none of them. */
 function parseSplitOptions(fields: Fields): SplitOptions | undefined {
@@ -168,9 +177,10 @@ function parseSplitOptions(fields: Fields): SplitOptions | undefined {
   const mode = enumOption(fields, "mode", SPLIT_MODES) ?? DEFAULT_SPLIT_OPTIONS.mode;
   const lockTesting = booleanOption(fields, "lock_testing");
   const dryRun = booleanOption(fields, "dry_run");
+  const algorithm = enumOption(fields, "algorithm", ALGORITHM_VERSIONS) ?? DEFAULT_SPLIT_OPTIONS.algorithm;
   // keep already keeps every assigned image; lock_testing is defined for a fresh re-split.
   if (lockTesting && mode === "keep") throw invalidOption("lock_testing", '不能与 mode "keep" 同时使用');
-  return { stratifyBy, groupBy, rareLabels, mode, lockTesting, dryRun };
+  return { stratifyBy, groupBy, rareLabels, mode, lockTesting, dryRun, algorithm };
 }
 
 /**
@@ -178,7 +188,7 @@ function parseSplitOptions(fields: Fields): SplitOptions | undefined {
  * the first failing rule: body 1001, task_id 1002; then the sizes — with `ratios`, any of the
  * three *_count fields present 1017, else the ratios themselves 1018; without `ratios`, the
  * legacy counts 1009, 1005, 1006 —; seed 1016; then stratify_by, group_by, rare_labels, mode,
- * lock_testing, dry_run 1019 (naming the field), and lock_testing with mode "keep" 1019.
+ * lock_testing, dry_run, algorithm 1019 (naming the field), and lock_testing with mode "keep" 1019.
  * A body with none of the new fields (the legacy request) gives no `options`.
  */
 export function parseSplitSpec(body: unknown): SplitSpec {

@@ -38,6 +38,9 @@ const THROTTLING = new Set([
   "LimitExceededException",
 ]);
 const TRANSIENT = new Set([
+  // A write to the task item while a registration's transaction holds it.
+  "TransactionConflictException",
+  "TransactionInProgressException",
   "InternalServerError",
   "ServiceUnavailable",
   "TimeoutError",

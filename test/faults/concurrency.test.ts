@@ -22,7 +22,9 @@ const proxy = useFaultProxy();
 
 /** The version a 1008's detail names as the winner, and the one its split planned on. */
 function versionsOf(error: ServiceError): { winner: number; planned: number } {
-  const match = /split version (\d+) was published while this split \(planned on version (\d+)\)/.exec(error.detail ?? "");
+  const match = /split version (\d+) was published while this split \(planned on version (\d+)\)/.exec(
+    error.detail ?? "",
+  );
   if (!match) throw new Error(`1008 without the winning version: ${error.detail}`);
   return { winner: Number(match[1]), planned: Number(match[2]) };
 }
@@ -169,11 +171,32 @@ describe("registration during splits (guarantee 5)", () => {
     expect(added).toMatchObject({ added: 1, updated: 1, total: 101 });
     // The new image registered after the split read the task: in no set of it.
     expect(Object.values(result.drawn).flat()).not.toContain(imageId(taskId, 101));
-    const listed = (await Promise.all(([0, 1, 2] as SetType[]).map((t) => readFrom(truth, taskId, undefined, t)))).flat();
+    const listed = (
+      await Promise.all(([0, 1, 2] as SetType[]).map((t) => readFrom(truth, taskId, undefined, t)))
+    ).flat();
     expect(listed).toHaveLength(100);
     const renamed = listed.find((image) => image.img_id === imageId(taskId, 5)) as ImageInfo;
     expect(renamed).toMatchObject({ img_name: "renamed-5.jpg", state: 4, order_id: 5 });
     expect((await truth.taskSummary(taskId)).unassignedCount).toBe(1);
+  });
+});
+
+describe("a split sees every image registered before it began", () => {
+  it("register then split at once never gets 1007, even with the order index 10 s behind", async () => {
+    const { config } = await freshStore();
+    const store = createStore({ ...config, endpoint: proxy().endpoint });
+    proxy().indexLagMs = 10_000;
+    const taskId = "register-then-split";
+
+    await registerImages(store, taskId, 500);
+    const result = await split(store, { taskId, counts: counts(500, 0, 0), seed: "now" });
+
+    expect(result.drawn[0]).toHaveLength(500);
+    // The lag was real: the order index did not show them yet.
+    const page = await store
+      .listSet({ taskId, setType: 0, limit: 10, cursor: undefined }, Date.now() + 300)
+      .catch((e) => e);
+    expect(page).toMatchObject({ code: 1500, status: 503 });
   });
 });
 
@@ -197,7 +220,12 @@ async function readPass(store: Store, taskId: string, setType: SetType) {
   return version === undefined ? undefined : { version, ids };
 }
 
-async function readFrom(store: Store, taskId: string, from: Parameters<Store["listSet"]>[0]["cursor"], setType: SetType = 0) {
+async function readFrom(
+  store: Store,
+  taskId: string,
+  from: Parameters<Store["listSet"]>[0]["cursor"],
+  setType: SetType = 0,
+) {
   const images: ImageInfo[] = [];
   let cursor = from;
   do {

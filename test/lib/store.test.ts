@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore } from "../../lib/store/index.ts";
 import { CHUNK_IMAGES } from "../../lib/store/snapshot.ts";
@@ -328,14 +329,7 @@ describe("listing", () => {
   });
 });
 
-const dryRunOptions = {
-  stratifyBy: undefined,
-  groupBy: undefined,
-  rareLabels: "training" as const,
-  mode: "fresh" as const,
-  lockTesting: false,
-  dryRun: true,
-};
+const dryRunOptions = { ...DEFAULT_SPLIT_OPTIONS, dryRun: true };
 
 async function readRest(
   store: ReturnType<typeof createStore>,

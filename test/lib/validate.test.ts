@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeCursor } from "../../lib/cursor.ts";
 import { ServiceError } from "../../lib/errors.ts";
-import type { Cursor } from "../../lib/model.ts";
+import { type Cursor, DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
 import { parseListQuery, parseRegisterRequest, parseSplitSpec, parseTaskId } from "../../lib/validate.ts";
 
 const MSG = {
@@ -573,7 +573,6 @@ describe("parseSplitSpec", () => {
     ])("refuses %s with the legacy API's code", (_name, body, code) => {
       expect(thrown(() => parseSplitSpec(body)).code).toBe(code);
     });
-
   });
 
   describe("ratios", () => {
@@ -707,6 +706,7 @@ describe("parseSplitSpec", () => {
       mode: "fresh",
       lockTesting: false,
       dryRun: false,
+      algorithm: "v1",
     };
 
     it("fills the defaults as soon as one option is present", () => {
@@ -735,6 +735,7 @@ describe("parseSplitSpec", () => {
           mode: "keep",
           lockTesting: false,
           dryRun: true,
+          algorithm: "v1",
         },
       });
       expect(parseSplitSpec({ ...withRatios, lock_testing: true, rare_labels: "error" }).options).toEqual({
@@ -751,8 +752,17 @@ describe("parseSplitSpec", () => {
       ["mode", ["incremental", "KEEP", null, 0], '只能是 "fresh"、"keep"'],
       ["lock_testing", ["true", 1, null, "yes"], "必须是 true 或 false"],
       ["dry_run", ["false", 0, null, {}], "必须是 true 或 false"],
+      ["algorithm", ["v2", "V1", "", null, 1], '只能是 "v1"'],
     ] as const)("refuses bad values of %s with 1019 naming it", (field, values, rule) => {
       for (const value of values) optionRefused({ ...valid, [field]: value }, field, rule);
+    });
+
+    it("accepts algorithm v1, the default, as an option of its own", () => {
+      expect(parseSplitSpec({ ...valid, algorithm: "v1" }).options).toEqual({
+        ...DEFAULT_SPLIT_OPTIONS,
+        algorithm: "v1",
+      });
+      expect(parseSplitSpec({ ...valid, dry_run: true }).options?.algorithm).toBe("v1");
     });
 
     it("refuses lock_testing with mode keep", () => {
@@ -771,8 +781,9 @@ describe("parseSplitSpec", () => {
         mode: "x",
         lock_testing: "x",
         dry_run: "x",
+        algorithm: "x",
       };
-      const order = ["stratify_by", "group_by", "rare_labels", "mode", "lock_testing", "dry_run"];
+      const order = ["stratify_by", "group_by", "rare_labels", "mode", "lock_testing", "dry_run", "algorithm"];
       const body: Record<string, unknown> = { ...all };
       for (const field of order) {
         expect(thrown(() => parseSplitSpec(body)).message).toContain(`分集选项 ${field} 无效`);
