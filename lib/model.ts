@@ -1,4 +1,4 @@
-/** Set types, numbered as the seed numbers them. */
+/** Set types, numbered as the legacy API numbers them. */
 export const SET_TYPES = [0, 1, 2] as const;
 export type SetType = (typeof SET_TYPES)[number];
 export const TRAINING = 0;

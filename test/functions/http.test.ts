@@ -42,8 +42,8 @@ const expectError = (reply: Reply, status: number, code: number, msg: string) =>
   expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
 };
 
-describe("the seed's own requests, end to end", () => {
-  it("registers, splits 7/2/1 and lists each set with the seed's messages, in order_id order", async () => {
+describe("the legacy API's own requests, end to end", () => {
+  it("registers, splits 7/2/1 and lists each set with the legacy API's messages, in order_id order", async () => {
     // Arrange
     const registered = await register(SEED_TASK, SEED_IMAGES);
 
@@ -107,7 +107,7 @@ describe("the seed's own requests, end to end", () => {
     }
   });
 
-  it("answers [] for a set split empty and the seed's 1010 shape when it is listed", async () => {
+  it("answers [] for a set split empty and the legacy API's 1010 shape when it is listed", async () => {
     await register("2018072049434026765", SEED_IMAGES);
 
     const put = await split("2018072049434026765", 9, 0, 1);

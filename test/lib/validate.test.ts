@@ -262,7 +262,7 @@ describe("parseListQuery", () => {
   });
 
   it.each([
-    ["the seed's quoted task_id", '"2018070477207204860"', "2018070477207204860"],
+    ["the legacy API's quoted task_id", '"2018070477207204860"', "2018070477207204860"],
     ["a bare task_id", "2018070477207204860", "2018070477207204860"],
     ["a task_id of letters", '"abc_-"', "abc_-"],
   ])("accepts %s", (_name, taskId, expected) => {
