@@ -44,33 +44,35 @@ async function queryAll(
  * read in parallel: the ids above the first page, up to the highest, are cut into ranges.
  */
 export async function readAllImages(ctx: StoreContext, taskId: string, deadline: number): Promise<StoredImage[]> {
-  const range = (condition: string, from: string): QueryCommandInput => ({
+  const query = (condition: string, values: Record<string, string>): QueryCommandInput => ({
     TableName: ctx.table,
-    KeyConditionExpression: `#pk = :t AND #sk ${condition} :from`,
+    KeyConditionExpression: `#pk = :t AND ${condition}`,
     ProjectionExpression: "#sk, order_id, label, #group",
     ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey, "#group": "group" },
-    ExpressionAttributeValues: { ":t": taskId, ":from": from },
+    ExpressionAttributeValues: { ":t": taskId, ...values },
     ConsistentRead: true,
   });
-  const first = await retrying(deadline, () => ctx.db.send(new QueryCommand(range(">", TASK_ITEM_SK))));
+  const above = (from: string) => query("#sk > :from", { ":from": from });
+  const first = await retrying(deadline, () => ctx.db.send(new QueryCommand(above(TASK_ITEM_SK))));
   const items = (first.Items ?? []) as Item[];
   const after = first.LastEvaluatedKey?.[TABLE.sortKey] as string | undefined;
   if (after !== undefined) {
     const last = await retrying(deadline, () =>
-      ctx.db.send(new QueryCommand({ ...range(">", after), ScanIndexForward: false, Limit: 1 })),
+      ctx.db.send(new QueryCommand({ ...above(after), ScanIndexForward: false, Limit: 1 })),
     );
     const highest = last.Items?.[0]?.[TABLE.sortKey] as string | undefined;
     const bounds = highest === undefined ? [] : splitPoints(after, highest, ctx.config.concurrency);
     const parts: Item[][] = new Array(bounds.length + 1);
     await forEachLimited([...parts.keys()], ctx.config.concurrency, async (i) => {
-      const input = i === 0 ? range(">", after) : range(">=", bounds[i - 1] as string);
-      const end = bounds[i];
-      parts[i] = await queryAll(
-        ctx,
-        input,
-        deadline,
-        (item) => end !== undefined && (item[TABLE.sortKey] as string) >= end,
-      );
+      // Range i is [from, to): bounded on the server, so no range reads (and pays for) its neighbours' items.
+      const from = i === 0 ? after : (bounds[i - 1] as string);
+      const to = bounds[i];
+      const input = to === undefined ? above(from) : query("#sk BETWEEN :from AND :to", { ":from": from, ":to": to });
+      const read = await queryAll(ctx, input, deadline);
+      parts[i] = read.filter((item) => {
+        const id = item[TABLE.sortKey] as string;
+        return id !== after && (to === undefined || id < to);
+      });
     });
     for (const part of parts) for (const item of part) items.push(item);
   }

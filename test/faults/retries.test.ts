@@ -1,243 +1,311 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import { SET_TYPES } from "../../lib/model.ts";
+import { createStore, type Store } from "../../lib/store/index.ts";
+import { TASK_ITEM_SK } from "../../lib/table.ts";
 import {
-  type FaultProxy,
-  imageWrites,
-  isFlip,
+  type Call,
+  type Fault,
   isWrite,
+  type LoggedCall,
   seededRandom,
-  startFaultProxy,
+  useFaultProxy,
 } from "../support/fault-proxy.ts";
 import {
   codeOf,
   counts,
   expectCompleteSplit,
-  type freshStore,
+  freshStore,
+  imageId,
   readWholeSet,
   registerImages,
   registrationOrder,
-  storesThrough,
+  split,
 } from "../support/store.ts";
 
 /**
- * Storage faults a live process sees and must ride out: failed and dropped calls, answers lost on
- * the wire (the write happened, the SDK retries it), a lagging index. A store as createStore builds
- * it (the SDK's standard retries) talks to DynamoDB Local through the fault proxy; a second store
- * on the same table talks to DynamoDB Local directly and is the ground truth.
+ * Guarantee 6 and registration under storage faults a live process must ride out: throttling
+ * (retried against a deadline, never a count of attempts), failed and dropped calls, answers lost
+ * on the wire after DynamoDB did the work, a lagging order index. A store as createStore builds it
+ * talks to DynamoDB Local through the fault proxy (`faulty`); a second store on the same table,
+ * reached directly, is the ground truth (`truth`).
  */
+const proxy = useFaultProxy();
 
-let proxy: FaultProxy;
-beforeAll(async () => {
-  proxy = await startFaultProxy(inject("dynamoEndpoint"));
+/** A fresh table reached through the proxy (`faulty`) and directly (`truth`). */
+async function stores(overrides: Parameters<typeof freshStore>[0] = {}) {
+  const { store: truth, config } = await freshStore(overrides);
+  const faulty: Store = createStore({ ...config, endpoint: proxy().endpoint });
+  return { truth, faulty, tableName: config.tableName };
+}
+
+/** The calls on `tableName` since log position `start`. */
+const callsOn = (tableName: string, start = 0): LoggedCall[] =>
+  proxy()
+    .log.slice(start)
+    .filter(
+      (call) =>
+        call.input.TableName === tableName ||
+        call.input.RequestItems?.[tableName] !== undefined ||
+        call.input.TransactItems?.some((item: Record<string, { TableName?: string }>) =>
+          Object.values(item).some((action) => action.TableName === tableName),
+        ),
+    );
+
+/** The registration's allocation of order_ids: an UpdateItem of the task item that ADDs to next_order. */
+const isAllocation = (call: Pick<Call, "operation" | "input">) =>
+  call.operation === "UpdateItem" &&
+  call.input.Key?.img_id?.S === TASK_ITEM_SK &&
+  /\bADD\s+next_order\b/.test(String(call.input.UpdateExpression));
+
+const throttle: Fault = { kind: "throttle", error: "ProvisionedThroughputExceededException" };
+
+describe("throttling is retried within a time budget, not a count of attempts (guarantee 6)", () => {
+  it("every call throttled for 3 s, then let through: the split succeeds after far more than 6 attempts", async () => {
+    // Arrange: six backoffs take at most 2.6 s, so 3 s of throttling needs more than 6 attempts
+    const { truth, faulty, tableName } = await stores();
+    const taskId = "sustained";
+    await registerImages(truth, taskId, 200);
+    const start = proxy().log.length;
+    const until = Date.now() + 3_000;
+    proxy().policy = () => (Date.now() < until ? throttle : undefined);
+
+    // Act
+    const result = await split(faulty, { taskId, counts: counts(100, 50, 50), seed: "sustained" });
+
+    // Assert
+    const throttled = callsOn(tableName, start).filter((call) => call.fault === "throttle");
+    expect(throttled.length).toBeGreaterThan(6);
+    expect(Date.now()).toBeGreaterThanOrEqual(until);
+    expect(result.version).toBe(1);
+    await expectCompleteSplit(truth, result, registrationOrder(taskId));
+  });
+
+  it("throttling that outlasts the deadline: 1500/503 with retryAfter 1, within the deadline, the live split intact", async () => {
+    // Arrange
+    const { truth, faulty } = await stores();
+    const taskId = "exhausted";
+    await registerImages(truth, taskId, 100);
+    const previous = await split(truth, { taskId, counts: counts(50, 25, 25), seed: "previous" });
+    proxy().policy = () => throttle;
+
+    // Act
+    const started = Date.now();
+    const failure = await split(faulty, { taskId, counts: counts(40, 40, 20), seed: "late" }, started + 1_500).catch(
+      (error: unknown) => error,
+    );
+    const took = Date.now() - started;
+
+    // Assert: exhaustion surfaces as 1500/503, in time for the caller's deadline
+    expect(failure).toBeInstanceOf(ServiceError);
+    expect(failure).toMatchObject({ code: 1500, status: 503, retryAfter: 1 });
+    expect(took).toBeLessThanOrEqual(1_500 + 150);
+    expect(proxy().log.filter((call) => call.fault === "throttle").length).toBeGreaterThan(1);
+    // Nothing changed, nothing is blocked
+    proxy().policy = undefined;
+    await expectCompleteSplit(truth, previous, registrationOrder(taskId));
+    const next = await split(truth, { taskId, counts: counts(40, 40, 20), seed: "next" });
+    expect(next.version).toBe(previous.version + 1);
+  });
+
+  it("with 30% of all calls throttled or part-processed, registrations of 3,000 images and 5 splits complete exactly", async () => {
+    // Arrange: 30% of calls meet a fault, the first of each operation always (so each kind meets one);
+    // a transaction is cancelled for throttling or a conflict
+    const { truth, faulty, tableName } = await stores();
+    const taskId = "noisy";
+    const random = seededRandom(0x5eed);
+    const met = new Set<string>();
+    proxy().policy = (call) => {
+      const r = met.has(call.operation) ? random() : 0.1;
+      met.add(call.operation);
+      if (r >= 0.3) return undefined;
+      if (call.operation === "TransactWriteItems")
+        return { kind: "cancel", reason: r < 0.15 ? "TransactionConflict" : "ThrottlingError" };
+      if (call.operation === "BatchWriteItem" || call.operation === "BatchGetItem")
+        return r < 0.15
+          ? { kind: "unprocessed", keep: Math.floor(random() * (call.operation === "BatchWriteItem" ? 25 : 100)) }
+          : throttle;
+      return { kind: "throttle", error: r < 0.15 ? "ProvisionedThroughputExceededException" : "ThrottlingException" };
+    };
+    const start = proxy().log.length;
+
+    // Act + Assert: registration, the same registration again (every image known), five splits
+    await registerImages(faulty, taskId, 3_000);
+    const again = await faulty.registerImages({
+      taskId,
+      images: [{ imgId: imageId(taskId, 1), imgName: "img_1.jpg", state: 0 }],
+    });
+    expect(again).toMatchObject({ added: 0, updated: 1, total: 3_000 });
+    expect((await truth.readTask(taskId))?.imageCount).toBe(3_000);
+    for (let i = 0; i < 5; i++) {
+      const result = await split(faulty, { taskId, counts: counts(1_500 + i * 100, 600, 300), seed: `noisy-${i}` });
+      expect(result.version).toBe(i + 1);
+      await expectCompleteSplit(truth, result, registrationOrder(taskId));
+    }
+
+    // The faults really happened, on every kind of call the store made
+    const calls = callsOn(tableName, start);
+    const faulted = calls.filter((call) => call.fault !== "pass");
+    expect(faulted.length / calls.length).toBeGreaterThan(0.2);
+    expect(new Set(faulted.map((call) => call.operation))).toEqual(new Set(calls.map((call) => call.operation)));
+    expect(faulted.filter((call) => call.fault === "unprocessed").length).toBeGreaterThan(0);
+    expect(faulted.filter((call) => call.fault === "cancel").length).toBeGreaterThan(0);
+  });
 });
-beforeEach(() => proxy.reset());
-afterAll(async () => proxy.close());
-
-/** A table of its own, reached through the proxy (`faulty`) and directly (`truth`). */
-const stores = (overrides: Parameters<typeof freshStore>[0] = {}) => storesThrough(proxy.endpoint, overrides);
-
-/** A set's membership as one comparable string. */
-const members = (images: readonly (string | { img_id: string })[]) =>
-  images
-    .map((image) => (typeof image === "string" ? image : image.img_id))
-    .sort()
-    .join(",");
-
-/** How many calls since `start` (a log position) met the fault `kind`. */
-const faultsSeen = (kind: string, start: number) => proxy.log.slice(start).filter((call) => call.fault === kind).length;
 
 describe("failed and dropped calls are retried without changing the outcome", () => {
-  it("a 500 on a single write of a split (the lease, the first, middle and last image write, the flip) is retried and the split completes", async () => {
-    const { faulty, truth } = await stores({ writeConcurrency: 1, leaseMs: 30_000 });
+  it("a 500 on any one write of a split (run item, chunks, publish) is retried and the split completes", async () => {
+    const { truth, faulty } = await stores();
     const taskId = "nth-write";
     await registerImages(truth, taskId, 100);
-    // How many writes a clean split makes: lease, image writes, flip.
+    // How many writes a clean split makes: run item, chunk batch, publish
+    await split(truth, { taskId, counts: counts(70, 20, 10), seed: "first" });
     let writes = 0;
-    proxy.policy = (call) => (isWrite(call.operation) ? ((writes += 1), undefined) : undefined);
-    await faulty.splitTask({ taskId, counts: counts(70, 20, 10), seed: "count" });
+    proxy().policy = (call) => {
+      if (isWrite(call.operation)) writes++;
+      return undefined;
+    };
+    await split(faulty, { taskId, counts: counts(70, 20, 10), seed: "count" });
     const total = writes;
 
-    for (const n of new Set([1, 2, Math.ceil(total / 2), total - 1, total])) {
+    for (let n = 1; n <= total; n++) {
       writes = 0;
-      proxy.policy = (call) =>
+      proxy().policy = (call) =>
         isWrite(call.operation) && ++writes === n
           ? { kind: "error", status: 500, type: "InternalServerError" }
           : undefined;
-      const start = proxy.log.length;
+      const start = proxy().log.length;
 
-      const split = await faulty.splitTask({ taskId, counts: counts(70, 20, 10), seed: `nth-${n}` });
+      const result = await split(faulty, { taskId, counts: counts(70, 20, 10), seed: `nth-${n}` });
 
-      await expectCompleteSplit(truth, split, registrationOrder(taskId));
-      expect(proxy.log.slice(start).filter((call) => call.fault === "error")).toHaveLength(1);
-      expect({ n, writes }).toEqual({ n, writes: total + 1 }); // the failed write was sent again
+      await expectCompleteSplit(truth, result, registrationOrder(taskId));
+      expect(
+        proxy()
+          .log.slice(start)
+          .filter((call) => call.fault === "error"),
+      ).toHaveLength(1);
     }
+    expect(total).toBeGreaterThanOrEqual(3);
   });
 
-  it("connections dropped before DynamoDB saw 30% of the calls are retried and every split completes", async () => {
-    const { faulty, truth } = await stores({ maxAttempts: 12, writeConcurrency: 4 });
+  it("connections dropped before DynamoDB on 30% of the calls are retried and every split completes", async () => {
+    const { truth, faulty } = await stores();
     const taskId = "dropped";
     await registerImages(truth, taskId, 300);
     const random = seededRandom(0xd40b);
-    proxy.policy = () => (random() < 0.3 ? { kind: "drop" } : undefined);
-    const start = proxy.log.length;
+    proxy().policy = () => (random() < 0.3 ? { kind: "drop" } : undefined);
+    const start = proxy().log.length;
 
     for (const seed of ["d1", "d2", "d3"]) {
-      const split = await faulty.splitTask({ taskId, counts: counts(150, 100, 50), seed });
-      await expectCompleteSplit(truth, split, registrationOrder(taskId));
+      const result = await split(faulty, { taskId, counts: counts(150, 100, 50), seed });
+      await expectCompleteSplit(truth, result, registrationOrder(taskId));
     }
-    expect(faultsSeen("drop", start)).toBeGreaterThan(10);
-  });
-
-  it("image writes whose answers were lost on the wire are simply written again", async () => {
-    const { faulty, truth } = await stores({ writeConcurrency: 2 });
-    const taskId = "lost-image-write-answers";
-    await registerImages(truth, taskId, 200);
-    let imageCalls = 0;
-    proxy.policy = (call) =>
-      imageWrites(call).imgIds.length > 0 && ++imageCalls % 3 === 1 ? { kind: "dropAnswer" } : undefined;
-    const start = proxy.log.length;
-
-    const split = await faulty.splitTask({ taskId, counts: counts(100, 50, 50), seed: "lost" });
-
-    await expectCompleteSplit(truth, split, registrationOrder(taskId));
-    expect(faultsSeen("dropAnswer", start)).toBeGreaterThan(0);
-  });
-
-  it("a lease write whose answer was lost is not mistaken for another split's lease", async () => {
-    const { faulty, truth } = await stores();
-    const taskId = "lost-lease-answer";
-    await registerImages(truth, taskId, 50);
-    let first = true;
-    proxy.policy = (call) => {
-      if (call.operation !== "UpdateItem" || !first) return undefined;
-      first = false;
-      return { kind: "dropAnswer" }; // DynamoDB took the lease; the SDK retries the same write
-    };
-
-    const outcome = await codeOf(faulty.splitTask({ taskId, counts: counts(30, 10, 10), seed: "lease" }));
-
-    expect(outcome).toBe(0);
-  });
-
-  it("a registration's lease write whose answer was lost does not leave the task blocked behind its own lease", async () => {
-    const { faulty, truth } = await stores({ registerWaitMs: 300 });
-    const taskId = "lost-register-lease-answer";
-    let first = true;
-    proxy.policy = (call) => {
-      if (call.operation !== "UpdateItem" || !first) return undefined;
-      first = false;
-      return { kind: "dropAnswer" }; // DynamoDB took the lease; the SDK retries the same write
-    };
-
-    const images = [{ imgId: "img1", imgName: "a.jpg", state: 0 }];
-    const outcome = await codeOf(faulty.registerImages({ taskId, images }));
-    const again = await codeOf(truth.registerImages({ taskId, images }));
-
-    expect({ outcome, again }).toEqual({ outcome: 0, again: 0 });
-  });
-
-  it("a flip whose answer was lost is reported as the success it was", async () => {
-    const { faulty, truth } = await stores();
-    const taskId = "lost-flip-answer";
-    await registerImages(truth, taskId, 50);
-    let first = true;
-    proxy.policy = (call) => {
-      if (!isFlip(call) || !first) return undefined;
-      first = false;
-      return { kind: "dropAnswer" }; // DynamoDB flipped; the SDK retries the same conditional write
-    };
-
-    const outcome = await faulty
-      .splitTask({ taskId, counts: counts(30, 10, 10), seed: "flip" })
-      .catch((e: unknown) => e);
-
-    expect(outcome).not.toBeInstanceOf(Error);
-    const live = await truth.lastSplit(taskId);
-    expect(live?.version).toBe(1);
-  });
-
-  it("a registration whose counter update's answer was lost still numbers its images 1, 2, 3 … and counts them once", async () => {
-    const { faulty, truth } = await stores();
-    const taskId = "lost-counter-answer";
-    let first = true;
-    proxy.policy = (call) => {
-      const counter =
-        call.operation === "UpdateItem" && /next_order = next_order \+/.test(String(call.input.UpdateExpression));
-      if (!counter || !first) return undefined;
-      first = false;
-      return { kind: "dropAnswer" };
-    };
-
-    const result = await faulty.registerImages({
-      taskId,
-      images: Array.from({ length: 5 }, (_, i) => ({ imgId: `img${i + 1}`, imgName: `img_${i + 1}.jpg`, state: 0 })),
-    });
-    await truth.splitTask({ taskId, counts: counts(5, 0, 0), seed: "s" });
-
-    expect(result.total).toBe(5);
-    expect((await readWholeSet(truth, taskId, 0)).map((image) => [image.img_id, image.order_id])).toEqual([
-      ["img1", 1],
-      ["img2", 2],
-      ["img3", 3],
-      ["img4", 4],
-      ["img5", 5],
-    ]);
+    expect(
+      proxy()
+        .log.slice(start)
+        .filter((call) => call.fault === "drop").length,
+    ).toBeGreaterThan(3);
   });
 });
 
-describe("a lagging index (DynamoDB Local's never lags)", () => {
-  it("a split flips only once its index shows every image; readers meanwhile see the previous assignment", async () => {
-    // Arrange: readers and the split both go through the lagging proxy
-    const { faulty, truth } = await stores({ writeConcurrency: 2 });
-    const taskId = "lagging";
-    await registerImages(truth, taskId, 200);
-    const previous = await truth.splitTask({ taskId, counts: counts(100, 50, 50), seed: "previous" });
-    proxy.indexLagMs = 700;
-    const start = proxy.log.length;
+describe("registration answers lost on the wire (SPEC Register)", () => {
+  it("the allocation's answer lost: a hole in the order_ids, the images still numbered distinct and ascending, and the next split ignores the hole", async () => {
+    // Arrange: DynamoDB applies the first allocation (order_ids 1..250), its answer never arrives, the retry allocates 251..500
+    const { truth, faulty, tableName } = await stores();
+    const taskId = "lost-allocation";
+    let dropped = 0;
+    proxy().policy = (call) => (isAllocation(call) && dropped++ === 0 ? { kind: "dropAnswer" } : undefined);
+    const images = Array.from({ length: 250 }, (_, i) => ({
+      imgId: imageId(taskId, i + 1),
+      imgName: `img_${i + 1}.jpg`,
+    }));
 
-    // Act: read every set, whole, again and again while the split waits for its index
-    let splitting = true;
-    const running = faulty
-      .splitTask({ taskId, counts: counts(120, 40, 40), seed: "next" })
-      .finally(() => (splitting = false));
-    const observed: string[][] = [];
-    while (splitting) {
-      observed.push(
-        await Promise.all(SET_TYPES.map(async (setType) => members(await readWholeSet(faulty, taskId, setType, 30)))),
-      );
-    }
-    const next = await running;
+    // Act
+    const registered = await faulty.registerImages({ taskId, images });
+    const result = await split(truth, { taskId, counts: counts(150, 60, 40), seed: "after-hole" });
 
-    // Assert: the flip came after the last image write had become visible, and the new split reads whole
-    const calls = proxy.log.slice(start);
-    const lastWrite = Math.max(...calls.filter((c) => imageWrites(c).imgIds.length > 0).map((c) => c.done));
-    const flip = calls.find(isFlip);
-    expect(flip?.at).toBeGreaterThanOrEqual(lastWrite + proxy.indexLagMs);
-    await expectCompleteSplit(faulty, next, registrationOrder(taskId));
-    // Each set as read was the previous one whole, or (once flipped) the new one whole
-    expect(observed.length).toBeGreaterThan(3);
-    for (const seen of observed) {
-      for (const setType of SET_TYPES) {
-        expect([members(previous.drawn[setType]), members(next.drawn[setType])]).toContain(seen[setType]);
-      }
-    }
+    // Assert: the allocation went out twice, one range became a hole, nothing was counted twice
+    expect(callsOn(tableName).filter(isAllocation)).toHaveLength(2);
+    expect(registered).toMatchObject({ added: 250, updated: 0, total: 250 });
+    expect((await truth.readTask(taskId))?.imageCount).toBe(250);
+    // Every image assigned (the hole is not an image), in distinct ascending order_ids in request order
+    expect(result.unassignedCount).toBe(0);
+    const listed = (await Promise.all(SET_TYPES.map((setType) => readWholeSet(truth, taskId, setType)))).flat();
+    const orderOf = new Map(listed.map((image) => [image.img_id, image.order_id]));
+    const orders = images.map((image) => orderOf.get(image.imgId) as number);
+    expect(orders).toEqual(Array.from({ length: 250 }, (_, i) => 251 + i));
+    await expectCompleteSplit(truth, result, (imgId) => orderOf.get(imgId));
   });
 
-  it("an index still behind after INDEX_WAIT_MS is 1500 (503): the previous assignment stays and the task is free at once", async () => {
-    const { faulty, truth } = await stores({ indexWaitMs: 400 });
-    const taskId = "lag-timeout";
-    await registerImages(truth, taskId, 100);
-    const previous = await truth.splitTask({ taskId, counts: counts(50, 25, 25), seed: "previous" });
-    proxy.indexLagMs = 60_000;
+  it("a transaction's answer lost: retried with the same ClientRequestToken, every image created once, image_count exact", async () => {
+    // Arrange: the first creation transaction (99 images) is applied, its answer dropped
+    const { truth, faulty, tableName } = await stores();
+    const taskId = "lost-transaction";
+    let dropped = 0;
+    proxy().policy = (call) =>
+      call.operation === "TransactWriteItems" && dropped++ === 0 ? { kind: "dropAnswer" } : undefined;
 
+    // Act
+    const images = Array.from({ length: 150 }, (_, i) => ({
+      imgId: imageId(taskId, i + 1),
+      imgName: `img_${i + 1}.jpg`,
+    }));
+    const registered = await faulty.registerImages({ taskId, images });
+
+    // Assert: the lost transaction was sent again with the same token (DynamoDB answers it as done)
+    const transactions = callsOn(tableName).filter((call) => call.operation === "TransactWriteItems");
+    expect(transactions.map((call) => call.fault)).toEqual(["dropAnswer", "pass", "pass"]);
+    expect(transactions[1]?.input.ClientRequestToken).toBe(transactions[0]?.input.ClientRequestToken);
+    expect(transactions[2]?.input.ClientRequestToken).not.toBe(transactions[0]?.input.ClientRequestToken);
+    // Counted once, numbered once: 1..150 in request order
+    expect(registered).toMatchObject({ added: 150, updated: 0, total: 150 });
+    expect((await truth.readTask(taskId))?.imageCount).toBe(150);
+    const result = await split(truth, { taskId, counts: counts(150, 0, 0), seed: "once" });
+    await expectCompleteSplit(truth, result, registrationOrder(taskId));
+  });
+});
+
+describe("a lagging order index (DynamoDB Local's never lags)", () => {
+  it("index lag of 500 ms: a listing right after registering and splitting waits for the index and is complete, never short", async () => {
+    // Arrange: registration through the lagging proxy, so the new index entries show up 500 ms late
+    const { faulty, tableName } = await stores();
+    const taskId = "lagging";
+    proxy().indexLagMs = 500;
+    await registerImages(faulty, taskId, 300);
+    const result = await split(faulty, { taskId, counts: counts(150, 100, 50), seed: "lag" });
+    const start = proxy().log.length;
+
+    // Act: the training set, at once
+    const listed = await readWholeSet(faulty, taskId, 0);
+
+    // Assert: the page waited for the index (read it again) and holds the whole set
+    const indexReads = callsOn(tableName, start).filter((call) => call.input.IndexName !== undefined);
+    expect(indexReads.length).toBeGreaterThanOrEqual(2);
+    expect(listed.map((image) => image.img_id).sort()).toEqual([...result.drawn[0]].sort());
+    await expectCompleteSplit(faulty, result, registrationOrder(taskId));
+  });
+
+  it("index lag beyond INDEX_WAIT_MS: the page answers 1500/503 rather than a short page", async () => {
+    // Arrange
+    const { faulty, truth } = await stores({ indexWaitMs: 300 });
+    const taskId = "lag-timeout";
+    proxy().indexLagMs = 3_000;
+    await registerImages(faulty, taskId, 100);
+    const result = await split(faulty, { taskId, counts: counts(50, 25, 25), seed: "late" });
+
+    // Act
+    const started = Date.now();
     const failure = await faulty
-      .splitTask({ taskId, counts: counts(40, 40, 20), seed: "late" })
+      .listSet({ taskId, setType: 0, limit: 100, cursor: undefined })
       .catch((e: unknown) => e);
 
-    expect(failure).toMatchObject({ code: 1500, status: 503 });
-    await expectCompleteSplit(truth, previous, registrationOrder(taskId));
-    const next = await truth.splitTask({ taskId, counts: counts(40, 40, 20), seed: "late" });
-    await expectCompleteSplit(truth, next, registrationOrder(taskId));
+    // Assert
+    expect(failure).toBeInstanceOf(ServiceError);
+    expect(failure).toMatchObject({ code: 1500, status: 503, retryAfter: 1 });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    // Once the index has caught up, the same page is whole
+    proxy().indexLagMs = 0;
+    expect(await codeOf(truth.listSet({ taskId, setType: 0, limit: 100, cursor: undefined }))).toBe(0);
+    await expectCompleteSplit(faulty, result, registrationOrder(taskId));
   });
 });
