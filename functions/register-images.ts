@@ -1,10 +1,10 @@
 import { httpService, ok } from "../lib/http.ts";
 import { registerResponse } from "../lib/responses.ts";
-import { deadlineOf, store } from "../lib/runtime.ts";
+import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 import { parseRegisterRequest } from "../lib/validate.ts";
 
 /** POST /training/tasks/images — register (upsert) images of a task. */
 export const handler = httpService({ withBody: true }).handler(async (event, context) => {
-  const result = await store.registerImages(parseRegisterRequest(event.body), deadlineOf(context));
+  const result = await store.registerImages(parseRegisterRequest(event.body, fieldPolicy), deadlineOf(context));
   return ok(registerResponse(result));
 });

@@ -1,12 +1,12 @@
 import { httpService, ok } from "../lib/http.ts";
 import { splitResponse } from "../lib/responses.ts";
-import { deadlineOf, store } from "../lib/runtime.ts";
+import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 import { splitTask } from "../lib/split.ts";
 import { parseSplitSpec } from "../lib/validate.ts";
 
 /** PUT /training/tasks/sets — split a task's images at random into the three sets. */
 export const handler = httpService({ withBody: true }).handler(async (event, context) => {
-  const request = parseSplitSpec(event.body);
+  const request = parseSplitSpec(event.body, fieldPolicy);
   const split = await splitTask(store, request, deadlineOf(context));
   // The legacy request gets the legacy answer; ratios or an option add the planner's account.
   const withDetails = request.counts === undefined || request.options !== undefined;

@@ -12,7 +12,11 @@ export function encodeCursor(c: Cursor): string {
 
 /** Parses a cursor or throws 1012; anything forged or truncated is refused here, before storage is read. */
 export function decodeCursor(text: string): Cursor {
-  const invalid = new ServiceError(1012);
+  const invalid = new ServiceError(
+    1012,
+    {},
+    { detail: "cursor is not one this service gave out (pass next_cursor back unchanged)" },
+  );
   if (text.length === 0 || text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid;
   let fields: unknown;
   try {

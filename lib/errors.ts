@@ -25,10 +25,22 @@ const catalogue = {
   1020: { status: 400, msg: (p) => `以下标签的图像太少，无法按 rare_labels=${p.policy} 放置: ${p.labels}` },
   1021: { status: 400, msg: (p) => `mode keep 需要移动已分配的图像: ${p.reason}` },
   1022: { status: 400, msg: () => "lock_testing 需要任务当前的分集已有非空的测试集" },
+  1023: { status: 400, msg: (p) => `未知字段: ${p.field}` },
   1500: { status: 500, msg: () => "服务器内部错误，请稍后重试" },
 } satisfies Record<number, { status: number; msg: (p: Record<string, string | number>) => string }>;
 
 export type ErrorCode = keyof typeof catalogue;
+
+/**
+ * Every code with its usual HTTP status and its message pattern (each parameter as `{name}`),
+ * read-only: the OpenAPI document (lib/openapi.ts) is generated from it.
+ */
+export const errorCatalogue = (): { code: ErrorCode; status: number; msg: string }[] =>
+  (Object.keys(catalogue) as unknown as string[]).map((key) => {
+    const code = Number(key) as ErrorCode;
+    const placeholders = new Proxy({}, { get: (_, name) => `{${String(name)}}` }) as Record<string, string>;
+    return { code, status: catalogue[code].status, msg: catalogue[code].msg(placeholders) };
+  });
 
 /** A failure the caller is told about: a SPEC code, its HTTP status and its Chinese message. */
 export class ServiceError extends Error {

@@ -24,7 +24,7 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
   if (error instanceof ServiceError) {
     failure = error;
   } else if (isParserRefusal(error)) {
-    failure = new ServiceError(1001);
+    failure = new ServiceError(1001, {}, { detail: "the body is not valid JSON" });
   } else {
     failure = new ServiceError(1500);
   }
@@ -50,7 +50,9 @@ const bodyLimit = {
   before: ({ event }: { event: APIGatewayProxyEvent }) => {
     const body = event.body ?? "";
     const bytes = Buffer.byteLength(body, event.isBase64Encoded ? "base64" : "utf8");
-    if (bytes > MAX_BODY_BYTES) throw new ServiceError(1014);
+    if (bytes > MAX_BODY_BYTES) {
+      throw new ServiceError(1014, {}, { detail: `the body is ${bytes} bytes, more than ${MAX_BODY_BYTES} (1 MiB)` });
+    }
   },
 };
 

@@ -1,9 +1,22 @@
 import type { Context } from "aws-lambda";
 import { readConfig } from "./config.ts";
+import type { FieldPolicy } from "./fields.ts";
 import { createStore } from "./store/index.ts";
 
 /** The store every function uses, built once per cold start from the environment. */
 export const store = createStore(readConfig());
+
+/**
+ * Unknown body fields are refused (1023) unless STRICT_FIELDS=false, which logs them instead, for
+ * legacy callers that send extras.
+ */
+export const fieldPolicy: FieldPolicy =
+  process.env.STRICT_FIELDS === "false"
+    ? {
+        strict: false,
+        onUnknown: (fields) => console.warn(JSON.stringify({ level: "warn", msg: "unknown fields ignored", fields })),
+      }
+    : { strict: true };
 
 /**
  * When a request's storage work must be done: the time the function has left, less the margin

@@ -6,6 +6,13 @@ import { drawSeed } from "./shuffle.ts";
 import type { Store, StoredImage, TaskState } from "./store/index.ts";
 import { chunkCount, packSnapshot } from "./store/snapshot.ts";
 
+const noImages = (taskId: string) =>
+  new ServiceError(
+    1003,
+    { task_id: taskId },
+    { detail: `task ${taskId} has no images: register them with POST /training/tasks/images` },
+  );
+
 /** Labels kept in a recorded histogram, so the task item stays far below DynamoDB's 400 KB. */
 const RECORDED_LABELS = 200;
 
@@ -19,13 +26,21 @@ export async function splitTask(store: Store, spec: SplitSpec, deadline?: number
   const { taskId } = spec;
   const by = deadline ?? Date.now() + store.config.budgetMs;
   const task = await store.readTask(taskId, by);
-  if (!task?.imageCount) throw new ServiceError(1003, { task_id: taskId });
+  if (!task?.imageCount) throw noImages(taskId);
   if (spec.counts) {
     const sum = spec.counts[0] + spec.counts[1] + spec.counts[2];
-    if (sum > task.imageCount) throw new ServiceError(1007, { sum, total: task.imageCount });
+    if (sum > task.imageCount) {
+      throw new ServiceError(
+        1007,
+        { sum, total: task.imageCount },
+        {
+          detail: `training_count + verifying_count + testing_count = ${sum}, more than the ${task.imageCount} images of task ${taskId}`,
+        },
+      );
+    }
   }
   const images = await store.readImages(taskId, by);
-  if (images.length === 0) throw new ServiceError(1003, { task_id: taskId });
+  if (images.length === 0) throw noImages(taskId);
   const seed = spec.seed ?? drawSeed();
   const plan = planSplit(await planImages(store, taskId, task, images, by), spec, seed);
   const planned = task.live?.version ?? 0;

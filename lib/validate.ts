@@ -1,5 +1,6 @@
 import { decodeCursor } from "./cursor.ts";
 import { type ErrorCode, ServiceError } from "./errors.ts";
+import { checkFields, type FieldPolicy, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS, STRICT, shown } from "./fields.ts";
 import {
   type Cursor,
   DEFAULT_LIMIT,
@@ -64,15 +65,21 @@ function integer(value: unknown): number | undefined {
 }
 
 /** An integer field that must be at least `min`; any failure is `code`. */
-function integerField(value: unknown, code: ErrorCode, min: number): number {
+function integerField(value: unknown, code: ErrorCode, name: string, min: number): number {
   const n = integer(value);
-  if (n === undefined || n < min) throw new ServiceError(code);
+  if (n === undefined || n < min) {
+    throw new ServiceError(code, {}, { detail: `${name} must be an integer ≥ ${min}, got ${shown(value)}` });
+  }
   return n;
 }
 
+const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
+
 function requireObject(body: unknown): Fields {
   const fields = asObject(body);
-  if (fields === undefined) throw new ServiceError(1001);
+  if (fields === undefined) {
+    throw new ServiceError(1001, {}, { detail: `the body must be a JSON object, got ${kindOf(body)}` });
+  }
   return fields;
 }
 
@@ -89,8 +96,16 @@ function unquote(value: unknown): unknown {
  */
 export function parseTaskId(value: unknown): string {
   const taskId = id(value);
-  if (taskId === undefined) throw new ServiceError(1002);
+  if (taskId === undefined) throw new ServiceError(1002, {}, { detail: taskIdProblem(value) });
   return taskId;
+}
+
+function taskIdProblem(value: unknown): string {
+  if (value === undefined) return "task_id is missing";
+  if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    return `task_id ${value} is not a safe integer: send it as a string`;
+  }
+  return `task_id must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(value)}`;
 }
 
 function parseSeed(value: unknown): string | undefined {
@@ -99,14 +114,18 @@ function parseSeed(value: unknown): string | undefined {
   if (typeof value === "string" && value.length > 0 && value.isWellFormed() && charCount(value) <= MAX_SEED_CHARS) {
     return value;
   }
-  throw new ServiceError(1016);
+  throw new ServiceError(
+    1016,
+    {},
+    { detail: `seed must be a string of 1–128 characters or a safe integer, got ${shown(value)}` },
+  );
 }
 
 /** The legacy API's three counts, in its order: training_count 1009, verifying_count 1005, testing_count 1006. */
 function parseCounts(fields: Fields): SetSizes {
-  const training = integerField(own(fields, "training_count"), 1009, 1);
-  const verifying = integerField(own(fields, "verifying_count"), 1005, 0);
-  const testing = integerField(own(fields, "testing_count"), 1006, 0);
+  const training = integerField(own(fields, "training_count"), 1009, "training_count", 1);
+  const verifying = integerField(own(fields, "verifying_count"), 1005, "verifying_count", 0);
+  const testing = integerField(own(fields, "testing_count"), 1006, "testing_count", 0);
   // Indexed by set type: 0 training, 1 testing, 2 verifying.
   return { 0: training, 1: testing, 2: verifying };
 }
@@ -119,43 +138,55 @@ const RATIO_KEYS = [
   ["testing", TESTING],
 ] as const;
 
-const invalidRatios = (reason: string) => new ServiceError(1018, { reason });
+const invalidRatios = (reason: string, detail: string) => new ServiceError(1018, { reason }, { detail });
 
 /** `ratios`: an object of three finite numbers in [0, 1] (training > 0) whose sum is at most 1. */
 function parseRatios(value: unknown): SetRatios {
   const object = asObject(value);
-  if (object === undefined) throw invalidRatios("必须是含 training、verifying、testing 三个比例的对象");
+  if (object === undefined) {
+    throw invalidRatios(
+      "必须是含 training、verifying、testing 三个比例的对象",
+      `ratios must be an object {training, verifying, testing}, got ${shown(value)}`,
+    );
+  }
   const ratios: SetRatios = { 0: 0, 1: 0, 2: 0 };
   for (const [key, setType] of RATIO_KEYS) {
     const ratio = own(object, key);
     if (typeof ratio !== "number" || !(ratio <= 1) || !(setType === TRAINING ? ratio > 0 : ratio >= 0)) {
       throw invalidRatios(
         `ratios.${key} ${setType === TRAINING ? "必须是大于 0、不大于 1 的数" : "必须是 0 到 1 之间的数"}`,
+        `ratios.${key} must be a number ${setType === TRAINING ? "in (0, 1]" : "in [0, 1]"}, got ${shown(ratio)}`,
       );
     }
     ratios[setType] = ratio + 0; // `+ 0` turns -0 into 0
   }
   if (ratios[TRAINING] + ratios[VERIFYING] + ratios[TESTING] > 1 + RATIO_SUM_TOLERANCE) {
-    throw invalidRatios("三个比例之和不能大于 1");
+    const sum = ratios[TRAINING] + ratios[VERIFYING] + ratios[TESTING];
+    throw invalidRatios("三个比例之和不能大于 1", `ratios must sum to at most 1, got ${sum}`);
   }
   return ratios;
 }
 
-const invalidOption = (field: string, rule: string) => new ServiceError(1019, { field, rule });
+const invalidOption = (field: string, rule: string, detail: string) =>
+  new ServiceError(1019, { field, rule }, { detail });
 
 /** One of `allowed`, or undefined when absent. */
 function enumOption<T extends string>(fields: Fields, field: string, allowed: readonly T[]): T | undefined {
   const value = own(fields, field);
   if (value === undefined) return undefined;
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-  throw invalidOption(field, `只能是 ${allowed.map((a) => `"${a}"`).join("、")}`);
+  throw invalidOption(
+    field,
+    `只能是 ${allowed.map((a) => `"${a}"`).join("、")}`,
+    `${field} must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${shown(value)}`,
+  );
 }
 
 function booleanOption(fields: Fields, field: string): boolean {
   const value = own(fields, field);
   if (value === undefined) return false;
   if (typeof value === "boolean") return value;
-  throw invalidOption(field, "必须是 true 或 false");
+  throw invalidOption(field, "必须是 true 或 false", `${field} must be true or false, got ${shown(value)}`);
 }
 
 const OPTION_FIELDS = [
@@ -179,7 +210,9 @@ function parseSplitOptions(fields: Fields): SplitOptions | undefined {
   const dryRun = booleanOption(fields, "dry_run");
   const algorithm = enumOption(fields, "algorithm", ALGORITHM_VERSIONS) ?? DEFAULT_SPLIT_OPTIONS.algorithm;
   // keep already keeps every assigned image; lock_testing is defined for a fresh re-split.
-  if (lockTesting && mode === "keep") throw invalidOption("lock_testing", '不能与 mode "keep" 同时使用');
+  if (lockTesting && mode === "keep") {
+    throw invalidOption("lock_testing", '不能与 mode "keep" 同时使用', 'lock_testing cannot be used with mode "keep"');
+  }
   return { stratifyBy, groupBy, rareLabels, mode, lockTesting, dryRun, algorithm };
 }
 
@@ -191,15 +224,17 @@ function parseSplitOptions(fields: Fields): SplitOptions | undefined {
  * lock_testing, dry_run, algorithm 1019 (naming the field), and lock_testing with mode "keep" 1019.
  * A body with none of the new fields (the legacy request) gives no `options`.
  */
-export function parseSplitSpec(body: unknown): SplitSpec {
+export function parseSplitSpec(body: unknown, policy: FieldPolicy = STRICT): SplitSpec {
   const fields = requireObject(body);
+  checkFields(fields, SPLIT_FIELDS, policy);
   const taskId = parseTaskId(own(fields, "task_id"));
   const rawRatios = own(fields, "ratios");
   let sizes: SplitSizes;
   if (rawRatios === undefined) {
     sizes = { counts: parseCounts(fields) };
   } else {
-    if (COUNT_FIELDS.some((field) => own(fields, field) !== undefined)) throw new ServiceError(1017);
+    const count = COUNT_FIELDS.find((field) => own(fields, field) !== undefined);
+    if (count) throw new ServiceError(1017, {}, { detail: `ratios cannot be combined with ${count}` });
     sizes = { ratios: parseRatios(rawRatios) };
   }
   const seed = parseSeed(own(fields, "seed"));
@@ -209,23 +244,37 @@ export function parseSplitSpec(body: unknown): SplitSpec {
 
 function parseSetType(value: unknown): SetType {
   const setType = SET_TYPES.find((t) => String(t) === value);
-  if (setType === undefined) throw new ServiceError(1004);
+  if (setType === undefined) {
+    throw new ServiceError(
+      1004,
+      {},
+      { detail: `set_type_id must be 0 (training), 1 (testing) or 2 (verifying), got ${shown(value)}` },
+    );
+  }
   return setType;
 }
 
 function parseLimit(value: unknown): number {
   if (value === undefined) return DEFAULT_LIMIT;
   const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= MAX_LIMIT)) throw new ServiceError(1012);
+  if (!(n >= 1 && n <= MAX_LIMIT)) {
+    throw new ServiceError(
+      1012,
+      {},
+      { detail: `limit must be an integer from 1 to ${MAX_LIMIT}, got ${shown(value)}` },
+    );
+  }
   return n;
 }
 
 function parseCursor(value: unknown, taskId: string, setType: SetType): Cursor | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new ServiceError(1012);
+  if (typeof value !== "string") throw new ServiceError(1012, {}, { detail: "cursor must be a string" });
   const cursor = decodeCursor(value);
   // A cursor is only good for the listing it came from.
-  if (cursor.taskId !== taskId || cursor.setType !== setType) throw new ServiceError(1012);
+  if (cursor.taskId !== taskId || cursor.setType !== setType) {
+    throw new ServiceError(1012, {}, { detail: `this cursor pages set ${cursor.setType} of task ${cursor.taskId}` });
+  }
   return cursor;
 }
 
@@ -256,15 +305,20 @@ export function parseListQuery(query: Record<string, string | undefined> | null 
   return { taskId, setType, limit, cursor };
 }
 
-const invalidImages = (field: string) => new ServiceError(1011, { field });
+const invalidImages = (field: string, detail: string) => new ServiceError(1011, { field }, { detail });
 
-function parseImage(entry: unknown, at: string, seen: Set<string>): ImageInput {
+function parseImage(entry: unknown, at: string, seen: Map<string, number>, index: number): ImageInput {
   const image = asObject(entry);
-  if (image === undefined) throw invalidImages(at);
+  if (image === undefined) throw invalidImages(at, `${at} must be an object, got ${kindOf(entry)}`);
 
-  const imgId = id(own(image, "img_id"));
-  if (imgId === undefined || seen.has(imgId)) throw invalidImages(`${at}.img_id`);
-  seen.add(imgId);
+  const rawId = own(image, "img_id");
+  const imgId = id(rawId);
+  if (imgId === undefined) {
+    throw invalidImages(`${at}.img_id`, `${at}.img_id must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(rawId)}`);
+  }
+  const earlier = seen.get(imgId);
+  if (earlier !== undefined) throw invalidImages(`${at}.img_id`, `${at}.img_id duplicates images[${earlier}]`);
+  seen.set(imgId, index);
 
   const imgName = own(image, "img_name");
   // A lone surrogate is not text: storage would turn it into U+FFFD and return another name.
@@ -274,12 +328,17 @@ function parseImage(entry: unknown, at: string, seen: Set<string>): ImageInput {
     /^\s*$/u.test(imgName) ||
     charCount(imgName) > MAX_NAME_CHARS
   ) {
-    throw invalidImages(`${at}.img_name`);
+    throw invalidImages(
+      `${at}.img_name`,
+      `${at}.img_name must be 1–255 characters of well-formed text, not only spaces, got ${shown(imgName)}`,
+    );
   }
 
   const rawState = own(image, "state");
   const state = rawState === undefined ? undefined : integer(rawState);
-  if (rawState !== undefined && (state === undefined || state < 0)) throw invalidImages(`${at}.state`);
+  if (rawState !== undefined && (state === undefined || state < 0)) {
+    throw invalidImages(`${at}.state`, `${at}.state must be an integer ≥ 0, got ${shown(rawState)}`);
+  }
 
   const label = parseTag(own(image, "label"), `${at}.label`);
   const group = parseTag(own(image, "group"), `${at}.group`);
@@ -303,7 +362,10 @@ function parseTag(value: unknown, field: string): string | undefined {
   if (typeof value === "string" && value.isWellFormed() && !/^\s*$/u.test(value) && charCount(value) <= MAX_TAG_CHARS) {
     return value;
   }
-  throw invalidImages(field);
+  throw invalidImages(
+    field,
+    `${field} must be 1–128 characters of well-formed text, not only spaces, or a safe integer, got ${shown(value)}`,
+  );
 }
 
 /**
@@ -311,16 +373,28 @@ function parseTag(value: unknown, field: string): string | undefined {
  * then `images` (1–1000 entries of `{ img_id, img_name, state?, label?, group? }`, img_ids
  * unique) 1011 naming the first failing field, e.g. `images[3].img_name` or `images[3].label`.
  */
-export function parseRegisterRequest(body: unknown): RegisterRequest {
+export function parseRegisterRequest(body: unknown, policy: FieldPolicy = STRICT): RegisterRequest {
   const fields = requireObject(body);
-  const taskId = parseTaskId(own(fields, "task_id"));
+  checkFields(fields, REGISTER_FIELDS, policy);
   const list = own(fields, "images");
-  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_IMAGES_PER_REQUEST) {
-    throw invalidImages("images");
+  if (Array.isArray(list)) {
+    list.forEach((entry, i) => {
+      const image = asObject(entry);
+      if (image) checkFields(image, IMAGE_FIELDS, policy, `images[${i}].`);
+    });
   }
-  const seen = new Set<string>();
+  const taskId = parseTaskId(own(fields, "task_id"));
+  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_IMAGES_PER_REQUEST) {
+    const detail = !Array.isArray(list)
+      ? `images must be a list of image objects, got ${shown(list)}`
+      : list.length < 1
+        ? "images: at least 1 per request, got 0"
+        : `images: at most ${MAX_IMAGES_PER_REQUEST} per request, got ${list.length}`;
+    throw invalidImages("images", detail);
+  }
+  const seen = new Map<string, number>();
   const images: ImageInput[] = [];
   // An index loop, not map(): a hole in a sparse array must fail like any non-object entry.
-  for (let i = 0; i < list.length; i++) images.push(parseImage(list[i], `images[${i}]`, seen));
+  for (let i = 0; i < list.length; i++) images.push(parseImage(list[i], `images[${i}]`, seen, i));
   return { taskId, images };
 }

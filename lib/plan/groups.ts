@@ -102,7 +102,13 @@ function anchorsOf(images: readonly PlanImage[], bin: Int8Array, keep: boolean):
     else if (held !== bin[i]) spread.add(group);
   }
   if (keep && spread.size > 0) {
-    throw new ServiceError(1021, { reason: `组 ${listLabels([...spread].sort(compareIds))} 已分布在多个集合中` });
+    throw new ServiceError(
+      1021,
+      { reason: `组 ${listLabels([...spread].sort(compareIds))} 已分布在多个集合中` },
+      {
+        detail: `mode keep with group_by: groups already spread over several sets: ${[...spread].sort(compareIds).slice(0, 20).join(", ")}`,
+      },
+    );
   }
   return anchor;
 }

@@ -6,7 +6,7 @@ import { ServiceError } from "../errors.ts";
 import { type RareLabelPolicy, type SetSizes, type SplitOptions, TESTING, TRAINING, VERIFYING } from "../model.ts";
 import { drawPlain, permutation, readIds, setsFromBins } from "./draw.ts";
 import { placeGroups } from "./groups.ts";
-import { fillInOrder, fillKeep, preparePool } from "./pool.ts";
+import { fillInOrder, fillKeep, preparePool, tooMany } from "./pool.ts";
 import { report } from "./report.ts";
 import { sizesFromRatios } from "./sizes.ts";
 import { fillQuotas, stratifyPool } from "./strata.ts";
@@ -61,7 +61,7 @@ export function planSplit(images: readonly PlanImage[], request: PlanRequest, se
   const counts = targetCounts(request, n, seed);
   if (!stratify && !grouped && !keep && !lock) {
     const sum = counts[TRAINING] + counts[VERIFYING] + counts[TESTING];
-    if (sum > n) throw new ServiceError(1007, { sum, total: n });
+    if (sum > n) throw tooMany(sum, n);
     return report(drawPlain(images, counts, seed), images, { ...counts }, policy, [], 0);
   }
 
@@ -81,7 +81,13 @@ export function planSplit(images: readonly PlanImage[], request: PlanRequest, se
 function readOptions(options: Partial<SplitOptions>) {
   const keep = options.mode === "keep";
   const lock = options.lockTesting === true;
-  if (keep && lock) throw new ServiceError(1019, { field: "lock_testing", rule: '不能与 mode "keep" 同时使用' });
+  if (keep && lock) {
+    throw new ServiceError(
+      1019,
+      { field: "lock_testing", rule: '不能与 mode "keep" 同时使用' },
+      { detail: 'lock_testing cannot be used with mode "keep"' },
+    );
+  }
   const policy: RareLabelPolicy = options.rareLabels ?? "training";
   return { stratify: options.stratifyBy === "label", grouped: options.groupBy === "group", keep, lock, policy };
 }
@@ -94,6 +100,12 @@ function targetCounts(request: PlanRequest, n: number, seed: string): SetSizes {
       throw new Error(`planSplit: count for set ${setType} is not a non-negative integer: ${counts[setType]}`);
     }
   }
-  if (counts[TRAINING] < 1) throw new ServiceError(1009);
+  if (counts[TRAINING] < 1) {
+    throw new ServiceError(
+      1009,
+      {},
+      { detail: `ratios.training of ${n} images rounds to 0 images: training needs at least 1` },
+    );
+  }
   return counts;
 }

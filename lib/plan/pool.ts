@@ -43,13 +43,21 @@ export function preparePool(
       fixed[BIN_OF_SET[current]]!++;
     }
   }
-  if (lock && fixed[2] === 0) throw new ServiceError(1022);
+  if (lock && fixed[2] === 0) {
+    throw new ServiceError(1022, {}, { detail: "lock_testing needs a live split whose testing set has images" });
+  }
   const target = [counts[TRAINING], counts[VERIFYING], lock ? fixed[2]! : counts[TESTING]];
   const sum = target[0]! + target[1]! + target[2]!;
-  if (sum > n) throw new ServiceError(1007, { sum, total: n });
+  if (sum > n) throw tooMany(sum, n);
   for (let b = 0; b < 3; b++) {
     if (fixed[b]! > target[b]!) {
-      throw new ServiceError(1021, { reason: `${SET_NAMES[b]}已有 ${fixed[b]} 张图像，超过目标 ${target[b]}` });
+      throw new ServiceError(
+        1021,
+        { reason: `${SET_NAMES[b]}已有 ${fixed[b]} 张图像，超过目标 ${target[b]}` },
+        {
+          detail: `mode keep: the ${["training", "verifying", "testing"][b]} set already holds ${fixed[b]} images, more than its target ${target[b]}`,
+        },
+      );
     }
   }
   const pool = Int32Array.from(order.filter((i) => bin[i] === -1));
@@ -81,3 +89,7 @@ export function fillKeep(pool: Int32Array, bin: Int8Array, deficit: number[]): v
     bin[i] = best;
   }
 }
+
+/** 1007: the sets would need more images than the task has. */
+export const tooMany = (sum: number, total: number) =>
+  new ServiceError(1007, { sum, total }, { detail: `the sets need ${sum} images, the task has ${total}` });

@@ -60,7 +60,13 @@ export function stratifyPool(
   const rareNames = rare.map((k) => found[k]!);
   const rareTotal = rare.reduce((total, k) => total + sizes[k]!, 0);
   if (rare.length > 0 && (policy === "error" || (policy === "training" && rareTotal > deficit[0]!))) {
-    throw new ServiceError(1020, { policy, labels: listLabels(rareNames) });
+    throw new ServiceError(
+      1020,
+      { policy, labels: listLabels(rareNames) },
+      {
+        detail: `labels with fewer images than the ${receiving} sets to fill, under rare_labels "${policy}": ${rareNames.slice(0, 20).join(", ")}`,
+      },
+    );
   }
   const rows = strataRows(labels, byName, rare, policy);
   const quota = quotas(rows, deficit, seed);

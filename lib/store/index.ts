@@ -83,7 +83,8 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
 
   const taskSummary = async (taskId: string, deadline?: number): Promise<TaskSummary> => {
     const task = await taskState(taskId, deadline);
-    if (!task?.imageCount) throw new ServiceError(1003, { task_id: taskId });
+    if (!task?.imageCount)
+      throw new ServiceError(1003, { task_id: taskId }, { detail: `task ${taskId} has no images` });
     const assigned = task.live ? task.live.achieved[0] + task.live.achieved[1] + task.live.achieved[2] : 0;
     return {
       taskId,

@@ -18,7 +18,9 @@ const MAX_CHUNKS_A_READ = 8;
 export async function listSet(ctx: StoreContext, query: ListQuery, deadline: number): Promise<SetPage> {
   const { taskId, setType, limit, cursor } = query;
   const start = cursor ?? (await firstPage(ctx, query, deadline));
-  if (start.position >= start.size) throw new ServiceError(1012);
+  if (start.position >= start.size) {
+    throw new ServiceError(1012, {}, { detail: "this cursor is past the end of its set" });
+  }
   const ref: SnapshotRef = { version: start.version, token: start.token, n: start.n, chunks: chunkCount(start.n) };
 
   const orderIds = await nextMembers(ctx, start, ref, Math.min(limit, start.size - start.position), deadline);
@@ -34,7 +36,12 @@ export async function listSet(ctx: StoreContext, query: ListQuery, deadline: num
 async function firstPage(ctx: StoreContext, { taskId, setType }: ListQuery, deadline: number): Promise<Cursor> {
   const live = (await readTask(ctx, taskId, deadline))?.live;
   const size = live?.achieved[setType] ?? 0;
-  if (!live || size === 0) throw new ServiceError(1010, { task_id: taskId, set_type_id: setType });
+  if (!live || size === 0) {
+    const detail = live
+      ? `set ${setType} of task ${taskId} is empty in split version ${live.version}`
+      : `task ${taskId} has not been split (or has no images)`;
+    throw new ServiceError(1010, { task_id: taskId, set_type_id: setType }, { detail });
+  }
   return { taskId, setType, version: live.version, token: live.token, n: live.n, size, position: 0, after: 0 };
 }
 

@@ -77,7 +77,15 @@ export async function readChunks(
     if (index === undefined || expired(item) || item.n !== ref.n || item.chunks !== ref.chunks) continue;
     chunks.push({ index, codes: item.codes as Uint8Array, counts: item.counts as [number, number, number] });
   }
-  if (chunks.length !== indexOf.size) throw new ServiceError(1015);
+  if (chunks.length !== indexOf.size) {
+    throw new ServiceError(
+      1015,
+      {},
+      {
+        detail: `split version ${ref.version} of this cursor is no longer retained: read again from the first page`,
+      },
+    );
+  }
   return chunks.sort((a, b) => a.index - b.index);
 }
 

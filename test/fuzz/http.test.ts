@@ -42,9 +42,10 @@ const SPEC: Record<number, { status: readonly number[]; msg: string | RegExp }> 
   1014: { status: [413], msg: "请求体过大" },
   1015: { status: [409], msg: "集合已重新划分，请从第一页重新读取" },
   1016: { status: [400], msg: "seed 必须是 1–128 个字符的字符串或安全整数" },
+  1023: { status: [400], msg: /^未知字段: .+$/su },
 };
-const PUT_CODES = [1001, 1002, 1003, 1005, 1006, 1007, 1009, 1014, 1016];
-const POST_CODES = [1001, 1002, 1011, 1014];
+const PUT_CODES = [1001, 1002, 1003, 1005, 1006, 1007, 1009, 1014, 1016, 1023];
+const POST_CODES = [1001, 1002, 1011, 1014, 1023];
 const GET_CODES = [0, 1002, 1003, 1004, 1010, 1012, 1015];
 
 const SETS = "/training/tasks/sets";
@@ -110,7 +111,9 @@ function expectSpecReply(
   if (body.code === 0) return body;
   const spec = SPEC[body.code as number];
   expect(spec?.status).toContain(status);
-  expect(Object.keys(body)).toEqual(["code", "msg"]);
+  // Every refusal keeps the legacy msg and says in English what was wrong.
+  expect(Object.keys(body)).toEqual(["code", "msg", "detail"]);
+  expect(body.detail).toMatch(/^[\x20-\x7e≥–]/);
   if (typeof spec?.msg === "string") expect(body.msg).toBe(spec.msg);
   else expect(body.msg).toMatch(spec?.msg as RegExp);
   return body;
@@ -205,7 +208,7 @@ describe("the handlers, invoked directly with generated bad requests", () => {
         fc.constantFrom("SplitTask", "RegisterImages") as fc.Arbitrary<"SplitTask" | "RegisterImages">,
         async ({ text, expected }, name) => {
           const reply = await invoke(name, event(name === "SplitTask" ? "PUT" : "POST", SETS, text, null, false));
-          const code = expected === 1014 ? 1014 : name === "SplitTask" ? 1009 : 1011;
+          const code = expected;
           expectSpecReply(reply.statusCode, reply.headers?.["Content-Type"] as string, reply.body, [code]);
         },
       ),

@@ -39,7 +39,11 @@ describe("errorResponse", () => {
   it("maps the JSON body parser's refusals (422, 415) to 1001", () => {
     const refusal = Object.assign(new Error("Invalid or malformed JSON was provided"), { statusCode: 422 });
 
-    expect(JSON.parse(errorResponse(refusal, "req-4").body)).toEqual({ code: 1001, msg: "请求体必须是 JSON 对象" });
+    expect(JSON.parse(errorResponse(refusal, "req-4").body)).toEqual({
+      code: 1001,
+      msg: "请求体必须是 JSON 对象",
+      detail: "the body is not valid JSON",
+    });
   });
 });
 

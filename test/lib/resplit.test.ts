@@ -96,7 +96,12 @@ describe("scheduled re-split", () => {
     const scheduler = createStore({ ...config, endpoint: proxy().endpoint });
     const seen = proxy().log.length;
     const resplit = resplitTasks(scheduler, ["resplit-raced", "resplit-free"], { log: capture().log, concurrency: 1 });
-    while (!proxy().log.slice(seen).some((call) => isPublish(call))) await sleep(10);
+    while (
+      !proxy()
+        .log.slice(seen)
+        .some((call) => isPublish(call))
+    )
+      await sleep(10);
 
     // Act: another split wins the race, then the held publish goes on
     const winner = await split(store, { taskId: "resplit-raced", counts: counts(1, 1, 1), seed: "winner" });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeCursor } from "../../lib/cursor.ts";
 import { ServiceError } from "../../lib/errors.ts";
+import type { FieldPolicy } from "../../lib/fields.ts";
 import { type Cursor, DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
 import { parseListQuery, parseRegisterRequest, parseSplitSpec, parseTaskId } from "../../lib/validate.ts";
 
@@ -32,8 +33,8 @@ function expectRefused(fn: () => unknown, code: Code | 1011, message: string = M
   expect({ code: error.code, status: error.status, message: error.message }).toEqual({ code, status: 400, message });
 }
 
-const expectImagesRefused = (body: unknown, field: string) =>
-  expectRefused(() => parseRegisterRequest(body), 1011, `图像数据格式错误: ${field}`);
+const expectImagesRefused = (body: unknown, field: string, policy?: FieldPolicy) =>
+  expectRefused(() => parseRegisterRequest(body, policy), 1011, `图像数据格式错误: ${field}`);
 
 const TASK = "2018062212345678911";
 const UNSAFE = 2 ** 53;
@@ -98,8 +99,22 @@ describe("parseSplitSpec: the legacy request", () => {
     expect(Object.is(counts?.[2], 0) && Object.is(counts?.[1], 0)).toBe(true);
   });
 
-  it("ignores unknown fields", () => {
-    expect(parseSplitSpec({ ...valid, extra: { deep: true }, set_type_id: 9 }).taskId).toBe(TASK);
+  it("refuses an unknown field (1023) before any other rule, naming the nearest known one", () => {
+    const refused = thrown(() => parseSplitSpec({ task_id: null, training_count: 0, dryRun: true }));
+    expect([refused.code, refused.status, refused.message]).toEqual([1023, 400, "未知字段: dryRun"]);
+    expect(refused.detail).toContain("did you mean dry_run?");
+    expect(thrown(() => parseSplitSpec({ ...valid, trainng_count: 7 })).detail).toContain(
+      "did you mean training_count?",
+    );
+    expect(thrown(() => parseSplitSpec({ ...valid, set_type_id: 9 })).message).toBe("未知字段: set_type_id");
+    expect(thrown(() => parseSplitSpec({ ...valid, zzz: 1 })).detail).not.toContain("did you mean");
+  });
+
+  it("with STRICT_FIELDS off, reports unknown fields and goes on", () => {
+    const seen: string[][] = [];
+    const spec = parseSplitSpec({ ...valid, extra: { deep: true } }, { strict: false, onUnknown: (f) => seen.push(f) });
+    expect(spec.taskId).toBe(TASK);
+    expect(seen).toEqual([["extra"]]);
   });
 
   it.each([
@@ -225,14 +240,13 @@ describe("parseSplitSpec: the legacy request", () => {
       expect(parseSplitSpec(body).counts).toEqual({ 0: 7, 1: 1, 2: 2 });
     });
 
-    it("ignores a __proto__ key: its fields are not the body's", () => {
+    it("refuses a __proto__ key as an unknown field: its fields are never the body's", () => {
       const body = JSON.parse(`{"__proto__": ${JSON.stringify(valid)}}`);
-      expectRefused(() => parseSplitSpec(body), 1002);
-    });
-
-    it("accepts a body that carries a __proto__ key next to valid fields", () => {
-      const body = JSON.parse(`{"__proto__": {"training_count": 0}, ${JSON.stringify(valid).slice(1)}`);
-      expect(parseSplitSpec(body).counts?.[0]).toBe(7);
+      expectRefusedWith(() => parseSplitSpec(body), 1023, "未知字段: __proto__");
+      const lenient = { strict: false };
+      expectRefused(() => parseSplitSpec(body, lenient), 1002);
+      const beside = JSON.parse(`{"__proto__": {"training_count": 0}, ${JSON.stringify(valid).slice(1)}`);
+      expect(parseSplitSpec(beside, lenient).counts?.[0]).toBe(7);
     });
 
     it("does not read inherited fields", () => {
@@ -376,7 +390,7 @@ describe("parseRegisterRequest", () => {
       { img_id: "2018070417860564001", img_name: "img_拓海_1.png", state: 1 },
       { img_id: 123, img_name: "b.jpg", state: "3" },
       { img_id: "c", img_name: "c.jpg" },
-      { img_id: "d", img_name: "d.jpg", state: undefined, extra: true },
+      { img_id: "d", img_name: "d.jpg", state: undefined },
     ]);
     expect(parseRegisterRequest(body)).toEqual({
       taskId: TASK,
@@ -509,9 +523,16 @@ describe("parseRegisterRequest", () => {
       expect(parseRegisterRequest(withImages([entry])).images[0]?.imgId).toBe("img0");
     });
 
-    it("ignores an entry's __proto__ key", () => {
+    it("refuses an entry's __proto__ key as an unknown field, and never reads its fields", () => {
       const entry = JSON.parse(`{"__proto__": {"img_id": "a", "img_name": "a.png"}, "img_name": "b.png"}`);
-      expectImagesRefused(withImages([entry]), "images[0].img_id");
+      expect(thrown(() => parseRegisterRequest(withImages([entry]))).message).toBe("未知字段: images[0].__proto__");
+      expectImagesRefused(withImages([entry]), "images[0].img_id", { strict: false });
+    });
+
+    it("refuses an unknown image field, naming its place and the nearest known one", () => {
+      const refused = thrown(() => parseRegisterRequest(withImages([image(0), { ...image(1), labl: "cat" }])));
+      expect([refused.code, refused.message]).toEqual([1023, "未知字段: images[1].labl"]);
+      expect(refused.detail).toContain("did you mean images[1].label?");
     });
 
     it("does not read inherited images", () => {
@@ -557,7 +578,7 @@ describe("parseSplitSpec", () => {
 
   describe("the legacy request", () => {
     it("gives counts, seed and task only, with no options", () => {
-      for (const body of [valid, { ...valid, seed: 42 }, { ...valid, training_count: "3", extra: true }]) {
+      for (const body of [valid, { ...valid, seed: 42 }, { ...valid, training_count: "3" }]) {
         expect(Object.keys(parseSplitSpec(body)).sort()).toEqual(["counts", "seed", "taskId"]);
       }
     });
@@ -799,7 +820,7 @@ describe("parseSplitSpec", () => {
       );
       expect(parseSplitSpec(body)).toEqual(parseSplitSpec(valid));
       const proto = JSON.parse(`{"__proto__": {"mode": "keep"}, ${JSON.stringify(valid).slice(1)}`);
-      expect(parseSplitSpec(proto).options).toBeUndefined();
+      expect(parseSplitSpec(proto, { strict: false }).options).toBeUndefined();
     });
   });
 });

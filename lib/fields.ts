@@ -1,0 +1,95 @@
+import { ServiceError } from "./errors.ts";
+
+/** The body fields each request may carry; anything else is refused (1023) unless STRICT_FIELDS=false. */
+export const SPLIT_FIELDS = [
+  "task_id",
+  "training_count",
+  "verifying_count",
+  "testing_count",
+  "ratios",
+  "seed",
+  "stratify_by",
+  "group_by",
+  "rare_labels",
+  "mode",
+  "lock_testing",
+  "dry_run",
+  "algorithm",
+] as const;
+export const REGISTER_FIELDS = ["task_id", "images"] as const;
+export const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;
+
+/** What to do with a field a request does not have: refuse it (the default), or report it and go on. */
+export interface FieldPolicy {
+  strict: boolean;
+  /** Called with the unknown fields' paths when not strict (the handlers log them). */
+  onUnknown?: (paths: string[]) => void;
+}
+
+export const STRICT: FieldPolicy = { strict: true };
+
+/** A value as a detail message shows it: JSON, cut short. */
+export function shown(value: unknown): string {
+  const text = value === undefined ? "nothing" : (JSON.stringify(value) ?? String(value));
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+const normalised = (name: string) => name.toLowerCase().replace(/[_\-\s]/g, "");
+
+/** Edit distance (insert, delete, substitute), for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
+/** The known field `name` most likely meant (same letters ignoring case and `_`, or at most 2 edits away). */
+export function nearest(name: string, known: readonly string[]): string | undefined {
+  const exact = known.find((field) => normalised(field) === normalised(name));
+  if (exact) return exact;
+  let best: { field: string; cost: number } | undefined;
+  for (const field of known) {
+    const cost = distance(normalised(name), normalised(field));
+    if (cost <= 2 && (!best || cost < best.cost)) best = { field, cost };
+  }
+  return best?.field;
+}
+
+/**
+ * Checks that `fields` has only `known` keys (own keys; `prefix` names where they are, e.g.
+ * `images[3].`). The first unknown one is 1023 naming it and the nearest known field; under a
+ * lenient policy they are all reported to `onUnknown` instead.
+ */
+export function checkFields(
+  fields: Record<string, unknown>,
+  known: readonly string[],
+  policy: FieldPolicy,
+  prefix = "",
+): void {
+  const unknown = Object.keys(fields).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return;
+  if (!policy.strict) {
+    policy.onUnknown?.(unknown.map((key) => `${prefix}${key}`));
+    return;
+  }
+  // An empty key would read as no name at all.
+  const field = `${prefix}${unknown[0] === "" ? '""' : unknown[0]}`;
+  const guess = nearest(unknown[0] as string, known);
+  throw new ServiceError(
+    1023,
+    { field },
+    {
+      detail: `unknown field ${field}${guess ? ` (did you mean ${prefix}${guess}?)` : ""}; known fields: ${known.join(", ")}`,
+    },
+  );
+}
