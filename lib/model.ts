@@ -221,7 +221,10 @@ export interface SetPage {
 export interface RegisterResult {
   taskId: string;
   added: number;
+  /** Known images whose name, state, label or group this registration changed. */
   updated: number;
+  /** Known images sent again exactly as stored. */
+  unchanged: number;
   total: number;
 }
 

@@ -134,5 +134,6 @@ export const registerResponse = (result: RegisterResult) => ({
   task_id: result.taskId,
   added: result.added,
   updated: result.updated,
+  unchanged: result.unchanged,
   total: result.total,
 });

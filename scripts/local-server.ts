@@ -1,73 +1,137 @@
 /**
  * `npm start`: the API on http://127.0.0.1:8000 over the embedded DynamoDB Local.
- *   --in-memory        keep nothing (default: data persists under .data/)
- *   --port N           listen elsewhere (default 8000, or PORT)
  * DYNAMODB_ENDPOINT (+ TABLE_NAME, AWS_REGION) points it at another DynamoDB; then no Java is started.
  */
 import { parseArgs } from "node:util";
 import { readConfig } from "../lib/config.ts";
+import { isLoopback } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
-import { startDynamoDbLocal } from "./dynamodb-local.ts";
+import { JavaMissingError, type RunningDynamoDb, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { createGateway, loadHandlers } from "./local-gateway.ts";
+
+const USAGE = `usage: npm start [-- options]
+
+Serves the training-sets API on http://127.0.0.1:8000 over an embedded DynamoDB Local.
+
+  --in-memory   keep nothing (default: data persists under .data/)
+  --port N      listen on port N (default 8000, or PORT)
+  --host H      listen on address H (default 127.0.0.1)
+  --help        show this
+
+Environment: DYNAMODB_ENDPOINT (another DynamoDB: no Java is started), TABLE_NAME, AWS_REGION,
+and the service's settings (README "Configuration").`;
 
 const DEMO_TASK = "2018062212345678911";
 const DEMO_NAMES = ["img_拓海_1.png", ...Array.from({ length: 9 }, (_, i) => `img_${i + 1}.jpg`)];
 
-const { values } = parseArgs({
-  options: {
-    "in-memory": { type: "boolean", default: false },
-    port: { type: "string", default: process.env.PORT ?? "8000" },
-    host: { type: "string", default: "127.0.0.1" },
-  },
-});
-
 const log = (line: string) => console.log(`[training-sets] ${line}`);
 
-let database: Awaited<ReturnType<typeof startDynamoDbLocal>> | undefined;
-if (!process.env.DYNAMODB_ENDPOINT) {
-  const inMemory = values["in-memory"];
-  database = await startDynamoDbLocal({ inMemory });
-  process.env.DYNAMODB_ENDPOINT = database.endpoint;
-  log(`DynamoDB Local on ${database.endpoint} (${inMemory ? "in memory" : "data in .data/"})`);
-} else {
-  log(`using DynamoDB at ${process.env.DYNAMODB_ENDPOINT}, table ${readConfig().tableName}`);
+/** Bad usage or a start-up problem: one line, exit code 2 (usage) or 1, nothing left running. */
+async function fail(message: string, code: number): Promise<never> {
+  console.error(`[training-sets] ${message}`);
+  await database?.stop();
+  process.exit(code);
 }
 
+let database: RunningDynamoDb | undefined;
 let stopping = false;
-const stop = async (code: number) => {
+const stop = async () => {
   if (stopping) return;
   stopping = true;
   await database?.stop();
-  process.exit(code);
+  process.exit(0);
 };
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
+// A process manager's SIGTERM, Ctrl-C's SIGINT, a closed terminal's SIGHUP: Java stops with us.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop());
+// npm does not pass a SIGTERM on to its script: when `npm start` is killed, we are orphaned. Stop then too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop();
+}, 500).unref();
 
-try {
-  const store = createStore(readConfig());
-  if (database) {
-    await store.ensureTable();
+function readOptions() {
+  try {
+    return parseArgs({
+      options: {
+        "in-memory": { type: "boolean", default: false },
+        port: { type: "string", default: process.env.PORT ?? "8000" },
+        host: { type: "string", default: "127.0.0.1" },
+        help: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`[training-sets] ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const options = readOptions();
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const port = Number(options.port);
+if (!/^\d+$/.test(options.port) || port < 1 || port > 65535) {
+  await fail(`--port must be a number from 1 to 65535, got "${options.port}"`, 2);
+}
+
+const config = readConfig();
+if (!process.env.DYNAMODB_ENDPOINT) {
+  const inMemory = options["in-memory"];
+  try {
+    database = await startDynamoDbLocal({ inMemory });
+  } catch (error) {
+    await fail(
+      error instanceof JavaMissingError ? error.message : `DynamoDB Local did not start: ${(error as Error).message}`,
+      1,
+    );
+  }
+  process.env.DYNAMODB_ENDPOINT = database?.endpoint;
+  // Scripts read this line for the endpoint.
+  log(`DynamoDB Local on ${database?.endpoint} (${inMemory ? "in memory" : "data in .data/"})`);
+} else {
+  log(`using DynamoDB at ${process.env.DYNAMODB_ENDPOINT}, table ${config.tableName}, region ${config.region}`);
+}
+
+const store = createStore({ ...config, endpoint: process.env.DYNAMODB_ENDPOINT });
+const causeOf = (error: unknown) => ((error as { cause?: Error }).cause ?? (error as Error)).message;
+if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
+  // Our own DynamoDB Local, or one on this machine: make the table if it is not there.
+  let created = false;
+  try {
+    created = await store.ensureTable();
+  } catch (error) {
+    await fail(`table ${config.tableName}: ${causeOf(error)}`, 1);
+  }
+  if (created) {
+    // Only into an empty database, so a restart never undoes what was done to the demo task.
     const demo = await store.registerImages({
       taskId: DEMO_TASK,
-      images: DEMO_NAMES.map((name, i) => ({
-        imgId: `20180704178605640${String(i).padStart(2, "0")}`,
-        imgName: name,
-        state: 0,
-      })),
+      images: DEMO_NAMES.map((name, i) => ({ imgId: `20180704178605640${String(i).padStart(2, "0")}`, imgName: name })),
     });
-    if (demo.added > 0) log(`registered demo task ${DEMO_TASK} with ${demo.added} images`);
+    log(`registered demo task ${DEMO_TASK} with ${demo.added} images`);
   }
-  const gateway = createGateway(await loadHandlers());
-  const port = Number(values.port);
-  await new Promise<void>((listening, failed) => {
-    gateway.once("error", failed);
-    gateway.listen(port, values.host, () => listening());
-  });
-  log(`listening on http://${values.host}:${port}`);
-  log(
-    `try: curl -X PUT http://${values.host}:${port}/training/tasks/sets -d '{"task_id":"${DEMO_TASK}","training_count":7,"verifying_count":2,"testing_count":1}'`,
-  );
-} catch (error) {
-  console.error(error);
-  await stop(1);
+} else {
+  const ready = await store.tableReady().catch((error: unknown) => fail(`cannot reach DynamoDB: ${causeOf(error)}`, 1));
+  if (!ready) {
+    await fail(
+      `table ${config.tableName} (with its order index) not found in region ${config.region} at ${process.env.DYNAMODB_ENDPOINT}: deploy the stack or set TABLE_NAME`,
+      1,
+    );
+  }
 }
+
+const gateway = createGateway(await loadHandlers());
+await new Promise<void>((listening) => {
+  gateway.once("error", (error: NodeJS.ErrnoException) => {
+    const reason =
+      error.code === "EADDRINUSE"
+        ? `port ${port} is already in use: pass another with --port N (or PORT=N)`
+        : `cannot listen on ${options.host}:${port}: ${error.message}`;
+    void fail(reason, 1);
+  });
+  gateway.listen(port, options.host, () => listening());
+});
+log(`listening on http://${options.host}:${port}`);
+log(
+  `try: curl -X PUT http://${options.host}:${port}/training/tasks/sets -d '{"task_id":"${DEMO_TASK}","training_count":7,"verifying_count":2,"testing_count":1}'`,
+);

@@ -4,7 +4,7 @@ import { backoffMs, sleep } from "../concurrency.ts";
 import type { StoreConfig } from "../config.ts";
 import { storageUnavailable } from "../errors.ts";
 
-const isLoopback = (endpoint: string | undefined) =>
+export const isLoopback = (endpoint: string | undefined) =>
   endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
 
 /**

@@ -6,7 +6,7 @@ import { createClient, documentClient, isThrottling } from "./client.ts";
 import { readAllImages, type StoredImage } from "./images.ts";
 import { listSet } from "./listing.ts";
 import { registerImages } from "./register.ts";
-import { ensureTable } from "./schema.ts";
+import { ensureTable, tableReady } from "./schema.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
 import { type PublishOutcome, publish, readTask, type StoreContext } from "./task-item.ts";
@@ -28,8 +28,10 @@ export interface TaskState {
  * answered, retries included; without one it has STORAGE_BUDGET_MS from its start.
  */
 export interface Store {
-  /** Creates the table (order index, TTL) when it does not exist yet. */
-  ensureTable(): Promise<void>;
+  /** Creates the table (order index, TTL) when it does not exist yet; true when it was created now. */
+  ensureTable(): Promise<boolean>;
+  /** Whether the table exists with the order index, changing nothing. */
+  tableReady(): Promise<boolean>;
   /** The task item, strongly consistent; undefined for a task never registered. */
   readTask(taskId: string, deadline?: number): Promise<TaskState | undefined>;
   /** Every image of the task, strongly consistent (what a split plans over). */
@@ -98,6 +100,7 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
   return {
     config,
     ensureTable: translated(() => ensureTable(client, config.tableName)),
+    tableReady: translated(() => tableReady(client, config.tableName)),
     readTask: translated(taskState),
     readImages: translated((taskId, deadline) => readAllImages(ctx, taskId, by(deadline))),
     readAssignment: translated(readAssignment),

@@ -47,7 +47,8 @@ export async function registerImages(
   );
   const task = await readTask(ctx, taskId, deadline);
   const added = fresh.length - raced.length;
-  return { taskId, added, updated: images.length - added, total: task?.image_count ?? 0 };
+  const updated = changed.length + raced.length;
+  return { taskId, added, updated, unchanged: images.length - added - updated, total: task?.image_count ?? 0 };
 }
 
 /**

@@ -135,7 +135,7 @@ describe("throttling is retried within a time budget, not a count of attempts (g
       taskId,
       images: [{ imgId: imageId(taskId, 1), imgName: "img_1.jpg", state: 0 }],
     });
-    expect(again).toMatchObject({ added: 0, updated: 1, total: 3_000 });
+    expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 1, total: 3_000 });
     expect((await truth.readTask(taskId))?.imageCount).toBe(3_000);
     for (let i = 0; i < 5; i++) {
       const result = await split(faulty, { taskId, counts: counts(1_500 + i * 100, 600, 300), seed: `noisy-${i}` });

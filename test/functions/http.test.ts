@@ -58,6 +58,7 @@ describe("the legacy API's own requests, end to end", () => {
       task_id: SEED_TASK,
       added: 10,
       updated: 0,
+      unchanged: 0,
       total: 10,
     });
     expect(put.status).toBe(200);

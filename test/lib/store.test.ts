@@ -58,8 +58,21 @@ describe("registration", () => {
     });
 
     // Assert
-    expect(first).toEqual({ taskId, added: 2, updated: 0, total: 2 });
-    expect(second).toEqual({ taskId, added: 1, updated: 1, total: 3 });
+    expect(first).toEqual({ taskId, added: 2, updated: 0, unchanged: 0, total: 2 });
+    expect(second).toEqual({ taskId, added: 1, updated: 1, unchanged: 0, total: 3 });
+    const again = await store.registerImages({
+      taskId,
+      images: [
+        { imgId: "2018072067241762338", imgName: "img_2.jpg", state: 1 },
+        { imgId: "2018072084092101478", imgName: "img_1.jpg" },
+        { imgId: "2018072080042233351", imgName: "img_拓海_1_renamed.png", state: 3 },
+      ],
+    });
+    expect(again).toEqual({ taskId, added: 0, updated: 1, unchanged: 2, total: 3 });
+    await store.registerImages({
+      taskId,
+      images: [{ imgId: "2018072080042233351", imgName: "img_拓海_1_renamed.png", state: 2 }],
+    });
     await split(store, { taskId, counts: counts(3, 0, 0), seed: "s" });
     expect(await readWholeSet(store, taskId, 0)).toEqual([
       { img_name: "img_拓海_1_renamed.png", img_id: "2018072080042233351", state: 2, order_id: 1 },
