@@ -37,6 +37,8 @@ export const TABLE_ACCESS: Record<FunctionName, TableAccess> = {
   // look up known images, allocate order_ids and update known images (UpdateItem), create new
   // ones with the count in a transaction (its Put and Update actions), read the count back
   RegisterImages: { table: ["BatchGetItem", "UpdateItem", "PutItem", "GetItem"], indexes: [] },
+  // serves the OpenAPI document, built in code: no table
+  OpenApiDocument: { table: [], indexes: [] },
   // read the last split's request from the task item, then exactly what SplitTask does
   ResplitTasks: { table: ["GetItem", "Query", "BatchGetItem", "PutItem", "BatchWriteItem", "UpdateItem"], indexes: [] },
 };

@@ -3,6 +3,7 @@ export const ROUTES = [
   { method: "PUT", path: "/training/tasks/sets", name: "SplitTask", entry: "functions/split-task.ts" },
   { method: "GET", path: "/training/tasks/sets", name: "ListSet", entry: "functions/list-set.ts" },
   { method: "POST", path: "/training/tasks/images", name: "RegisterImages", entry: "functions/register-images.ts" },
+  { method: "GET", path: "/openapi.json", name: "OpenApiDocument", entry: "functions/openapi.ts" },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

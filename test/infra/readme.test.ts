@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, describe, expect, it } from "vitest";
 import { addTrainingSetsStack } from "../../infra/training-sets-stack.ts";
+import { errorEntries, openApiDocument } from "../../lib/openapi.ts";
 import { FUNCTIONS } from "../../lib/routes.ts";
 import { invokeLines, samLines } from "../support/readme.ts";
 
@@ -59,5 +60,54 @@ describe("the README's sam local invoke lines", () => {
     expect(lines.map(({ logicalId, event }) => [logicalId, event])).toEqual(
       invokeLines().map(({ name, event }) => [name, event]),
     );
+  });
+});
+
+describe("the README's error table", () => {
+  const text = readFileSync(new URL("README.md", root), "utf8");
+  const section = text.slice(text.indexOf("### Errors"), text.indexOf("\n## ", text.indexOf("### Errors")));
+  const rows = [...section.matchAll(/^\| (\d{4}) +\| ([\d /]+?) +\| .*? \| (\S.*?) +\|$/gm)].map(
+    ([, code, http, msg]) => ({
+      code: Number(code),
+      statuses: (http ?? "").split("/").map((status) => Number(status.trim())),
+      msg,
+    }),
+  );
+  const entries = errorEntries();
+
+  it("has one row per code of the OpenAPI document, in the same order", () => {
+    expect(rows.map((row) => row.code)).toEqual(entries.map((entry) => entry.code));
+  });
+
+  it("gives each code the document's HTTP statuses and message pattern", () => {
+    for (const entry of entries) {
+      expect(
+        rows.find((row) => row.code === entry.code),
+        `${entry.code}`,
+      ).toEqual({
+        code: entry.code,
+        statuses: entry.statuses,
+        msg: entry.msg,
+      });
+    }
+  });
+
+  it("is what the document's error responses say: each code under each of its statuses somewhere", () => {
+    const document = openApiDocument();
+    const answered = new Set<string>();
+    const responses = [
+      ...Object.values(document.paths).flatMap((item) =>
+        Object.values(item).flatMap((operation) => Object.entries(operation.responses)),
+      ),
+      ["404", document.components.responses.UnknownRoute],
+      ["405", document.components.responses.UnknownRoute],
+    ] as const;
+    for (const [status, response] of responses) {
+      for (const code of JSON.stringify(response?.content ?? {}).matchAll(/schemas\/Error(\d+)"/g)) {
+        answered.add(`${code[1]} ${status}`);
+      }
+    }
+    for (const row of rows)
+      for (const status of row.statuses) expect(answered, `${row.code} ${status}`).toContain(`${row.code} ${status}`);
   });
 });

@@ -370,6 +370,8 @@ describe("permissions", () => {
       table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       indexes: [],
     });
+    // the OpenAPI document is built in code: no table access at all
+    expect(grantsOf(base, "OpenApiDocument")).toEqual({ table: [], indexes: [] });
     // a re-split is a split: the same grants, nothing more
     expect(grantsOf(base, "ResplitTasks")).toEqual(grantsOf(base, "SplitTask"));
   });

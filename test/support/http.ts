@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { readConfig } from "../../lib/config.ts";
 import { createStore } from "../../lib/store/index.ts";
 import { createGateway, loadHandlers } from "../../scripts/local-gateway.ts";
+import { contract } from "./contract.ts";
 
 export interface Reply {
   status: number;
@@ -9,7 +10,10 @@ export interface Reply {
   body: Record<string, unknown>;
 }
 
-/** The local gateway on a free port over this worker's table, with the real handlers. */
+/**
+ * The local gateway on a free port over this worker's table, with the real handlers. `call`
+ * fails (throws) on any answer the OpenAPI document does not describe for its operation and status.
+ */
 export async function startApi() {
   await createStore(readConfig()).ensureTable();
   const server = createGateway(await loadHandlers());
@@ -28,8 +32,36 @@ export async function startApi() {
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown> };
+    const reply = {
+      status: response.status,
+      headers: response.headers,
+      body: JSON.parse(text) as Record<string, unknown>,
+    };
+    // The contract check: every answer a test receives must be one the OpenAPI document describes.
+    expectContract(method, path, response, text);
+    return reply;
   };
   const close = () => new Promise<void>((closed) => server.close(() => closed()));
   return { base, call, close };
+}
+
+/**
+ * Throws unless `response` (its body already read as `text`) is an answer the OpenAPI document
+ * describes for `method` `path` (a path with its query) and its status. For tests that fetch by hand.
+ */
+export function expectContract(method: string, path: string, response: Response, text: string): void {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(
+      `${method} ${path} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+    );
+  }
+  const problems = contract.checkReply(method, path, response.status, response.headers.get("content-type"), body);
+  if (problems.length > 0) {
+    throw new Error(
+      `${method} ${path} answered ${response.status} outside the OpenAPI document (lib/openapi.ts):\n  ${problems.join("\n  ")}\nbody: ${text.slice(0, 2000)}`,
+    );
+  }
 }
