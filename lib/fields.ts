@@ -18,6 +18,7 @@ export const SPLIT_FIELDS = [
 ] as const;
 export const REGISTER_FIELDS = ["task_id", "images"] as const;
 export const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;
+export const RATIO_FIELDS = ["training", "verifying", "testing"] as const;
 
 /** What to do with a field a request does not have: refuse it (the default), or report it and go on. */
 export interface FieldPolicy {

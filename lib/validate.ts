@@ -1,6 +1,15 @@
 import { decodeCursor } from "./cursor.ts";
 import { type ErrorCode, ServiceError } from "./errors.ts";
-import { checkFields, type FieldPolicy, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS, STRICT, shown } from "./fields.ts";
+import {
+  checkFields,
+  type FieldPolicy,
+  IMAGE_FIELDS,
+  RATIO_FIELDS,
+  REGISTER_FIELDS,
+  SPLIT_FIELDS,
+  STRICT,
+  shown,
+} from "./fields.ts";
 import {
   type Cursor,
   DEFAULT_LIMIT,
@@ -227,6 +236,8 @@ function parseSplitOptions(fields: Fields): SplitOptions | undefined {
 export function parseSplitSpec(body: unknown, policy: FieldPolicy = STRICT): SplitSpec {
   const fields = requireObject(body);
   checkFields(fields, SPLIT_FIELDS, policy);
+  const ratioFields = asObject(own(fields, "ratios"));
+  if (ratioFields) checkFields(ratioFields, RATIO_FIELDS, policy, "ratios.");
   const taskId = parseTaskId(own(fields, "task_id"));
   const rawRatios = own(fields, "ratios");
   let sizes: SplitSizes;

@@ -3,10 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { readCorsOrigins } from "../lib/config.ts";
 import { ServiceError } from "../lib/errors.ts";
 import { errorResponse } from "../lib/http.ts";
 import { MAX_BODY_BYTES } from "../lib/model.ts";
 import { ROUTES, type Route } from "../lib/routes.ts";
+import { serveDocs } from "./docs-page.ts";
 import { lambdaContext } from "./lambda.ts";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -90,37 +92,99 @@ function send(response: ServerResponse, result: APIGatewayProxyResult, extra: Re
   response.end(result.body);
 }
 
+/** The `code` each answer carried, for the request log (kept off the wire). */
+const answeredCodes = new WeakMap<ServerResponse, unknown>();
+
+/** Sends an answer and notes its `code` for the request log. */
+function reply(response: ServerResponse, result: APIGatewayProxyResult, extra: Record<string, string> = {}) {
+  answeredCodes.set(response, codeOf(result.body));
+  send(response, result, extra);
+}
+
+/** The `code` of a JSON answer, for the request log. */
+function codeOf(body: string): unknown {
+  try {
+    return (JSON.parse(body) as { code?: unknown }).code;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CORS preflight API Gateway answers for the stack's corsOrigins (CDK's default preflight): 204,
+ * the origin echoed when it is allowed, the routes' methods and CDK's default headers.
+ */
+function preflight(request: IncomingMessage, methods: string[], allowed: readonly string[]): APIGatewayProxyResult {
+  const origin = request.headers.origin;
+  const allowOrigin = allowed.includes("*")
+    ? "*"
+    : origin !== undefined && allowed.includes(origin)
+      ? origin
+      : allowed[0];
+  return {
+    statusCode: 204,
+    headers: {
+      "Access-Control-Allow-Origin": allowOrigin ?? "",
+      ...(allowed.includes("*") ? {} : { Vary: "Origin" }),
+      "Access-Control-Allow-Headers":
+        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent",
+      "Access-Control-Allow-Methods": methods.join(","),
+    },
+    body: "",
+  };
+}
+
 /** An HTTP server that routes like the deployed REST API and calls the very same handlers. */
-export function createGateway(handlers: Handlers): Server {
+export function createGateway(handlers: Handlers, options: { log?: (line: string) => void } = {}): Server {
   return createServer(async (request, response) => {
     const requestId = randomUUID();
+    const started = performance.now();
+    // One line per request: method, path, code, status, time.
+    response.once("finish", () => {
+      const ms = Math.round(performance.now() - started);
+      options.log?.(
+        `${request.method} ${request.url} ${response.statusCode} code=${answeredCodes.get(response) ?? "-"} ${ms} ms`,
+      );
+    });
     try {
       // request.url is a path; "//x/…" must not be read as a host (as new URL(url, base) would).
       const url = new URL(`http://localhost${request.url?.startsWith("/") ? request.url : "/"}`);
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+      // The docs page (local only; the deployed API serves /openapi.json, README "Contract and docs page").
+      if (await serveDocs(request.method, path, response)) return;
       const onPath = ROUTES.filter((route) => route.path === path);
       const route = onPath.find((candidate) => candidate.method === request.method);
+      const corsOrigins = readCorsOrigins();
+      if (!route && request.method === "OPTIONS" && onPath.length > 0 && corsOrigins.length > 0) {
+        request.resume();
+        return reply(response, preflight(request, [...new Set(ROUTES.map((r) => r.method))], corsOrigins));
+      }
       if (!route) {
         request.resume();
         const allowed = onPath.map((candidate) => candidate.method).join(", ");
         const status = onPath.length > 0 ? 405 : 404;
-        send(
+        const detail =
+          onPath.length > 0
+            ? `${request.method} is not allowed on ${path}: use ${allowed}`
+            : `no route ${request.method} ${path}`;
+        reply(
           response,
-          errorResponse(new ServiceError(1013, {}, { status }), requestId),
+          errorResponse(new ServiceError(1013, {}, { status, detail }), requestId),
           allowed ? { Allow: allowed } : {},
         );
         return;
       }
       const body = await readBody(request);
       if (body === "too large") {
-        send(response, errorResponse(new ServiceError(1014), requestId), { Connection: "close" });
+        const detail = `the body is more than ${MAX_BODY_BYTES} bytes (1 MiB)`;
+        reply(response, errorResponse(new ServiceError(1014, {}, { detail }), requestId), { Connection: "close" });
         request.destroy();
         return;
       }
       const event = toProxyEvent(request, url, body, route, requestId);
-      send(response, await handlers[route.name](event, lambdaContext(route.name, requestId)));
+      reply(response, await handlers[route.name](event, lambdaContext(route.name, requestId)));
     } catch (error) {
-      send(response, errorResponse(error, requestId));
+      reply(response, errorResponse(error, requestId));
     }
   });
 }

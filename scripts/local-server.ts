@@ -120,7 +120,7 @@ if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
   }
 }
 
-const gateway = createGateway(await loadHandlers());
+const gateway = createGateway(await loadHandlers(), { log });
 await new Promise<void>((listening) => {
   gateway.once("error", (error: NodeJS.ErrnoException) => {
     const reason =

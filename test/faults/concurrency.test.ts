@@ -153,7 +153,11 @@ describe("registration during splits (guarantee 5)", () => {
     proxy().policy = (call) => (isPublish(call) ? { kind: "hold", until: release.promise } : undefined);
     const seen = proxy().log.length;
     const pending = split(splitter, { taskId, counts: counts(60, 20, 20), seed: "held" });
-    await waitFor(() => proxy().log.slice(seen).some((entry) => isPublish(entry)));
+    await waitFor(() =>
+      proxy()
+        .log.slice(seen)
+        .some((entry) => isPublish(entry)),
+    );
 
     // While the split is held: new images and renames go through at once.
     const started = Date.now();

@@ -38,7 +38,7 @@ const list = (query: string) => api.call("GET", `${SETS}?${query}`);
 
 const expectError = (reply: Reply, status: number, code: number, msg: string) => {
   expect(reply.status).toBe(status);
-  expect(reply.body).toEqual({ code, msg });
+  expect(reply.body).toEqual({ code, msg, detail: expect.stringMatching(/\w/) });
   expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
 };
 
@@ -221,6 +221,61 @@ describe("every error code over HTTP, with its status", () => {
     ["a negative state", { task_id: "errors", images: [{ img_id: "1", img_name: "a", state: -1 }] }, "images[0].state"],
   ])("POST with %s is 1011 naming the field", async (_, body, field) => {
     expectError(await api.call("POST", IMAGES, body), 400, 1011, `图像数据格式错误: ${field}`);
+  });
+
+  it.each([
+    [
+      "an unknown field, a near miss",
+      { task_id: "errors", training_count: 7, verifying_count: 2, testing_count: 1, dryRun: true },
+      "未知字段: dryRun",
+      "did you mean dry_run?",
+    ],
+    [
+      "a count that is not an integer",
+      { task_id: "errors", training_count: 7.5, verifying_count: 2, testing_count: 1 },
+      "训练集中图像的个数不能小于等于0",
+      "training_count must be an integer ≥ 1, got 7.5",
+    ],
+    [
+      "an unsafe numeric task_id",
+      `{"task_id":2018072049434026765,"training_count":7,"verifying_count":2,"testing_count":1}`,
+      "task_id 缺失或格式错误",
+      "is not a safe integer: send it as a string",
+    ],
+  ])("PUT with %s keeps the legacy msg and says why in detail", async (_, body, msg, detail) => {
+    const reply = await api.call("PUT", SETS, body);
+    expect(reply.status).toBe(400);
+    expect(reply.body.msg).toBe(msg);
+    expect(reply.body.detail).toContain(detail);
+  });
+
+  it("POST details name the place: a duplicate points at the first, an overfull list gives its length", async () => {
+    const duplicate = await api.call("POST", IMAGES, { task_id: "errors", images: [SEED_IMAGES[0], SEED_IMAGES[0]] });
+    expect(duplicate.body.detail).toBe("images[1].img_id duplicates images[0]");
+    const many = Array.from({ length: 1001 }, (_, i) => ({ img_id: `m${i}`, img_name: "m.jpg" }));
+    const overfull = await api.call("POST", IMAGES, { task_id: "errors", images: many });
+    expect(overfull.body.detail).toBe("images: at most 1000 per request, got 1001");
+  });
+
+  it("answers a CORS preflight as the deployed API does when origins are configured", async () => {
+    const preflight = (origin: string) =>
+      fetch(`${api.base}${SETS}`, {
+        method: "OPTIONS",
+        headers: { Origin: origin, "Access-Control-Request-Method": "PUT" },
+      });
+    process.env.CORS_ORIGINS = "https://label.example.com";
+    try {
+      const allowed = await preflight("https://label.example.com");
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get("access-control-allow-origin")).toBe("https://label.example.com");
+      expect(allowed.headers.get("access-control-allow-methods")).toBe("PUT,GET,POST");
+      expect((await preflight("https://evil.example.com")).headers.get("access-control-allow-origin")).not.toBe(
+        "https://evil.example.com",
+      );
+    } finally {
+      delete process.env.CORS_ORIGINS;
+    }
+    expect((await preflight("https://label.example.com")).status).toBe(405);
   });
 
   it("unknown routes are 404 and wrong methods 405, both 1013", async () => {

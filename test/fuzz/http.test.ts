@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES } from "../../lib/routes.ts";
 import { type Handlers, loadHandlers } from "../../scripts/local-gateway.ts";
-import { startApi } from "../support/http.ts";
+import { expectContract, startApi } from "../support/http.ts";
 import { localClient } from "../support/store.ts";
 import {
   type BodyCase,
@@ -363,6 +363,7 @@ describe("the local gateway, over HTTP with generated bad requests", () => {
           body: c.body,
         });
         const text = await response.text();
+        if (c.method !== "HEAD") expectContract(c.method, `${c.path}${c.query}`, response, text);
         const path = normalise(c.path);
         const onPath = ROUTES.filter((route) => route.path === path);
         const routed = onPath.some((route) => route.method === c.method);
@@ -387,7 +388,9 @@ describe("the local gateway, over HTTP with generated bad requests", () => {
     for (const path of ["//", `//host${SETS}`, "//training/tasks/sets"]) {
       const response = await fetch(`${api.base}${path}?task_id=${fixture.task}&set_type_id=0`);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
-      expectSpecReply(response.status, response.headers.get("content-type"), await response.text(), [1013]);
+      const text = await response.text();
+      expectContract("GET", path, response, text);
+      expectSpecReply(response.status, response.headers.get("content-type"), text, [1013]);
     }
   });
 
@@ -395,10 +398,12 @@ describe("the local gateway, over HTTP with generated bad requests", () => {
     for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
       const query = await fetch(`${api.base}${SETS}?task_id=${fixture.task}&set_type_id=0&${name}=1`);
       expect({ name, status: query.status }).toEqual({ name, status: 200 });
+      expectContract("GET", SETS, query, await query.text());
       const header = await fetch(`${api.base}${SETS}?task_id=${fixture.task}&set_type_id=0`, {
         headers: { [name]: "1" },
       });
       expect({ name, status: header.status }).toEqual({ name, status: 200 });
+      expectContract("GET", SETS, header, await header.text());
     }
   });
 
@@ -409,7 +414,9 @@ describe("the local gateway, over HTTP with generated bad requests", () => {
       ["POST", IMAGES],
     ] as const) {
       const response = await fetch(`${api.base}${path}`, { method, body: deep });
-      expectSpecReply(response.status, response.headers.get("content-type"), await response.text(), [1001]);
+      const text = await response.text();
+      expectContract(method, path, response, text);
+      expectSpecReply(response.status, response.headers.get("content-type"), text, [1001]);
     }
     expect(await table()).toBe(before);
   });

@@ -698,18 +698,16 @@ describe("parseSplitSpec", () => {
       );
     });
 
-    it("ignores unknown keys and inherited ones", () => {
-      const ratios = Object.assign(Object.create({ verifying: 0.2 }) as object, {
-        training: 0.7,
-        testing: 0.1,
-        extra: 5,
-      });
+    it("refuses an unknown ratio key (1023, before task_id) and never reads inherited ones", () => {
+      const ratios = Object.assign(Object.create({ verifying: 0.2 }) as object, { training: 0.7, testing: 0.1 });
       ratiosRefused({ task_id: TASK, ratios }, "ratios.verifying 必须是 0 到 1 之间的数");
-      // The stray key neither refuses nor leaks into the ratios: exactly the three, by set type (0 training, 1 testing, 2 verifying).
-      expect(
-        parseSplitSpec({ task_id: TASK, ratios: { training: 0.7, verifying: 0.2, testing: 0.1, validating: 3 } })
-          .ratios,
-      ).toEqual({ 0: 0.7, 1: 0.1, 2: 0.2 });
+      const stray = { training: 0.7, verfying: 0.2, testing: 0.1 };
+      const refused = thrown(() => parseSplitSpec({ task_id: null, ratios: stray }));
+      expect([refused.code, refused.message]).toEqual([1023, "未知字段: ratios.verfying"]);
+      expect(refused.detail).toContain("did you mean ratios.verifying?");
+      // Lenient: the stray key neither refuses nor leaks into the ratios (0 training, 1 testing, 2 verifying).
+      const lenient = parseSplitSpec({ task_id: TASK, ratios: { ...stray, verifying: 0.2 } }, { strict: false });
+      expect(lenient.ratios).toEqual({ 0: 0.7, 1: 0.1, 2: 0.2 });
     });
 
     it("reports task_id before ratios, and ratios before seed", () => {
