@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describeError, ServiceError } from "./errors.ts";
+import { log } from "./log.ts";
 import { HISTORY_LENGTH, type SplitRecord, type SplitResult, type SplitSpec } from "./model.ts";
 import { type PlanImage, planSplit, type SplitPlan } from "./plan/index.ts";
 import { drawSeed } from "./shuffle.ts";
@@ -25,6 +26,15 @@ const RECORDED_LABELS = 200;
 export async function splitTask(store: Store, spec: SplitSpec, deadline?: number): Promise<SplitResult> {
   const { taskId } = spec;
   const by = deadline ?? Date.now() + store.config.budgetMs;
+  const started = performance.now();
+  // Progress of a long split, one line a phase (LOG_LEVEL=debug; npm start shows them).
+  const phase = (name: string, fields: Record<string, unknown> = {}) =>
+    log("debug", "split progress", {
+      task_id: taskId,
+      phase: name,
+      ms: Math.round(performance.now() - started),
+      ...fields,
+    });
   const task = await store.readTask(taskId, by);
   if (!task?.imageCount) throw noImages(taskId);
   if (spec.counts) {
@@ -41,15 +51,18 @@ export async function splitTask(store: Store, spec: SplitSpec, deadline?: number
   }
   const images = await store.readImages(taskId, by);
   if (images.length === 0) throw noImages(taskId);
+  phase("read", { images: images.length });
   const seed = spec.seed ?? drawSeed();
   const plan = planSplit(await planImages(store, taskId, task, images, by), spec, seed);
   const planned = task.live?.version ?? 0;
+  phase("planned");
   if (spec.options?.dryRun) return resultOf(taskId, plan, seed, planned, true);
 
   const n = images.reduce((max, image) => Math.max(max, image.orderId), 0);
   const ref = { version: planned + 1, token: randomBytes(6).toString("hex"), n, chunks: chunkCount(n) };
   const orderIds = Float64Array.from(images, (image) => image.orderId);
   await store.writeSnapshot(taskId, ref, packSnapshot(orderIds, plan.setOf, n), by);
+  phase("written", { chunks: ref.chunks });
 
   const record = recordOf(spec, plan, seed, ref);
   const outcome = await store.publish(taskId, planned, record, task.history, by);
@@ -61,17 +74,11 @@ export async function splitTask(store: Store, spec: SplitSpec, deadline?: number
       { detail: `split version ${outcome.winner} was published while this split (planned on version ${planned}) ran` },
     );
   }
+  phase("published", { version: ref.version });
   const retained = [record, ...task.history].slice(0, HISTORY_LENGTH);
   // Housekeeping: a failure here costs storage, never correctness, so it must not fail the split.
   await store.expireUnreferenced(taskId, ref.version, retained, by).catch((error: unknown) => {
-    console.warn(
-      JSON.stringify({
-        level: "warn",
-        msg: "expiring old snapshots failed",
-        task_id: taskId,
-        error: describeError(error),
-      }),
-    );
+    log("warn", "expiring old snapshots failed", { task_id: taskId, error: describeError(error) });
   });
   return resultOf(taskId, plan, seed, ref.version, false);
 }

@@ -74,6 +74,8 @@ if (!/^\d+$/.test(options.port) || port < 1 || port > 65535) {
   await fail(`--port must be a number from 1 to 65535, got "${options.port}"`, 2);
 }
 
+// Split progress lines (lib/split.ts logs them at debug) help when a big split takes a while.
+process.env.LOG_LEVEL ??= "debug";
 const config = readConfig();
 if (!process.env.DYNAMODB_ENDPOINT) {
   const inMemory = options["in-memory"];
