@@ -1,5 +1,16 @@
 import { ServiceError } from "./errors.ts";
 
+/** The PUT's optional split fields, in the order they are checked. */
+export const OPTION_FIELDS = [
+  "stratify_by",
+  "group_by",
+  "rare_labels",
+  "mode",
+  "lock_testing",
+  "dry_run",
+  "algorithm",
+] as const;
+
 /** The body fields each request may carry; anything else is refused (1023) unless STRICT_FIELDS=false. */
 export const SPLIT_FIELDS = [
   "task_id",
@@ -8,13 +19,7 @@ export const SPLIT_FIELDS = [
   "testing_count",
   "ratios",
   "seed",
-  "stratify_by",
-  "group_by",
-  "rare_labels",
-  "mode",
-  "lock_testing",
-  "dry_run",
-  "algorithm",
+  ...OPTION_FIELDS,
 ] as const;
 export const REGISTER_FIELDS = ["task_id", "images"] as const;
 export const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;

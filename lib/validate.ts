@@ -4,6 +4,7 @@ import {
   checkFields,
   type FieldPolicy,
   IMAGE_FIELDS,
+  OPTION_FIELDS,
   RATIO_FIELDS,
   REGISTER_FIELDS,
   SPLIT_FIELDS,
@@ -197,16 +198,6 @@ function booleanOption(fields: Fields, field: string): boolean {
   if (typeof value === "boolean") return value;
   throw invalidOption(field, "必须是 true 或 false", `${field} must be true or false, got ${shown(value)}`);
 }
-
-const OPTION_FIELDS = [
-  "stratify_by",
-  "group_by",
-  "rare_labels",
-  "mode",
-  "lock_testing",
-  "dry_run",
-  "algorithm",
-] as const;
 
 /** The optional split fields in body order; undefined when the body carries none of them. */
 function parseSplitOptions(fields: Fields): SplitOptions | undefined {

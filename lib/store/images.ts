@@ -1,7 +1,7 @@
 import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited, sleep } from "../concurrency.ts";
 import { storageUnavailable } from "../errors.ts";
-import { splitPoints } from "../key-ranges.ts";
+import { alphabetOf, splitPoints } from "../key-ranges.ts";
 import type { ImageInfo } from "../model.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../table.ts";
 import type { Item } from "./batch.ts";
@@ -61,7 +61,9 @@ export async function readAllImages(ctx: StoreContext, taskId: string, deadline:
       ctx.db.send(new QueryCommand({ ...above(after), ScanIndexForward: false, Limit: 1 })),
     );
     const highest = last.Items?.[0]?.[TABLE.sortKey] as string | undefined;
-    const bounds = highest === undefined ? [] : splitPoints(after, highest, ctx.config.concurrency);
+    // The first page shows which characters the task's ids use (digits only, for the platform's ids).
+    const alphabet = alphabetOf(items.map((item) => item[TABLE.sortKey] as string));
+    const bounds = highest === undefined ? [] : splitPoints(after, highest, ctx.config.concurrency, alphabet);
     const parts: Item[][] = new Array(bounds.length + 1);
     await forEachLimited([...parts.keys()], ctx.config.concurrency, async (i) => {
       // Range i is [from, to): bounded on the server, so no range reads (and pays for) its neighbours' items.

@@ -46,7 +46,7 @@ describe.skipIf(!present)("the docs page (GET /docs) in headless Chromium", () =
     });
     await page.goto(`${api.base}/docs`);
     await page.locator(".opblock").first().waitFor({ timeout: 30_000 });
-    const text = await page.locator("#swagger-ui").innerText();
+    const text = (await page.locator("#swagger-ui").textContent()) ?? "";
     for (const route of ["/training/tasks/sets", "/training/tasks/images", "/openapi.json"])
       expect(text).toContain(route);
     for (const method of ["PUT", "GET", "POST"]) expect(text).toContain(method);

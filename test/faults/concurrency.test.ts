@@ -126,7 +126,7 @@ describe("readers during splits (guarantee 2)", () => {
   });
 
   it("a cursor finishes its snapshot while retained, and gets 1015 once the snapshot is retired and expired", async () => {
-    const { store, config } = await freshStore({ snapshotGraceSeconds: 1 });
+    const { store } = await freshStore({ snapshotGraceSeconds: 1 });
     const taskId = "retention";
     await registerImages(store, taskId, 60);
     const first = await split(store, { taskId, counts: counts(40, 10, 10), seed: "kept" });

@@ -1,0 +1,237 @@
+/**
+ * `training-sets`: the command line on top of the typed client (client/index.ts).
+ * Exit codes: 0 done, 1 the API or the network failed (its code, msg and detail on stderr),
+ * 2 bad usage (options, files). bin/training-sets.js runs this file with tsx.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import {
+  createClient,
+  DEFAULT_BASE_URL,
+  type ImageInput,
+  type SetName,
+  type SplitRequest,
+  type TrainingSetsClient,
+  TrainingSetsError,
+  TrainingSetsNetworkError,
+} from "../client/index.ts";
+import { readImagesFile } from "./images-file.ts";
+import { LIST_FORMATS, type ListFormat, listToFile } from "./list.ts";
+import { progress } from "./progress.ts";
+import { UsageError } from "./usage.ts";
+
+/** Images per POST: the API's limit. */
+const BATCH = 1000;
+const SETS = ["training", "verifying", "testing"] as const;
+const ORDER_NOTE =
+  "Three values in the order training, verifying, testing. (The API's set_type_id numbers them differently: 0 training, 1 testing, 2 verifying.)";
+
+function three(kind: "counts" | "ratios") {
+  return (value: string): [number, number, number] => {
+    const parts = value.split(",").map((part) => part.trim());
+    const numbers = parts.map(Number);
+    const ok =
+      parts.length === 3 &&
+      parts.every((part) => part !== "") &&
+      numbers.every((n) => Number.isFinite(n) && n >= 0 && (kind === "ratios" || Number.isInteger(n)));
+    if (!ok) {
+      throw new InvalidArgumentError(
+        kind === "counts"
+          ? "expected three non-negative integers: training,verifying,testing (e.g. 7,2,1)"
+          : "expected three numbers in [0, 1]: training,verifying,testing (e.g. .7,.2,.1)",
+      );
+    }
+    return numbers as [number, number, number];
+  };
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("expected a positive integer");
+  return Number(value);
+}
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+export function program(): Command {
+  let api: TrainingSetsClient | undefined;
+  const client = (command: Command): TrainingSetsClient => {
+    api ??= createClient({
+      baseUrl: command.optsWithGlobals().url as string,
+      onRetry: ({ attempt, delayMs, reason }) =>
+        process.stderr.write(`retrying (${attempt}) in ${delayMs} ms after ${reason}\n`),
+    });
+    return api;
+  };
+
+  const root = new Command("training-sets")
+    .description("Register a task's images, split them into training, verifying and testing sets, and list each set.")
+    .addOption(new Option("--url <url>", "the API's base URL").env("TRAINING_SETS_URL").default(DEFAULT_BASE_URL))
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  root
+    .command("register")
+    .description(
+      "Register (upsert) a task's images from a file, in file order, 1000 a request, so order_ids follow the file. " +
+        "Safe to rerun: known images are updated or left unchanged.",
+    )
+    .requiredOption("--task <task_id>", "the task")
+    .requiredOption(
+      "--file <file>",
+      "images.json (an array of {img_id, img_name, state?, label?, group?}) or images.csv (UTF-8, BOM or not, a header row naming those fields; img_id and img_name required)",
+    )
+    .action(async (opts: { task: string; file: string }, command: Command) => {
+      const images = await readImagesFile(opts.file);
+      await register(client(command), opts.task, images);
+    });
+
+  root
+    .command("split")
+    .description(`Split a task's images at random and print the API's answer. ${ORDER_NOTE}`)
+    .requiredOption("--task <task_id>", "the task")
+    .addOption(
+      new Option("--counts <t,v,s>", "image counts: training,verifying,testing (e.g. 7,2,1)")
+        .argParser(three("counts"))
+        .conflicts("ratios"),
+    )
+    .addOption(
+      new Option("--ratios <t,v,s>", "shares of the task: training,verifying,testing (e.g. .7,.2,.1)")
+        .argParser(three("ratios"))
+        .conflicts("counts"),
+    )
+    .option("--seed <seed>", "makes the split reproducible (the answer always names the seed used)")
+    .option("--stratify <field>", 'give each set each value of this field in proportion ("label")')
+    .option("--group-by <field>", 'keep all images with one value of this field in one set ("group")')
+    .option("--dry-run", "plan and print the split, write nothing")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  training-sets split --task 42 --counts 7,2,1 --seed demo\n  training-sets split --task 42 --ratios .7,.2,.1 --stratify label --dry-run",
+    )
+    .action(
+      async (
+        opts: {
+          task: string;
+          counts?: [number, number, number];
+          ratios?: [number, number, number];
+          seed?: string;
+          stratify?: string;
+          groupBy?: string;
+          dryRun?: boolean;
+        },
+        command: Command,
+      ) => {
+        if (!opts.counts && !opts.ratios) throw new UsageError("give --counts or --ratios");
+        const request: Record<string, unknown> = { task_id: opts.task };
+        if (opts.counts) {
+          [request.training_count, request.verifying_count, request.testing_count] = opts.counts;
+        } else if (opts.ratios) {
+          const [training, verifying, testing] = opts.ratios;
+          request.ratios = { training, verifying, testing };
+        }
+        if (opts.seed !== undefined) request.seed = opts.seed;
+        if (opts.stratify !== undefined) request.stratify_by = opts.stratify;
+        if (opts.groupBy !== undefined) request.group_by = opts.groupBy;
+        if (opts.dryRun) request.dry_run = true;
+        // stratify_by / group_by values are the API's to judge (1019 names the rule).
+        print(await client(command).split(request as SplitRequest));
+      },
+    );
+
+  root
+    .command("summary")
+    .description("Print the task's live split and its history (the API's GET without set_type_id).")
+    .requiredOption("--task <task_id>", "the task")
+    .action(async (opts: { task: string }, command: Command) => {
+      print(await client(command).summary(opts.task));
+    });
+
+  root
+    .command("list")
+    .description(
+      "Write every image of one set, every page, in ascending order_id. csv: a header row img_id,img_name,state,order_id, RFC 4180 quoting; json: one array; txt: one img_id a line.",
+    )
+    .requiredOption("--task <task_id>", "the task")
+    .addOption(new Option("--set <set>", "the set").choices(SETS).makeOptionMandatory())
+    .addOption(new Option("--format <format>", "output format").choices(LIST_FORMATS).default("csv"))
+    .option("--out <file>", "write here (through a temporary file renamed at the end) instead of stdout")
+    .option("--limit <n>", "images per request (the API's default 5000)", positiveInt)
+    .action(
+      async (
+        opts: { task: string; set: SetName; format: ListFormat; out?: string; limit?: number },
+        command: Command,
+      ) => {
+        const count = await listToFile(client(command), {
+          taskId: opts.task,
+          set: opts.set,
+          format: opts.format,
+          out: opts.out,
+          limit: opts.limit,
+        });
+        process.stderr.write(`${opts.set}: ${count} images${opts.out ? ` written to ${opts.out}` : ""}\n`);
+      },
+    );
+
+  return root;
+}
+
+/** Sends the images in file order, BATCH a request, and prints the totals. */
+async function register(api: TrainingSetsClient, taskId: string, images: ImageInput[]): Promise<void> {
+  const totals = { task_id: taskId, added: 0, updated: 0, unchanged: 0, total: 0, requests: 0 };
+  const bar = progress("registering", images.length);
+  try {
+    for (let start = 0; start < images.length; start += BATCH) {
+      const batch = images.slice(start, start + BATCH);
+      let answer: Awaited<ReturnType<TrainingSetsClient["registerImages"]>>;
+      try {
+        answer = await api.registerImages({ task_id: taskId, images: batch });
+      } catch (error) {
+        // The API names the field by its place in the request: say where that is in the file.
+        if (error instanceof TrainingSetsError || error instanceof TrainingSetsNetworkError) {
+          process.stderr.write(
+            `the request with images ${start + 1}–${start + batch.length} of the file failed; ` +
+              `images 1–${start} are registered${start > 0 ? " (a rerun is safe)" : ""}\n`,
+          );
+        }
+        throw error;
+      }
+      totals.added += answer.added;
+      totals.updated += answer.updated;
+      totals.unchanged += answer.unchanged;
+      totals.total = answer.total;
+      totals.requests += 1;
+      bar.update(start + batch.length);
+    }
+  } finally {
+    bar.stop();
+  }
+  print(totals);
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n(add --help for usage)\n`);
+      return 2;
+    }
+    if (error instanceof TrainingSetsError) {
+      const lines = [`error ${error.code ?? "(not the API's answer)"} (HTTP ${error.status}): ${error.msg}`];
+      if (error.detail) lines.push(`detail: ${error.detail}`);
+      if (error.requestId) lines.push(`request_id: ${error.requestId}`);
+      process.stderr.write(`${lines.join("\n")}\n`);
+      return 1;
+    }
+    if (error instanceof TrainingSetsNetworkError) {
+      process.stderr.write(`error: no answer from the API: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
