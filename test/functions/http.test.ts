@@ -1,5 +1,6 @@
 import { DeleteCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../../client/index.ts";
 import { readConfig } from "../../lib/config.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { type Reply, startApi } from "../support/http.ts";
@@ -324,30 +325,28 @@ async function deleteSnapshots(taskId: string) {
   }
 }
 
-describe("paging over HTTP", () => {
+describe("paging over HTTP, through the typed client", () => {
   it("a set of 12,000 images comes back page by page, each image once, in order_id order", async () => {
+    // Arrange
+    const client = createClient({ baseUrl: api.base });
     const taskId = "paged-12k";
     for (let start = 0; start < 12_000; start += 1000) {
       const images = Array.from({ length: 1000 }, (_, i) => ({
         img_id: `p${start + i}`,
         img_name: `img_${start + i}.jpg`,
       }));
-      expect((await register(taskId, images)).body.added).toBe(1000);
+      expect((await client.registerImages({ task_id: taskId, images })).added).toBe(1000);
     }
-    const put = await split(taskId, 12_000, 0, 0);
+    const put = await client.split({ task_id: taskId, training_count: 12_000, verifying_count: 0, testing_count: 0 });
 
-    const listed: { img_id: string; order_id: number }[] = [];
-    let cursor: unknown;
-    let pages = 0;
-    do {
-      const page = await list(`task_id=${taskId}&set_type_id=0&limit=5000${cursor ? `&cursor=${cursor}` : ""}`);
-      listed.push(...(page.body.img_info_list as typeof listed));
-      cursor = page.body.next_cursor;
-      pages++;
-    } while (cursor);
+    // Act
+    const pages = [];
+    for await (const page of client.listSetPages(taskId, "training", { limit: 5000 })) pages.push(page);
+    const listed = pages.flatMap((page) => page.img_info_list);
 
-    expect(put.status).toBe(200);
-    expect(pages).toBe(3);
+    // Assert
+    expect(put.version).toBe(1);
+    expect(pages.map((page) => page.img_info_list.length)).toEqual([5000, 5000, 2000]);
     expect(listed.map((i) => i.order_id)).toEqual(Array.from({ length: 12_000 }, (_, i) => i + 1));
     expect(listed.map((i) => i.img_id)).toEqual(Array.from({ length: 12_000 }, (_, i) => `p${i}`));
   });
