@@ -38,45 +38,50 @@ async function queryAll(
   return items;
 }
 
+/** Ids a split first samples to learn which characters the task's ids use (and its lowest id). */
+const SAMPLE = 100;
+
 /**
  * Every image of a task, read with strongly consistent Queries of the table (never the lagging
- * index), so a split sees every image registered before it began. A task larger than one page is
- * read in parallel: the ids above the first page, up to the highest, are cut into ranges.
+ * index), so a split sees every image registered before it began. Beyond a small sample, the ids
+ * from the lowest to the highest are cut into key ranges read side by side.
  */
 export async function readAllImages(ctx: StoreContext, taskId: string, deadline: number): Promise<StoredImage[]> {
-  const query = (condition: string, values: Record<string, string>): QueryCommandInput => ({
-    TableName: ctx.table,
-    KeyConditionExpression: `#pk = :t AND ${condition}`,
-    ProjectionExpression: "#sk, order_id, label, #group",
-    ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey, "#group": "group" },
-    ExpressionAttributeValues: { ":t": taskId, ...values },
-    ConsistentRead: true,
-  });
-  const above = (from: string) => query("#sk > :from", { ":from": from });
-  const first = await retrying(deadline, () => ctx.db.send(new QueryCommand(above(TASK_ITEM_SK))));
-  const items = (first.Items ?? []) as Item[];
-  const after = first.LastEvaluatedKey?.[TABLE.sortKey] as string | undefined;
-  if (after !== undefined) {
-    const last = await retrying(deadline, () =>
-      ctx.db.send(new QueryCommand({ ...above(after), ScanIndexForward: false, Limit: 1 })),
-    );
-    const highest = last.Items?.[0]?.[TABLE.sortKey] as string | undefined;
-    // The first page shows which characters the task's ids use (digits only, for the platform's ids).
-    const alphabet = alphabetOf(items.map((item) => item[TABLE.sortKey] as string));
-    const bounds = highest === undefined ? [] : splitPoints(after, highest, ctx.config.concurrency, alphabet);
+  const query = (condition: string, values: Record<string, string>, extra: Partial<QueryCommandInput> = {}) =>
+    ({
+      TableName: ctx.table,
+      KeyConditionExpression: `#pk = :t AND ${condition}`,
+      ProjectionExpression: "#sk, order_id, label, #group",
+      ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey, "#group": "group" },
+      ExpressionAttributeValues: { ":t": taskId, ...values },
+      ConsistentRead: true,
+      ...extra,
+    }) satisfies QueryCommandInput;
+  const images = query("#sk > :task", { ":task": TASK_ITEM_SK });
+  const [sample, last] = await Promise.all([
+    retrying(deadline, () => ctx.db.send(new QueryCommand({ ...images, Limit: SAMPLE }))),
+    retrying(deadline, () => ctx.db.send(new QueryCommand({ ...images, ScanIndexForward: false, Limit: 1 }))),
+  ]);
+  let items = (sample.Items ?? []) as Item[];
+  const low = items[0]?.[TABLE.sortKey] as string | undefined;
+  const high = last.Items?.[0]?.[TABLE.sortKey] as string | undefined;
+  if (sample.LastEvaluatedKey && low !== undefined && high !== undefined) {
+    // The sample shows which characters the ids use (digits only, for the platform's ids).
+    const alphabet = alphabetOf([...items.map((item) => item[TABLE.sortKey] as string), high]);
+    const bounds = splitPoints(low, high, ctx.config.concurrency, alphabet);
     const parts: Item[][] = new Array(bounds.length + 1);
     await forEachLimited([...parts.keys()], ctx.config.concurrency, async (i) => {
       // Range i is [from, to): bounded on the server, so no range reads (and pays for) its neighbours' items.
-      const from = i === 0 ? after : (bounds[i - 1] as string);
+      const from = i === 0 ? low : (bounds[i - 1] as string);
       const to = bounds[i];
-      const input = to === undefined ? above(from) : query("#sk BETWEEN :from AND :to", { ":from": from, ":to": to });
+      const input =
+        to === undefined
+          ? query("#sk >= :from", { ":from": from })
+          : query("#sk BETWEEN :from AND :to", { ":from": from, ":to": to });
       const read = await queryAll(ctx, input, deadline);
-      parts[i] = read.filter((item) => {
-        const id = item[TABLE.sortKey] as string;
-        return id !== after && (to === undefined || id < to);
-      });
+      parts[i] = to === undefined ? read : read.filter((item) => (item[TABLE.sortKey] as string) < to);
     });
-    for (const part of parts) for (const item of part) items.push(item);
+    items = parts.flat();
   }
   return items.map((item) => ({
     imgId: item[TABLE.sortKey] as string,
