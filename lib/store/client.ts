@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { backoffMs, sleep } from "../concurrency.ts";
 import type { StoreConfig } from "../config.ts";
 import { storageUnavailable } from "../errors.ts";
+import { countThrottle } from "../metrics.ts";
 
 export const isLoopback = (endpoint: string | undefined) =>
   endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
@@ -20,6 +21,8 @@ export function createClient(config: StoreConfig): DynamoDBClient {
     requestHandler: {
       connectionTimeout: 1_000,
       requestTimeout: config.requestTimeoutMs,
+      // Without it the SDK only warns when the timeout passes, and the call goes on waiting.
+      throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: 64 },
       httpsAgent: { keepAlive: true, maxSockets: 64 },
     },
@@ -95,13 +98,20 @@ export async function retrying<T>(deadline: number, call: () => Promise<T>): Pro
     } catch (error) {
       if (!isRetryable(error)) throw error;
       const delay = backoffMs(attempt + 1, 25, 1_000) + 5;
-      if (Date.now() + delay >= deadline) throw storageUnavailable(error, true);
+      const exhausted = Date.now() + delay >= deadline;
+      if (isThrottling(error)) countThrottle(exhausted ? "exhausted" : "retried");
+      if (exhausted) throw storageUnavailable(error, true);
       await sleep(delay);
     }
   }
 }
 
-/** Throws 1500/503 when `deadline` has passed, for loops that make progress call by call (unprocessed items). */
+/**
+ * Throws 1500/503 when `deadline` has passed, for loops that make progress call by call (unprocessed
+ * items). Its callers call it before sending unprocessed items again: a throttled retry, or its end.
+ */
 export function checkDeadline(deadline: number, what: () => string): void {
-  if (Date.now() >= deadline) throw storageUnavailable(new Error(`deadline passed: ${what()}`), true);
+  const exhausted = Date.now() >= deadline;
+  countThrottle(exhausted ? "exhausted" : "retried");
+  if (exhausted) throw storageUnavailable(new Error(`deadline passed: ${what()}`), true);
 }
