@@ -1,5 +1,5 @@
 import { App } from "aws-cdk-lib";
-import { addTrainingSetsStack } from "./training-sets-stack.ts";
+import { addTrainingSetsStack } from "./build-app.ts";
 
 const app = new App();
 addTrainingSetsStack(app);

@@ -1,12 +1,18 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { ServiceError } from "../lib/errors.ts";
 import { parseTaskId } from "../lib/validate.ts";
-import type { TrainingSetsStackProps } from "./training-sets-stack.ts";
+import type { ApiAuth, TrainingSetsStackProps } from "./training-sets-stack.ts";
+
+// One direction only: this file reads context into the stack's props (a type import); the stack
+// never reads context, and build-app.ts wires the two together.
 
 export const CONTEXT_PREFIX = "training-sets:";
 
-/** What the context decides; the rest of the stack's props (name, description) is app.ts's. */
-export type StackOptions = Omit<TrainingSetsStackProps, "env" | "stackName" | "description">;
+/** What the context decides; the rest of the stack's props (name, description) is build-app.ts's. */
+export type StackOptions = Omit<TrainingSetsStackProps, "env" | "stackName" | "description"> & {
+  /** Names the stack, `TrainingSets-<stage>`, so that dev and prod live in one account. */
+  readonly stage: string;
+};
 
 /** Looks a context value up by its name without the `training-sets:` prefix. */
 type Context = (name: string) => unknown;
@@ -22,6 +28,50 @@ function positive(get: Context, name: string, fallback: number): number {
   if (isUnset(raw)) return fallback;
   const value = typeof raw === "number" ? raw : Number(raw);
   if (!Number.isFinite(value) || value <= 0) fail(name, "a positive number", raw);
+  return value;
+}
+
+/** An optional positive integer: undefined when unset. */
+function optionalInteger(get: Context, name: string): number | undefined {
+  const raw = get(name);
+  if (isUnset(raw)) return undefined;
+  const value = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (!Number.isSafeInteger(value) || value <= 0) fail(name, "a positive integer", raw);
+  return value;
+}
+
+const USER_POOL_ARN = /^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[a-z0-9-]+_[0-9A-Za-z]+$/;
+const AUTH = '"iam", "none" or "cognito:<user pool ARN>"';
+
+/** How callers authenticate: IAM (SigV4) unless told otherwise; `none` must be said explicitly. */
+function auth(get: Context): ApiAuth {
+  const raw = get("auth");
+  if (isUnset(raw)) return { type: "iam" };
+  const value = String(raw).trim();
+  if (value.toLowerCase() === "iam") return { type: "iam" };
+  if (value.toLowerCase() === "none") return { type: "none" };
+  if (value.toLowerCase().startsWith("cognito:")) {
+    const userPoolArn = value.slice("cognito:".length).trim();
+    if (!USER_POOL_ARN.test(userPoolArn)) fail("auth", `${AUTH} (a user pool ARN after "cognito:")`, raw);
+    return { type: "cognito", userPoolArn };
+  }
+  return fail("auth", AUTH, raw);
+}
+
+/** A stage name: a letter, then letters, digits and hyphens (it ends up in the stack's name). */
+function stage(get: Context): string {
+  const raw = get("stage");
+  if (isUnset(raw)) return "dev";
+  const value = String(raw).trim();
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,31}$/.test(value)) fail("stage", "a letter then up to 31 letters, digits or -", raw);
+  return value;
+}
+
+function email(get: Context, name: string): string | undefined {
+  const raw = get(name);
+  if (isUnset(raw)) return undefined;
+  const value = String(raw).trim();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) fail(name, "an email address", raw);
   return value;
 }
 
@@ -78,10 +128,16 @@ export function readOptions(context: (key: string) => unknown): StackOptions {
   if (!origins.every((origin) => typeof origin === "string")) fail("corsOrigins", "a list of origins", origins);
 
   return {
+    stage: stage(get),
+    auth: auth(get),
     removalPolicy: removal === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     throttleRateLimit: positive(get, "throttleRateLimit", 100),
     throttleBurstLimit: Math.floor(positive(get, "throttleBurstLimit", 200)),
     corsOrigins: origins as string[],
     resplit: resplit(get),
+    alarmEmail: email(get, "alarmEmail"),
+    splitReservedConcurrency: optionalInteger(get, "splitReservedConcurrency"),
+    tableMaxReadRequestUnits: optionalInteger(get, "tableMaxReadRequestUnits"),
+    tableMaxWriteRequestUnits: optionalInteger(get, "tableMaxWriteRequestUnits"),
   };
 }

@@ -1,24 +1,22 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import type { TableAccess, TableAction } from "../lib/routes.ts";
 
 /** The repository root: entries, the lock file and the bundling root are all resolved from it. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** DynamoDB actions a function may be granted; a closed list, so `dynamodb:*` cannot slip in. */
-export type TableAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "BatchGetItem" | "BatchWriteItem";
-
-/** What one function does to the table: actions on the base table, and on its indexes. */
-export interface TableAccess {
-  readonly table: readonly TableAction[];
-  readonly indexes: readonly TableAction[];
-}
+/**
+ * What the idempotency store (Powertools for AWS Lambda, DynamoDB persistence) does to its table:
+ * read a record, create it conditionally, complete it, and delete it when the request failed.
+ */
+export const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] as const;
 
 export interface ServiceFunctionProps {
   /** Handler file relative to the project root, e.g. `functions/split-task.ts` (from FUNCTIONS). */
@@ -29,11 +27,15 @@ export interface ServiceFunctionProps {
   readonly environment?: Record<string, string>;
   /** What happens to the function's log group when it leaves the stack. */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Concurrent runs set aside for (and the most allowed to) this function; unset: the account's shared pool. */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
  * A NodejsFunction with the service's defaults: Node 22 on arm64, an ESM bundle with source
- * maps, the runtime's AWS SDK v3 left out of the bundle, and a log group kept for a month.
+ * maps, the runtime's AWS SDK v3 left out of the bundle, and a log group kept for a month. Its
+ * role is its own, with no AWS managed policy: it may write to its log group and nothing else
+ * until a table is bound.
  */
 export class ServiceFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
@@ -41,6 +43,13 @@ export class ServiceFunction extends NodejsFunction {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
+    // Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup and writes to any log group):
+    // the function's log group exists, so writing its streams is all it needs.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `training-sets ${id}: its log group and the table actions it uses`,
+    });
+    logGroup.grantWrite(role);
     super(scope, id, {
       entry: join(PROJECT_ROOT, props.entry),
       projectRoot: PROJECT_ROOT,
@@ -51,7 +60,11 @@ export class ServiceFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       timeout: props.timeout ?? Duration.seconds(29),
+      role,
       logGroup,
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
         ...props.environment,
@@ -68,19 +81,41 @@ export class ServiceFunction extends NodejsFunction {
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
     });
+    Validations.of(this).acknowledge({
+      id: "AwsSolutions-L1",
+      reason:
+        "The functions stay on nodejs22.x (Node 22, maintenance LTS) for now; the project moves them and its npm scripts to Node 24 (nodejs24.x) in a later step of issue 11.",
+    });
   }
 
-  /** Points the function at the table and grants exactly the actions `access` lists, nothing wider. */
-  bindTable(table: ITable, access: TableAccess): void {
+  /**
+   * Points the function at the table and grants exactly the actions `access` lists, nothing wider:
+   * base-table actions on the table, index actions on each of `indexNames` (named, never `index/*`).
+   */
+  bindTable(table: ITable, access: TableAccess, indexNames: readonly string[]): void {
     this.addEnvironment("TABLE_NAME", table.tableName);
     const actions = (list: readonly TableAction[]) => list.map((action) => `dynamodb:${action}`);
     if (access.table.length > 0) {
       this.addToRolePolicy(new PolicyStatement({ actions: actions(access.table), resources: [table.tableArn] }));
     }
-    if (access.indexes.length > 0) {
+    if (access.indexes.length > 0 && indexNames.length > 0) {
       this.addToRolePolicy(
-        new PolicyStatement({ actions: actions(access.indexes), resources: [`${table.tableArn}/index/*`] }),
+        new PolicyStatement({
+          actions: actions(access.indexes),
+          resources: indexNames.map((name) => `${table.tableArn}/index/${name}`),
+        }),
       );
     }
+  }
+
+  /** Points the function at the idempotency table (env `IDEMPOTENCY_TABLE`) and grants what the store does to it. */
+  bindIdempotencyTable(table: ITable): void {
+    this.addEnvironment("IDEMPOTENCY_TABLE", table.tableName);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: IDEMPOTENCY_ACTIONS.map((action) => `dynamodb:${action}`),
+        resources: [table.tableArn],
+      }),
+    );
   }
 }

@@ -1,10 +1,73 @@
-/** The HTTP API: one function per route, shared by the CDK stack and the local server. */
+/** DynamoDB actions a function may be granted; a closed list, so `dynamodb:*` cannot slip in. */
+export type TableAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "BatchGetItem" | "BatchWriteItem";
+
+/**
+ * What one function does to the service's table (from lib/store/): actions on the base table, and
+ * on its indexes. The stack grants exactly these, and nothing wider.
+ */
+export interface TableAccess {
+  readonly table: readonly TableAction[];
+  readonly indexes: readonly TableAction[];
+}
+
+/** A split reads the task item and every image (Query), the live snapshot's chunks (BatchGetItem);
+ * writes the run item and the chunks; publishes and expires old snapshots (UpdateItem); finds dead
+ * runs (Query). It never reads the order index: it plans from strongly consistent Queries of the table. */
+const SPLIT_ACCESS: TableAccess = {
+  table: ["GetItem", "Query", "BatchGetItem", "PutItem", "BatchWriteItem", "UpdateItem"],
+  indexes: [],
+};
+
+/**
+ * The HTTP API: one function per route, shared by the CDK stack and the local server. Each route
+ * says what its function does to the table (`table`), and whether it takes an `Idempotency-Key`
+ * (`idempotent`: the stack gives it the idempotency table).
+ */
 export const ROUTES = [
-  { method: "PUT", path: "/training/tasks/sets", name: "SplitTask", entry: "functions/split-task.ts" },
-  { method: "GET", path: "/training/tasks/sets", name: "ListSet", entry: "functions/list-set.ts" },
-  { method: "POST", path: "/training/tasks/images", name: "RegisterImages", entry: "functions/register-images.ts" },
-  { method: "GET", path: "/openapi.json", name: "OpenApiDocument", entry: "functions/openapi.ts" },
-] as const;
+  {
+    method: "PUT",
+    path: "/training/tasks/sets",
+    name: "SplitTask",
+    entry: "functions/split-task.ts",
+    table: SPLIT_ACCESS,
+    idempotent: true,
+  },
+  {
+    method: "GET",
+    path: "/training/tasks/sets",
+    name: "ListSet",
+    entry: "functions/list-set.ts",
+    // read the task item and the snapshot's chunks, then the page's images from the order index
+    table: { table: ["GetItem", "BatchGetItem"], indexes: ["Query"] },
+    idempotent: false,
+  },
+  {
+    method: "POST",
+    path: "/training/tasks/images",
+    name: "RegisterImages",
+    entry: "functions/register-images.ts",
+    // look up known images, allocate order_ids and update known images (UpdateItem), create new
+    // ones with the count in a transaction (its Put and Update actions), read the count back
+    table: { table: ["BatchGetItem", "UpdateItem", "PutItem", "GetItem"], indexes: [] },
+    idempotent: true,
+  },
+  {
+    method: "GET",
+    path: "/openapi.json",
+    name: "OpenApiDocument",
+    entry: "functions/openapi.ts",
+    // serves the OpenAPI document, built in code: no table
+    table: { table: [], indexes: [] },
+    idempotent: false,
+  },
+] as const satisfies readonly {
+  method: string;
+  path: string;
+  name: string;
+  entry: string;
+  table: TableAccess;
+  idempotent: boolean;
+}[];
 
 export type Route = (typeof ROUTES)[number];
 
@@ -16,8 +79,18 @@ export const JOBS = [
     description: "Scheduled re-split of the configured tasks with the counts of their last split",
     // Not behind API Gateway, so not held to its 29 s; Lambda's maximum, for many or big tasks.
     timeoutSeconds: 900,
+    // read the last split's request from the task item, then exactly what SplitTask does
+    table: SPLIT_ACCESS,
+    idempotent: false,
   },
-] as const;
+] as const satisfies readonly {
+  name: string;
+  entry: string;
+  description: string;
+  timeoutSeconds: number;
+  table: TableAccess;
+  idempotent: boolean;
+}[];
 
 export type Job = (typeof JOBS)[number];
 
@@ -31,3 +104,11 @@ export const API_TIMEOUT_SECONDS = 29;
 
 export const timeoutSeconds = (fn: Route | Job): number =>
   "timeoutSeconds" in fn ? fn.timeoutSeconds : API_TIMEOUT_SECONDS;
+
+/**
+ * What each function does to the table, by function name (from each route's and job's `table`), so
+ * a new function does not compile until its access is written down beside it.
+ */
+export const TABLE_ACCESS: Record<FunctionName, TableAccess> = Object.fromEntries(
+  FUNCTIONS.map((fn) => [fn.name, fn.table]),
+) as Record<FunctionName, TableAccess>;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { RemovalPolicy } from "aws-cdk-lib";
+import { App, RemovalPolicy } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
+import { addTrainingSetsStack, STACK_ID } from "../../infra/build-app.ts";
 import { readOptions } from "../../infra/options.ts";
 
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
@@ -12,14 +13,58 @@ const options = (overrides: Record<string, unknown> = {}) =>
   readOptions((key) => ({ ...cdkJson.context, ...overrides })[key]);
 
 describe("stack options from CDK context", () => {
-  it("cdk.json alone: retain, 100/200 throttling, no CORS, no re-split schedule", () => {
+  it("cdk.json alone: stage dev, IAM auth, retain, 100/200 throttling, no CORS, no schedule, no alarm email, no guards", () => {
     expect(options()).toEqual({
+      stage: "dev",
+      auth: { type: "iam" },
       removalPolicy: RemovalPolicy.RETAIN,
       throttleRateLimit: 100,
       throttleBurstLimit: 200,
       corsOrigins: [],
       resplit: undefined,
+      alarmEmail: undefined,
+      splitReservedConcurrency: undefined,
+      tableMaxReadRequestUnits: undefined,
+      tableMaxWriteRequestUnits: undefined,
     });
+  });
+
+  it("is secure by default: IAM when auth is unset, whatever cdk.json says elsewhere", () => {
+    expect(readOptions(() => undefined).auth).toEqual({ type: "iam" });
+    expect(options({ "training-sets:auth": "" }).auth).toEqual({ type: "iam" });
+  });
+
+  it("reads auth as iam, none, or cognito:<user pool ARN>, and refuses anything else", () => {
+    const arn = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123";
+    expect(options({ "training-sets:auth": "IAM" }).auth).toEqual({ type: "iam" });
+    expect(options({ "training-sets:auth": "none" }).auth).toEqual({ type: "none" });
+    expect(options({ "training-sets:auth": `cognito:${arn}` }).auth).toEqual({ type: "cognito", userPoolArn: arn });
+    expect(() => options({ "training-sets:auth": "cognito:eu-west-1_AbCdEf123" })).toThrow(/auth must be/);
+    expect(() => options({ "training-sets:auth": "open" })).toThrow(/auth must be "iam", "none" or "cognito:/);
+  });
+
+  it("reads the stage, and refuses one that cannot be part of a stack name", () => {
+    expect(options({ "training-sets:stage": "prod" }).stage).toBe("prod");
+    expect(() => options({ "training-sets:stage": "prod_1" })).toThrow(/stage must be/);
+    expect(() => options({ "training-sets:stage": "1prod" })).toThrow(/stage must be/);
+  });
+
+  it("reads the alarm email, the split's reserved concurrency and the table's maximum throughput", () => {
+    const read = options({
+      "training-sets:alarmEmail": "oncall@example.com",
+      "training-sets:splitReservedConcurrency": "20",
+      "training-sets:tableMaxReadRequestUnits": 4000,
+      "training-sets:tableMaxWriteRequestUnits": "1500",
+    });
+    expect(read).toMatchObject({
+      alarmEmail: "oncall@example.com",
+      splitReservedConcurrency: 20,
+      tableMaxReadRequestUnits: 4000,
+      tableMaxWriteRequestUnits: 1500,
+    });
+    expect(() => options({ "training-sets:alarmEmail": "oncall" })).toThrow(/alarmEmail must be an email/);
+    expect(() => options({ "training-sets:splitReservedConcurrency": "2.5" })).toThrow(/a positive integer/);
+    expect(() => options({ "training-sets:tableMaxWriteRequestUnits": 0 })).toThrow(/a positive integer/);
   });
 
   it("takes a schedule and comma-separated task ids from the command line", () => {
@@ -71,5 +116,19 @@ describe("stack options from CDK context", () => {
       "https://a.example",
       "https://b.example",
     ]);
+  });
+});
+
+describe("the app's wiring", () => {
+  const stackFor = (context: Record<string, unknown>) =>
+    addTrainingSetsStack(new App({ context: { ...cdkJson.context, ...context, "aws:cdk:bundling-stacks": [] } }));
+
+  it("names the stack after the stage: TrainingSets-dev by default, so dev and prod live in one account", () => {
+    expect(stackFor({}).stackName).toBe("TrainingSets-dev");
+    expect(stackFor({ "training-sets:stage": "prod" }).stackName).toBe("TrainingSets-prod");
+  });
+
+  it("keeps the construct id (and so cdk.out/TrainingSetsStack.template.json) whatever the stage", () => {
+    expect(stackFor({ "training-sets:stage": "prod" }).artifactId).toBe(STACK_ID);
   });
 });

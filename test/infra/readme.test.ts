@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, describe, expect, it } from "vitest";
-import { addTrainingSetsStack } from "../../infra/training-sets-stack.ts";
+import { addTrainingSetsStack } from "../../infra/build-app.ts";
 import { errorEntries, openApiDocument } from "../../lib/openapi.ts";
 import { FUNCTIONS } from "../../lib/routes.ts";
 import { invokeLines, samLines } from "../support/readme.ts";

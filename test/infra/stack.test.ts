@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
-import { App, RemovalPolicy } from "aws-cdk-lib";
+import { App, RemovalPolicy, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import type { CfnTable } from "aws-cdk-lib/aws-dynamodb";
 import type { CfnRule } from "aws-cdk-lib/aws-events";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import type { CfnLogGroup } from "aws-cdk-lib/aws-logs";
+import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
-import { TrainingSetsStack, type TrainingSetsStackProps } from "../../infra/training-sets-stack.ts";
+import { IDEMPOTENCY_TABLE, TrainingSetsStack, type TrainingSetsStackProps } from "../../infra/training-sets-stack.ts";
 import { FUNCTIONS, type FunctionName, ROUTES } from "../../lib/routes.ts";
 import { TABLE } from "../../lib/table.ts";
 
@@ -34,13 +36,28 @@ function synth(props: Partial<TrainingSetsStackProps> = {}) {
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
   const tableId = stack.getLogicalId(stack.table.node.defaultChild as CfnTable);
+  const idempotencyTableId = stack.getLogicalId(stack.idempotencyTable.node.defaultChild as CfnTable);
   // `resolve(logicalId)`, not `getLogicalId`: the latter ignores overrideLogicalId.
   const functionId = (name: keyof typeof stack.functions): string =>
     stack.resolve((stack.functions[name].node.defaultChild as CfnFunction).logicalId);
-  return { stack, template, resources, ofType, tableId, functionId };
+  return { stack, template, resources, ofType, tableId, idempotencyTableId, functionId };
 }
 
 const base = synth();
+const USER_POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123";
+const cognito = synth({ auth: { type: "cognito", userPoolArn: USER_POOL_ARN } });
+const open = synth({ auth: { type: "none" } });
+
+/** The properties of the gateway response of `type` (e.g. ACCESS_DENIED). */
+function gatewayResponse(fixture: ReturnType<typeof synth>, type: string): Json {
+  const found = fixture.ofType("AWS::ApiGateway::GatewayResponse").find(([, r]) => r.Properties?.ResponseType === type);
+  expect(found, type).toBeDefined();
+  return found![1].Properties!;
+}
+
+/** The logical id of the log group API Gateway writes the stage's execution logs to. */
+const executionLogsId = (fixture: ReturnType<typeof synth>): string =>
+  fixture.stack.getLogicalId(fixture.stack.node.findChild("ApiExecutionLogs").node.defaultChild as CfnLogGroup);
 
 /** The full path of an API Gateway resource (a Ref to it, or the API's root), walking ParentId up to the root. */
 function resourcePath(resources: Record<string, Resource>, ref: Json): string {
@@ -88,23 +105,35 @@ interface Statement {
   Effect: string;
 }
 
-/** The DynamoDB actions a function's role allows, split into those on the table and those on its indexes. */
+/**
+ * The DynamoDB actions a function's role allows, split into those on the table, those on its
+ * indexes and those on the idempotency table.
+ */
 function grantsOf(fixture: ReturnType<typeof synth>, name: FunctionName) {
   const role = (fixture.resources[fixture.functionId(name)]!.Properties!.Role as { "Fn::GetAtt": [string, string] })[
     "Fn::GetAtt"
   ][0];
-  const grants = { table: new Set<string>(), indexes: new Set<string>() };
+  const grants = { table: new Set<string>(), indexes: new Set<string>(), idempotency: new Set<string>() };
   for (const [, policy] of fixture.ofType("AWS::IAM::Policy")) {
     const props = policy.Properties as { Roles: Json[]; PolicyDocument: { Statement: Statement[] } };
     if (!props.Roles.some((ref) => ref.Ref === role)) continue;
     for (const statement of props.PolicyDocument.Statement) {
       for (const resource of asList(statement.Resource)) {
-        const target = JSON.stringify(resource).includes("/index/") ? grants.indexes : grants.table;
+        const text = JSON.stringify(resource);
+        const target = text.includes(fixture.idempotencyTableId)
+          ? grants.idempotency
+          : text.includes("/index/")
+            ? grants.indexes
+            : grants.table;
         for (const action of asList(statement.Action)) if (action.startsWith("dynamodb:")) target.add(action);
       }
     }
   }
-  return { table: [...grants.table].sort(), indexes: [...grants.indexes].sort() };
+  return {
+    table: [...grants.table].sort(),
+    indexes: [...grants.indexes].sort(),
+    idempotency: [...grants.idempotency].sort(),
+  };
 }
 
 describe("table", () => {
@@ -120,7 +149,8 @@ describe("table", () => {
       ]),
       BillingMode: "PAY_PER_REQUEST",
     });
-    base.template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    // the service's table and the idempotency table
+    base.template.resourceCountIs("AWS::DynamoDB::Table", 2);
   });
 
   it("has point-in-time recovery on", () => {
@@ -144,7 +174,7 @@ describe("table", () => {
         Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...TABLE.projectedAttributes] },
       })),
     });
-    const [, table] = base.ofType("AWS::DynamoDB::Table")[0] ?? [];
+    const table = base.resources[base.tableId];
     expect(table?.Properties?.AttributeDefinitions).toEqual(
       expect.arrayContaining([
         ...slots.map((index) => ({ AttributeName: index.partitionKey, AttributeType: "S" })),
@@ -154,18 +184,36 @@ describe("table", () => {
   });
 
   it("has no hard-coded physical name", () => {
-    const [, table] = base.ofType("AWS::DynamoDB::Table")[0] ?? [];
-    expect(table?.Properties).not.toHaveProperty("TableName");
+    for (const [id, table] of base.ofType("AWS::DynamoDB::Table"))
+      expect(table.Properties, id).not.toHaveProperty("TableName");
   });
 
-  it("is retained on stack deletion and replacement by default", () => {
-    base.template.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  it("is retained on stack deletion and replacement by default, and so is the idempotency table", () => {
+    for (const id of [base.tableId, base.idempotencyTableId]) {
+      expect(base.resources[id], id).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    }
   });
 
-  it("is deleted with the stack when removalPolicy is DESTROY, and so are the log groups", () => {
+  it("is deleted with the stack when removalPolicy is DESTROY, and so are the idempotency table and the log groups", () => {
     const throwaway = synth({ removalPolicy: RemovalPolicy.DESTROY });
-    throwaway.template.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete" });
+    for (const id of [throwaway.tableId, throwaway.idempotencyTableId]) {
+      expect(throwaway.resources[id], id).toMatchObject({ DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete" });
+    }
     for (const [, group] of throwaway.ofType("AWS::Logs::LogGroup")) expect(group.DeletionPolicy).toBe("Delete");
+  });
+
+  it("has no on-demand maximum unless configured; then the table and the order index both have it", () => {
+    expect(base.resources[base.tableId]?.Properties).not.toHaveProperty("OnDemandThroughput");
+    const guarded = synth({ tableMaxReadRequestUnits: 4000, tableMaxWriteRequestUnits: 1500 });
+    const props = guarded.resources[guarded.tableId]?.Properties as {
+      OnDemandThroughput: Json;
+      GlobalSecondaryIndexes: { IndexName: string; OnDemandThroughput: Json }[];
+    };
+    const limit = { MaxReadRequestUnits: 4000, MaxWriteRequestUnits: 1500 };
+    expect(props.OnDemandThroughput).toEqual(limit);
+    expect(props.GlobalSecondaryIndexes.map((gsi) => [gsi.IndexName, gsi.OnDemandThroughput])).toEqual([
+      [TABLE.orderIndex.indexName, limit],
+    ]);
   });
 });
 
@@ -204,8 +252,8 @@ describe("functions", () => {
     expect(variables(cors, "ResplitTasks")).not.toHaveProperty("CORS_ORIGINS");
   });
 
-  it("log to their own log group, kept for one month", () => {
-    base.template.resourceCountIs("AWS::Logs::LogGroup", FUNCTIONS.length);
+  it("log to their own log group, kept for one month (as are the API's access and execution logs)", () => {
+    base.template.resourceCountIs("AWS::Logs::LogGroup", FUNCTIONS.length + 2);
     base.template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
     const groups = new Set(
       base
@@ -213,7 +261,46 @@ describe("functions", () => {
         .map(([, fn]) => JSON.stringify((fn.Properties!.LoggingConfig as Json).LogGroup)),
     );
     expect(groups.size).toBe(FUNCTIONS.length);
-    for (const [id] of base.ofType("AWS::Logs::LogGroup")) expect(groups).toContain(JSON.stringify({ Ref: id }));
+    const api = new Set([
+      base.stack.getLogicalId(base.stack.accessLogs.node.defaultChild as CfnLogGroup),
+      executionLogsId(base),
+    ]);
+    for (const [id] of base.ofType("AWS::Logs::LogGroup")) {
+      if (!api.has(id)) expect(groups).toContain(JSON.stringify({ Ref: id }));
+    }
+  });
+
+  it("have their own role with no AWS managed policy; it may write to the function's log group, not create groups", () => {
+    for (const fn of FUNCTIONS) {
+      const role =
+        base.resources[(base.resources[fn.name]!.Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"][0]];
+      expect(role?.Properties, fn.name).not.toHaveProperty("ManagedPolicyArns");
+    }
+    const logActions = policyDocuments(base.resources).flatMap(({ document }) =>
+      asList(document.Statement as Statement | Statement[]).flatMap((statement) =>
+        asList(statement.Action).filter((action) => action.startsWith("logs:")),
+      ),
+    );
+    expect(new Set(logActions)).toEqual(new Set(["logs:CreateLogStream", "logs:PutLogEvents"]));
+  });
+
+  it("get the idempotency table (IDEMPOTENCY_TABLE) only on the routes that take an Idempotency-Key", () => {
+    for (const fn of FUNCTIONS) {
+      const variables = (base.resources[fn.name]!.Properties!.Environment as { Variables: Json }).Variables;
+      if (fn.idempotent) expect(variables.IDEMPOTENCY_TABLE, fn.name).toEqual({ Ref: base.idempotencyTableId });
+      else expect(variables, fn.name).not.toHaveProperty("IDEMPOTENCY_TABLE");
+    }
+    expect(FUNCTIONS.filter((fn) => fn.idempotent).map((fn) => fn.name)).toEqual(["SplitTask", "RegisterImages"]);
+  });
+
+  it("reserve concurrency for SplitTask only when configured, and for no other function", () => {
+    for (const fn of FUNCTIONS)
+      expect(base.resources[fn.name]?.Properties, fn.name).not.toHaveProperty("ReservedConcurrentExecutions");
+    const reserved = synth({ splitReservedConcurrency: 10 });
+    for (const fn of FUNCTIONS) {
+      const value = reserved.resources[fn.name]?.Properties?.ReservedConcurrentExecutions;
+      expect(value, fn.name).toBe(fn.name === "SplitTask" ? 10 : undefined);
+    }
   });
 });
 
@@ -264,13 +351,44 @@ describe("API", () => {
 
   const jsonHeader = { "gatewayresponse.header.Content-Type": "'application/json; charset=utf-8'" };
 
-  it("answers an unknown route or method with 404 {code:1013} as JSON", () => {
-    base.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
-      ResponseType: "MISSING_AUTHENTICATION_TOKEN",
-      StatusCode: "404",
-      ResponseParameters: jsonHeader,
-      ResponseTemplates: { "application/json": '{"code":1013,"msg":"接口不存在"}' },
-    });
+  it("answers an unknown route or method with 404 {code:1013} as JSON, where the gateway can tell (not under IAM)", () => {
+    for (const fixture of [cognito, open]) {
+      fixture.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
+        ResponseType: "MISSING_AUTHENTICATION_TOKEN",
+        StatusCode: "404",
+        ResponseParameters: jsonHeader,
+        ResponseTemplates: { "application/json": '{"code":1013,"msg":"接口不存在"}' },
+      });
+    }
+  });
+
+  it("under IAM answers Missing Authentication Token (unsigned, or no such route: the same to API Gateway) with 403 {code:1027}", () => {
+    const response = gatewayResponse(base, "MISSING_AUTHENTICATION_TOKEN");
+    expect(response).toMatchObject({ StatusCode: "403", ResponseParameters: jsonHeader });
+    const body = JSON.parse((response.ResponseTemplates as Json)["application/json"] as string);
+    expect(body).toMatchObject({ code: 1027, msg: "未授权的请求", request_id: "$context.requestId" });
+    expect(body.detail).toMatch(/not SigV4-signed, or no route/);
+  });
+
+  it("answers refused credentials with {code:1027}: 401 + WWW-Authenticate when missing or expired, 403 when invalid or denied", () => {
+    const expected = { UNAUTHORIZED: "401", EXPIRED_TOKEN: "401", INVALID_SIGNATURE: "403", ACCESS_DENIED: "403" };
+    for (const [fixture, scheme] of [
+      [base, "'AWS4-HMAC-SHA256'"],
+      [cognito, "'Bearer'"],
+    ] as const) {
+      for (const [type, status] of Object.entries(expected)) {
+        const response = gatewayResponse(fixture, type);
+        expect(response.StatusCode, type).toBe(status);
+        const template = (response.ResponseTemplates as Json)["application/json"] as string;
+        // the gateway's own reason goes in as `detail`; $context.error.messageString is already a JSON string
+        expect(template, type).toBe(
+          '{"code":1027,"msg":"未授权的请求","request_id":"$context.requestId","detail":$context.error.messageString}',
+        );
+        const headers = response.ResponseParameters as Json;
+        expect(headers["gatewayresponse.header.Content-Type"], type).toBe("'application/json; charset=utf-8'");
+        expect(headers["gatewayresponse.header.WWW-Authenticate"], type).toBe(status === "401" ? scheme : undefined);
+      }
+    }
   });
 
   it("answers any other gateway 4xx with {code:1013} as JSON, keeping the gateway's status", () => {
@@ -307,16 +425,54 @@ describe("API", () => {
     });
   });
 
-  it("outputs ApiUrl and TableName, and nothing else", () => {
-    expect(Object.keys(base.template.toJSON().Outputs).sort()).toEqual(["ApiUrl", "TableName"]);
+  it("outputs ApiUrl, the table names, the ARN to allow in an IAM policy and the alarm topic, and nothing else", () => {
+    expect(Object.keys(base.template.toJSON().Outputs).sort()).toEqual([
+      "AlarmTopicArn",
+      "ApiUrl",
+      "ExecuteApiArn",
+      "IdempotencyTableName",
+      "TableName",
+    ]);
     base.template.hasOutput("TableName", { Value: { Ref: base.tableId } });
+    base.template.hasOutput("IdempotencyTableName", { Value: { Ref: base.idempotencyTableId } });
     base.template.hasOutput("ApiUrl", { Value: Match.objectLike({ "Fn::Join": Match.anyValue() }) });
+    // arn:<partition>:execute-api:<region>:<account>:<api id>/v1/*/*
+    const arn = JSON.stringify(base.template.toJSON().Outputs.ExecuteApiArn.Value);
+    expect(arn).toContain(":execute-api:");
+    expect(arn).toContain('"/v1/*/*"');
+  });
+
+  it("gzips answers of 1 KiB or more", () => {
+    base.template.hasResourceProperties("AWS::ApiGateway::RestApi", { MinimumCompressionSize: 1024 });
+  });
+
+  it("writes one JSON access log line per request to its own log group, and execution logs at ERROR without bodies", () => {
+    const accessLogsId = base.stack.getLogicalId(base.stack.accessLogs.node.defaultChild as CfnLogGroup);
+    const [, stage] = base.ofType("AWS::ApiGateway::Stage")[0] ?? [];
+    const setting = stage?.Properties?.AccessLogSetting as { DestinationArn: Json; Format: string };
+    expect(setting.DestinationArn).toEqual({ "Fn::GetAtt": [accessLogsId, "Arn"] });
+    const line = JSON.parse(setting.Format) as Record<string, string>;
+    expect(line).toMatchObject({
+      requestId: "$context.requestId",
+      status: "$context.status",
+      resourcePath: "$context.resourcePath",
+      caller: "$context.identity.userArn",
+      responseLatency: "$context.responseLatency",
+    });
+    expect(stage?.Properties?.MethodSettings).toEqual([
+      expect.objectContaining({ HttpMethod: "*", ResourcePath: "/*", LoggingLevel: "ERROR", DataTraceEnabled: false }),
+    ]);
+    // API Gateway's execution log group, made by the stack so that it is kept a month, not forever
+    const execution = base.resources[executionLogsId(base)]?.Properties;
+    expect(JSON.stringify(execution?.LogGroupName)).toContain("API-Gateway-Execution-Logs_");
+    expect(JSON.stringify(execution?.LogGroupName)).toContain("/v1");
   });
 });
 
 describe("permissions", () => {
-  it("no IAM policy allows `*` or `dynamodb:*`, and every DynamoDB statement names only our table or its indexes", () => {
+  it("no IAM policy allows `*` or `dynamodb:*`, and every DynamoDB statement names only our tables or the order index", () => {
     const tableArn = { "Fn::GetAtt": [base.tableId, "Arn"] };
+    const idempotencyArn = { "Fn::GetAtt": [base.idempotencyTableId, "Arn"] };
     const documents = policyDocuments(base.resources);
     expect(documents.length).toBeGreaterThan(0);
     let dynamoStatements = 0;
@@ -335,12 +491,12 @@ describe("permissions", () => {
         for (const resource of asList(statement.Resource)) {
           const join = (resource as { "Fn::Join"?: [string, unknown[]] })["Fn::Join"];
           if (join) {
-            // `${tableArn}/index/...`: a join of our table's ARN and an index suffix, nothing else.
+            // `${tableArn}/index/<name>`: our table's ARN and the order index by name, never `index/*`.
             expect(join[0], where).toBe("");
             expect(join[1][0], where).toEqual(tableArn);
-            expect(join[1].slice(1), where).toEqual([expect.stringMatching(/^\/index\/[\w.*-]+$/)]);
+            expect(join[1].slice(1), where).toEqual([`/index/${TABLE.orderIndex.indexName}`]);
           } else {
-            expect(resource, where).toEqual(tableArn);
+            expect([tableArn, idempotencyArn], where).toContainEqual(resource);
           }
         }
       }
@@ -349,6 +505,8 @@ describe("permissions", () => {
   });
 
   it("each function gets exactly the DynamoDB actions its operations use", () => {
+    // Powertools' idempotency store: read, create conditionally, complete, delete on failure
+    const idempotencyStore = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
     // a split never reads the order index: it plans from strongly consistent Queries of the table
     expect(grantsOf(base, "SplitTask")).toEqual({
       table: [
@@ -360,20 +518,23 @@ describe("permissions", () => {
         "dynamodb:UpdateItem",
       ],
       indexes: [],
+      idempotency: idempotencyStore,
     });
     expect(grantsOf(base, "ListSet")).toEqual({
       table: ["dynamodb:BatchGetItem", "dynamodb:GetItem"],
       indexes: ["dynamodb:Query"],
+      idempotency: [],
     });
     // a transaction's Put and Update actions are authorised as PutItem and UpdateItem
     expect(grantsOf(base, "RegisterImages")).toEqual({
       table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       indexes: [],
+      idempotency: idempotencyStore,
     });
     // the OpenAPI document is built in code: no table access at all
-    expect(grantsOf(base, "OpenApiDocument")).toEqual({ table: [], indexes: [] });
-    // a re-split is a split: the same grants, nothing more
-    expect(grantsOf(base, "ResplitTasks")).toEqual(grantsOf(base, "SplitTask"));
+    expect(grantsOf(base, "OpenApiDocument")).toEqual({ table: [], indexes: [], idempotency: [] });
+    // a re-split is a split on the table (not keyed by a caller: no idempotency table)
+    expect(grantsOf(base, "ResplitTasks")).toEqual({ ...grantsOf(base, "SplitTask"), idempotency: [] });
   });
 
   it("keep to our table when the schedule and CORS are configured too", () => {
@@ -381,13 +542,15 @@ describe("permissions", () => {
       corsOrigins: ["https://label.example.com"],
       resplit: { schedule: "rate(1 day)", taskIds: ["2018062212345678911"] },
     });
-    const tableArn = { "Fn::GetAtt": [full.tableId, "Arn"] };
+    const tableArn = JSON.stringify({ "Fn::GetAtt": [full.tableId, "Arn"] });
+    const idempotencyArn = JSON.stringify({ "Fn::GetAtt": [full.idempotencyTableId, "Arn"] });
     for (const { where, document } of policyDocuments(full.resources)) {
       for (const statement of asList(document.Statement as Statement | Statement[])) {
         const actions = asList(statement.Action);
         expect(actions, where).not.toContain("dynamodb:*");
         if (!actions.some((action) => action.startsWith("dynamodb:"))) continue;
-        expect(JSON.stringify(statement.Resource), where).toContain(JSON.stringify(tableArn));
+        const resource = JSON.stringify(statement.Resource);
+        expect(resource.includes(tableArn) || resource.includes(idempotencyArn), where).toBe(true);
       }
     }
   });
@@ -438,5 +601,249 @@ describe("scheduled re-splits", () => {
         SourceArn: { "Fn::GetAtt": [ruleId, "Arn"] },
       },
     ]);
+  });
+});
+
+describe("authorization", () => {
+  /** Each method's authorization as "METHOD /path": type, and the authorizer it names if any. */
+  const authorization = (fixture: ReturnType<typeof synth>) =>
+    Object.fromEntries(
+      methods(fixture).map((method) => {
+        const props = method.props as unknown as { AuthorizationType: string; AuthorizerId?: Json };
+        return [method.route, { type: props.AuthorizationType, authorizer: props.AuthorizerId }];
+      }),
+    );
+  const OPEN = "GET /openapi.json";
+  const secured = ROUTES.map((route) => `${route.method} ${route.path}`).filter((route) => route !== OPEN);
+
+  it("is IAM (SigV4) by default on every method but GET /openapi.json, which stays open", () => {
+    const found = authorization(base);
+    expect(Object.keys(found).sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+    for (const route of secured) expect(found[route], route).toEqual({ type: "AWS_IAM", authorizer: undefined });
+    expect(found[OPEN]).toEqual({ type: "NONE", authorizer: undefined });
+    base.template.resourceCountIs("AWS::ApiGateway::Authorizer", 0);
+  });
+
+  it("is a Cognito user pool authorizer on every method but GET /openapi.json under cognito:<user pool ARN>", () => {
+    cognito.template.resourceCountIs("AWS::ApiGateway::Authorizer", 1);
+    cognito.template.hasResourceProperties("AWS::ApiGateway::Authorizer", {
+      Type: "COGNITO_USER_POOLS",
+      ProviderARNs: [USER_POOL_ARN],
+      IdentitySource: "method.request.header.Authorization",
+    });
+    const authorizerId = cognito.ofType("AWS::ApiGateway::Authorizer")[0]?.[0];
+    const found = authorization(cognito);
+    for (const route of secured) {
+      expect(found[route], route).toEqual({ type: "COGNITO_USER_POOLS", authorizer: { Ref: authorizerId } });
+    }
+    expect(found[OPEN]).toEqual({ type: "NONE", authorizer: undefined });
+  });
+
+  it("is nothing on any method only when `none` is chosen", () => {
+    for (const [route, found] of Object.entries(authorization(open))) {
+      expect(found, route).toEqual({ type: "NONE", authorizer: undefined });
+    }
+    open.template.resourceCountIs("AWS::ApiGateway::Authorizer", 0);
+  });
+
+  it("keeps CORS preflight open (browsers send it without credentials), and the routes secured", () => {
+    const cors = synth({ corsOrigins: ["https://label.example.com"] });
+    const found = authorization(cors);
+    for (const path of new Set(ROUTES.map((route) => route.path))) {
+      expect(found[`OPTIONS ${path}`], path).toEqual({ type: "NONE", authorizer: undefined });
+    }
+    for (const route of secured) expect(found[route], route).toEqual({ type: "AWS_IAM", authorizer: undefined });
+  });
+});
+
+describe("alarms and dashboard", () => {
+  type Alarm = Json & { AlarmActions: Json[]; OKActions: Json[]; Metrics?: Json[] };
+  const alarms = Object.fromEntries(
+    base.ofType("AWS::CloudWatch::Alarm").map(([id, alarm]) => [id, alarm.Properties as Alarm]),
+  );
+  const alarmOf = (construct: string): Alarm => {
+    const found = base.stack.monitoring.alarms[construct];
+    expect(found, construct).toBeDefined();
+    return alarms[base.stack.getLogicalId(found!.node.defaultChild as never)] as Alarm;
+  };
+  const topicId = () => base.ofType("AWS::SNS::Topic").map(([id]) => id)[0];
+
+  it("watch the API's 5xx share and its p99 latency against the 29 s limit, on stage v1", () => {
+    expect(alarmOf("Api5xxRate")).toMatchObject({
+      Namespace: "AWS/ApiGateway",
+      MetricName: "5XXError",
+      Statistic: "Average",
+      Threshold: 0.05,
+      // by API name (one per stage: dev's and prod's metrics stay apart) and stage v1
+      Dimensions: [
+        { Name: "ApiName", Value: "TrainingSets-dev" },
+        {
+          Name: "Stage",
+          Value: { Ref: base.stack.getLogicalId(base.stack.api.deploymentStage.node.defaultChild as never) },
+        },
+      ],
+    });
+    base.template.hasResourceProperties("AWS::ApiGateway::Stage", { StageName: "v1" });
+    const latency = alarmOf("ApiLatencyP99");
+    expect(latency).toMatchObject({ MetricName: "Latency", ExtendedStatistic: "p99", Threshold: 25000 });
+    expect(latency.Threshold as number).toBeLessThan(29_000);
+  });
+
+  it("watch each function's errors and throttles", () => {
+    for (const fn of FUNCTIONS) {
+      for (const [construct, metric] of [
+        [`${fn.name}Errors`, "Errors"],
+        [`${fn.name}Throttles`, "Throttles"],
+      ]) {
+        expect(alarmOf(construct!), construct).toMatchObject({
+          Namespace: "AWS/Lambda",
+          MetricName: metric,
+          Statistic: "Sum",
+          Threshold: 1,
+          Dimensions: [{ Name: "FunctionName", Value: { Ref: fn.name } }],
+        });
+      }
+    }
+  });
+
+  it("watch sustained DynamoDB throttling on the table, the order index and the idempotency table", () => {
+    const dimensionsOf = (construct: string) => {
+      const alarm = alarmOf(construct);
+      expect(alarm, construct).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 1 });
+      const metrics = (alarm.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: Json[] } } }[])
+        .filter((metric) => metric.MetricStat)
+        .map((metric) => metric.MetricStat!.Metric);
+      expect(metrics.map((metric) => metric.MetricName).sort()).toEqual(["ReadThrottleEvents", "WriteThrottleEvents"]);
+      return metrics[0]!.Dimensions;
+    };
+    expect(dimensionsOf("TableThrottles")).toEqual([{ Name: "TableName", Value: { Ref: base.tableId } }]);
+    expect(dimensionsOf("OrderIndexThrottles")).toEqual(
+      expect.arrayContaining([
+        { Name: "TableName", Value: { Ref: base.tableId } },
+        { Name: "GlobalSecondaryIndexName", Value: TABLE.orderIndex.indexName },
+      ]),
+    );
+    expect(dimensionsOf("IdempotencyTableThrottles")).toEqual([
+      { Name: "TableName", Value: { Ref: base.idempotencyTableId } },
+    ]);
+  });
+
+  it("are all of the above (2 API, 2 per function, 3 DynamoDB), and each notifies the SNS topic on alarm and on recovery", () => {
+    expect(Object.keys(alarms)).toHaveLength(2 + 2 * FUNCTIONS.length + 3);
+    for (const [id, alarm] of Object.entries(alarms)) {
+      expect(alarm.AlarmActions, id).toEqual([{ Ref: topicId() }]);
+      expect(alarm.OKActions, id).toEqual([{ Ref: topicId() }]);
+      expect(alarm.TreatMissingData, id).toBe("notBreaching");
+    }
+  });
+
+  it("mail the topic's subscriber only when an alarm email is configured; the topic refuses plain HTTP", () => {
+    base.template.resourceCountIs("AWS::SNS::Subscription", 0);
+    const mailed = synth({ alarmEmail: "oncall@example.com" });
+    mailed.template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "oncall@example.com",
+    });
+    base.template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+
+  it("have a dashboard named after the stage", () => {
+    base.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+    base.template.hasResourceProperties("AWS::CloudWatch::Dashboard", { DashboardName: "TrainingSets-dev" });
+    synth({ stage: "prod" }).template.hasResourceProperties("AWS::CloudWatch::Dashboard", {
+      DashboardName: "TrainingSets-prod",
+    });
+  });
+});
+
+describe("the idempotency table", () => {
+  it("is keyed by id (S), expires on `expiration`, pays per request, and is its own table", () => {
+    const props = base.resources[base.idempotencyTableId]?.Properties;
+    expect(props).toMatchObject({
+      KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+      TimeToLiveSpecification: { AttributeName: "expiration", Enabled: true },
+      BillingMode: "PAY_PER_REQUEST",
+    });
+    expect(base.stack.idempotencyTable).not.toBe(base.stack.table);
+  });
+});
+
+describe("cdk-nag AwsSolutions", () => {
+  /** Every acknowledgement in the stack: rule id, reason and the construct it is on. */
+  const acknowledgements = (fixture: ReturnType<typeof synth>) =>
+    fixture.stack.node.findAll().flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) =>
+          Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+            id: id.replace(/^annotation::/i, ""),
+            reason,
+            path: construct.node.path,
+          })),
+        ),
+    );
+  const report = (fixture: ReturnType<typeof synth>) =>
+    new AwsSolutionsChecks().validateScope(fixture.stack).violations.map((violation) => ({
+      rule: violation.ruleName,
+      at: violation.violatingResources.map((resource) => resource.constructPath),
+    }));
+
+  it("report nothing unacknowledged for the default (iam) setting", () => {
+    expect(report(base)).toEqual([]);
+  });
+
+  it("report nothing unacknowledged under cognito, none, or with CORS and a schedule either", () => {
+    expect(report(cognito)).toEqual([]);
+    expect(report(open)).toEqual([]);
+    const full = synth({
+      corsOrigins: ["https://label.example.com"],
+      resplit: { schedule: "rate(1 day)", taskIds: ["2018062212345678911"] },
+      alarmEmail: "oncall@example.com",
+    });
+    expect(report(full)).toEqual([]);
+  });
+
+  it("are acknowledged only where allowed, each with a reason; never access logs, execution logs, managed policies or wildcards", () => {
+    const acks = acknowledgements(base);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) expect(ack.reason.trim().length, `${ack.id} at ${ack.path}`).toBeGreaterThan(40);
+    const ids = new Set(acks.map((ack) => ack.id.replace(/\[.*$/, "")));
+    expect([...ids].sort()).toEqual(
+      [
+        "AwsSolutions-APIG2", // validation stays in the functions (legacy messages and rule order)
+        "AwsSolutions-APIG3", // no WAF web ACL
+        "AwsSolutions-APIG4", // the open OpenAPI document only (below)
+        "AwsSolutions-COG4", // IAM, not Cognito, under `iam`
+        "AwsSolutions-DDB3", // no PITR on the idempotency table
+        "AwsSolutions-L1", // nodejs22.x until the move to Node 24
+        "AwsSolutions-SNS2", // alarms cannot publish to an SNS-managed-key topic
+      ].sort(),
+    );
+    // authorization is acknowledged on the OpenAPI document's method only
+    const apig4 = acks.filter((ack) => ack.id === "AwsSolutions-APIG4").map((ack) => ack.path);
+    expect(apig4).toEqual([base.stack.methods.OpenApiDocument!.node.path]);
+    expect(acks.find((ack) => ack.id === "AwsSolutions-APIG4")?.reason).toMatch(/holds no data/);
+    // the functions' runtime: acknowledged on each function, saying where it goes next
+    const l1 = acks.filter((ack) => ack.id === "AwsSolutions-L1");
+    expect(l1.map((ack) => ack.path).sort()).toEqual(
+      FUNCTIONS.map((fn) => base.stack.functions[fn.name].node.path).sort(),
+    );
+    for (const ack of l1) expect(ack.reason).toMatch(/Node 24/);
+  });
+
+  it("find a method left without authorization", () => {
+    // the check can fail: a stack with one more, unauthorized method is reported (APIG4 and COG4)
+    const probe = synth();
+    probe.stack.api.root.addResource("probe").addMethod("GET");
+    const rules = report(probe).map((violation) => violation.rule);
+    expect(rules).toContain("AwsSolutions-APIG4");
+    expect(rules).toContain("AwsSolutions-COG4");
   });
 });
