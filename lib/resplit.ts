@@ -1,5 +1,7 @@
 import { forEachLimited } from "./concurrency.ts";
 import { describeError, type ErrorCode, ServiceError } from "./errors.ts";
+import { type Level, log as serviceLog } from "./log.ts";
+import { publishResplitOutcome } from "./metrics.ts";
 import { TESTING, TRAINING, VERIFYING } from "./model.ts";
 import { splitTask } from "./split.ts";
 import type { Store } from "./store/index.ts";
@@ -29,7 +31,7 @@ export interface ResplitOptions {
   reserveMs?: number;
   /** Each task's own storage budget, retries included (default: the store's STORAGE_BUDGET_MS). */
   taskBudgetMs?: number;
-  /** Where the one structured line per task goes (default: console.log as JSON). */
+  /** Where the one structured line per task goes (default: the service's logger, lib/log.ts). */
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -61,7 +63,8 @@ const shownId = (value: unknown): string =>
  * Re-splits each task with the counts of its last split and a fresh seed. A task never split, or
  * whose images no longer fit those counts, or that another split published over meanwhile, is skipped with a reason;
  * any other failure is reported for that task alone. Results come in the order of `taskIds`
- * (duplicates dropped), and each is logged as one JSON line.
+ * (duplicates dropped), and each is logged as one JSON line and counted in the metric
+ * ResplitTasks by outcome.
  */
 export async function resplitTasks(
   store: Store,
@@ -69,7 +72,9 @@ export async function resplitTasks(
   options: ResplitOptions = {},
 ): Promise<{ results: ResplitResult[] }> {
   const { concurrency = 4, timeLeft, reserveMs = 60_000, taskBudgetMs = store.config.budgetMs } = options;
-  const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
+  const log =
+    options.log ??
+    (({ level, msg, ...fields }: Record<string, unknown>) => serviceLog(level as Level, String(msg), fields));
   const unique = [...new Map(taskIds.map((raw) => [shownId(raw), raw])).values()];
   const results: ResplitResult[] = new Array(unique.length);
 
@@ -128,6 +133,8 @@ export async function resplitTasks(
         ? {}
         : { error: describeError(error instanceof ServiceError && error.cause !== undefined ? error.cause : error) }),
     });
+    // The outcome as a metric (dimension `outcome`; the task_id stays in the line above).
+    publishResplitOutcome(result.outcome);
   });
   return { results };
 }

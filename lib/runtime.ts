@@ -1,6 +1,7 @@
 import type { Context } from "aws-lambda";
 import { readConfig } from "./config.ts";
 import type { FieldPolicy } from "./fields.ts";
+import { log } from "./log.ts";
 import { createStore } from "./store/index.ts";
 
 /** The store every function uses, built once per cold start from the environment. */
@@ -14,7 +15,7 @@ export const fieldPolicy: FieldPolicy =
   process.env.STRICT_FIELDS === "false"
     ? {
         strict: false,
-        onUnknown: (fields) => console.warn(JSON.stringify({ level: "warn", msg: "unknown fields ignored", fields })),
+        onUnknown: (fields) => log("warn", "unknown fields ignored", { fields }),
       }
     : { strict: true };
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describeError, ServiceError } from "./errors.ts";
 import { log } from "./log.ts";
+import { countRefusedSplit, recordSplit } from "./metrics.ts";
 import { HISTORY_LENGTH, type SplitRecord, type SplitResult, type SplitSpec } from "./model.ts";
 import { type PlanImage, planSplit, type SplitPlan } from "./plan/index.ts";
 import { drawSeed } from "./shuffle.ts";
@@ -68,6 +69,7 @@ export async function splitTask(store: Store, spec: SplitSpec, deadline?: number
   const outcome = await store.publish(taskId, planned, record, task.history, by);
   if (!outcome.published) {
     await store.expireSnapshot(taskId, ref, by).catch(() => undefined);
+    countRefusedSplit();
     throw new ServiceError(
       1008,
       { task_id: taskId },
@@ -75,6 +77,7 @@ export async function splitTask(store: Store, spec: SplitSpec, deadline?: number
     );
   }
   phase("published", { version: ref.version });
+  recordSplit(performance.now() - started, images.length);
   const retained = [record, ...task.history].slice(0, HISTORY_LENGTH);
   // Housekeeping: a failure here costs storage, never correctness, so it must not fail the split.
   await store.expireUnreferenced(taskId, ref.version, retained, by).catch((error: unknown) => {

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { readCorsOrigins } from "../lib/config.ts";
 import { ServiceError } from "../lib/errors.ts";
-import { errorResponse } from "../lib/http.ts";
+import { errorResponse, REQUEST_ID_HEADER } from "../lib/http.ts";
 import { MAX_BODY_BYTES } from "../lib/model.ts";
 import { ROUTES, type Route } from "../lib/routes.ts";
 import { serveDocs } from "./docs-page.ts";
@@ -137,6 +137,7 @@ function preflight(request: IncomingMessage, methods: string[], allowed: readonl
 /** An HTTP server that routes like the deployed REST API and calls the very same handlers. */
 export function createGateway(handlers: Handlers, options: { log?: (line: string) => void } = {}): Server {
   return createServer(async (request, response) => {
+    // API Gateway's request id: in the event, and on every answer as X-Request-Id (errorResponse sets it on 1013 and 1014).
     const requestId = randomUUID();
     const started = performance.now();
     // One line per request: method, path, code, status, time.
@@ -157,7 +158,9 @@ export function createGateway(handlers: Handlers, options: { log?: (line: string
       const corsOrigins = readCorsOrigins();
       if (!route && request.method === "OPTIONS" && onPath.length > 0 && corsOrigins.length > 0) {
         request.resume();
-        return reply(response, preflight(request, [...new Set(ROUTES.map((r) => r.method))], corsOrigins));
+        return reply(response, preflight(request, [...new Set(ROUTES.map((r) => r.method))], corsOrigins), {
+          [REQUEST_ID_HEADER]: requestId,
+        });
       }
       if (!route) {
         request.resume();

@@ -41,6 +41,8 @@ const expectError = (reply: Reply, status: number, code: number, msg: string) =>
   expect(reply.status).toBe(status);
   expect(reply.body).toEqual({ code, msg, detail: expect.stringMatching(/\w/) });
   expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
+  // Every answer, the local gateway's own (1013, 1014) included, carries the request id
+  expect(reply.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 };
 
 describe("the legacy API's own requests, end to end", () => {
@@ -64,6 +66,8 @@ describe("the legacy API's own requests, end to end", () => {
     });
     expect(put.status).toBe(200);
     expect(put.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(put.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set([registered, put, ...gets].map((reply) => reply.headers.get("x-request-id"))).size).toBe(5);
     expect(put.body).toMatchObject({
       code: 0,
       msg: "TaskImgRel 表 图像集合数据更新， 成功",
@@ -268,6 +272,7 @@ describe("every error code over HTTP, with its status", () => {
     try {
       const allowed = await preflight("https://label.example.com");
       expect(allowed.status).toBe(204);
+      expect(allowed.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
       expect(allowed.headers.get("access-control-allow-origin")).toBe("https://label.example.com");
       expect(allowed.headers.get("access-control-allow-methods")).toBe("PUT,GET,POST");
       expect((await preflight("https://evil.example.com")).headers.get("access-control-allow-origin")).not.toBe(

@@ -9,7 +9,7 @@ describe("errorResponse", () => {
     const reply = errorResponse(new ServiceError(1007, { sum: 11, total: 10 }), "req-1");
 
     expect(reply.statusCode).toBe(400);
-    expect(reply.headers).toEqual({ "Content-Type": "application/json; charset=utf-8" });
+    expect(reply.headers).toEqual({ "Content-Type": "application/json; charset=utf-8", "X-Request-Id": "req-1" });
     expect(JSON.parse(reply.body)).toEqual({ code: 1007, msg: "三个集合的图像个数之和 11 超过了任务下的图像总数 10" });
   });
 
@@ -21,7 +21,14 @@ describe("errorResponse", () => {
     expect(reply.statusCode).toBe(500);
     expect(JSON.parse(reply.body)).toEqual({ code: 1500, msg: "服务器内部错误，请稍后重试", request_id: "req-2" });
     expect(reply.body).not.toContain("secret");
-    expect(log).toHaveBeenCalledWith(expect.stringContaining("secret table"));
+    expect(reply.headers?.["X-Request-Id"]).toBe("req-2");
+    // Called alone (the local gateway's own failures), it logs the cause: one JSON line with the request id.
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(String(log.mock.calls[0]?.[0]))).toMatchObject({
+      level: "error",
+      correlation_id: "req-2",
+      error: { name: "TypeError", message: "secret table arn:aws:dynamodb:xyz", stack: expect.any(String) },
+    });
     log.mockRestore();
   });
 
@@ -71,7 +78,9 @@ describe("CORS", () => {
     expect(reply.headers).toEqual({
       "Content-Type": "application/json; charset=utf-8",
       "Access-Control-Allow-Origin": LABEL,
+      "Access-Control-Expose-Headers": "X-Request-Id",
       Vary: "Origin",
+      "X-Request-Id": "req-cors",
     });
   });
 
@@ -108,7 +117,7 @@ describe("CORS", () => {
   it("adds nothing when no origins are configured", async () => {
     const reply = await service([])(event({ Origin: LABEL }, '{"ok":true}'), context);
 
-    expect(reply.headers).toEqual({ "Content-Type": "application/json; charset=utf-8" });
+    expect(reply.headers).toEqual({ "Content-Type": "application/json; charset=utf-8", "X-Request-Id": "req-cors" });
   });
 
   it("reads CORS_ORIGINS as a comma-separated list", () => {
