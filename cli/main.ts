@@ -54,8 +54,10 @@ const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, 
 export function program(): Command {
   let api: TrainingSetsClient | undefined;
   const client = (command: Command): TrainingSetsClient => {
+    const { url, token } = command.optsWithGlobals() as { url: string; token?: string };
     api ??= createClient({
-      baseUrl: command.optsWithGlobals().url as string,
+      baseUrl: url,
+      token,
       onRetry: ({ attempt, delayMs, reason }) =>
         process.stderr.write(`retrying (${attempt}) in ${delayMs} ms after ${reason}\n`),
     });
@@ -65,6 +67,12 @@ export function program(): Command {
   const root = new Command("training-sets")
     .description("Register a task's images, split them into training, verifying and testing sets, and list each set.")
     .addOption(new Option("--url <url>", "the API's base URL").env("TRAINING_SETS_URL").default(DEFAULT_BASE_URL))
+    .addOption(
+      new Option(
+        "--token <token>",
+        "a Cognito token, sent as Authorization: Bearer (a stage with a Cognito authorizer); without it, a non-loopback URL is signed with SigV4 and your AWS credentials",
+      ).env("TRAINING_SETS_TOKEN"),
+    )
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });

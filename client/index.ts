@@ -10,14 +10,23 @@
  * Every answer other than a success throws a TrainingSetsError (code, msg, detail, HTTP status,
  * requestId); a request that never got an answer throws a TrainingSetsNetworkError.
  *
- * Retries: only GETs, which change nothing, are retried — on 503 (the API's "storage failed, retry
- * after Retry-After") and on network failures — with capped exponential backoff and full jitter,
- * never waiting less than the answer's Retry-After. A PUT or POST is never retried: a lost answer
- * does not say whether the write happened, so a retried split could split twice. That changes once
- * requests carry an Idempotency-Key (a later issue, "Run it in production"); until then a caller
- * that retries a write does it knowingly. 1008 (another split of the task won) is never retried
- * either: it is an answer, not a failure — the other split is the live one.
+ * Retries: every call is retried on 503 (the API's "storage failed, retry after Retry-After") and on
+ * network failures, with capped exponential backoff and full jitter, never waiting less than the
+ * answer's Retry-After. A PUT or POST is safe to retry because each call sends a fresh
+ * `Idempotency-Key` and reuses it on its retries: a retry after a lost answer gets the first
+ * answer again (`Idempotent-Replayed: true`) instead of splitting twice, and one that finds the
+ * first still running (1025) waits and retries too. 1008 (another split of the task won) is never
+ * retried: it is an answer, not a failure — the other split is the live one.
+ *
+ * Authorization: a base URL on loopback (the local server) gets none. Any other is signed with
+ * SigV4 (aws4fetch) for execute-api, with the usual AWS credential chain (environment, profile,
+ * SSO, container or instance role) unless `credentials` is given, in the region of the
+ * execute-api host (else AWS_REGION) — or, with `token`, sends `Authorization: Bearer <token>`
+ * (a stage behind a Cognito authorizer) and does not sign.
  */
+import { randomUUID } from "node:crypto";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { AwsClient } from "aws4fetch";
 import createFetchClient from "openapi-fetch";
 import type { components, paths } from "./schema.ts";
 
@@ -90,7 +99,7 @@ export class TrainingSetsNetworkError extends Error {
 }
 
 export interface RetryOptions {
-  /** Retries after the first attempt (GET only). Default 4. */
+  /** Retries after the first attempt. Default 4. */
   retries?: number;
   /** First backoff ceiling; doubles each retry. Default 200 ms. */
   baseDelayMs?: number;
@@ -108,8 +117,65 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Called before each retry (for progress output and tests). */
   onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
-  /** A fetch to use instead of the global one. */
+  /** A fetch to use instead of the global one (it gets the request signed, when it is signed). */
   fetch?: (input: Request) => Promise<Response>;
+  /** A Cognito token: sent as `Authorization: Bearer …` instead of signing. */
+  token?: string | undefined;
+  /** AWS credentials for SigV4 (default: the usual credential chain). */
+  credentials?: AwsCredentialsProvider;
+  /** The region to sign for (default: the execute-api host's, else AWS_REGION / AWS_DEFAULT_REGION). */
+  region?: string;
+}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+}
+export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+
+/** True for http(s)://127.x.x.x, localhost or [::1]: the local server, which takes no authorization. */
+export const isLoopbackUrl = (url: string): boolean => {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+};
+
+/** The region of an execute-api host (`<id>.execute-api.<region>.amazonaws.com`), else the environment's. */
+export function regionOf(baseUrl: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const match = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(baseUrl).hostname);
+  return match?.[1] ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
+}
+
+/** `transport` with the authorization the base URL calls for (see the module comment). */
+function authorized(
+  baseUrl: string,
+  options: ClientOptions,
+  transport: (input: Request) => Promise<Response>,
+): (input: Request) => Promise<Response> {
+  if (options.token) {
+    const bearer = `Bearer ${options.token}`;
+    return (request) => {
+      const headers = new Headers(request.headers);
+      headers.set("authorization", bearer);
+      return transport(new Request(request, { headers }));
+    };
+  }
+  if (isLoopbackUrl(baseUrl)) return transport;
+  const region = options.region ?? regionOf(baseUrl);
+  if (!region) {
+    throw new Error(`no region to sign requests to ${baseUrl} for: set AWS_REGION (or pass region, or a token)`);
+  }
+  const credentials = options.credentials ?? fromNodeProviderChain();
+  return async (request) => {
+    const { accessKeyId, secretAccessKey, sessionToken } = await credentials();
+    const signer = new AwsClient({ accessKeyId, secretAccessKey, sessionToken, service: "execute-api", region });
+    return transport(await signer.sign(request));
+  };
+}
+
+export interface WriteOptions {
+  /** The Idempotency-Key to send (1–255 visible ASCII characters); default a fresh UUID per call. */
+  idempotencyKey?: string;
 }
 
 export interface ListOptions {
@@ -130,7 +196,7 @@ export function createClient(options: ClientOptions = {}) {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const http = createFetchClient<paths>({
     baseUrl,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: authorized(baseUrl, options, options.fetch ?? ((request) => fetch(request))),
     headers: { accept: "application/json" },
   });
 
@@ -150,8 +216,12 @@ export function createClient(options: ClientOptions = {}) {
     }
   }
 
-  /** A GET, retried on 503 and network failures; see the module comment. */
-  async function get<T extends { response: Response }>(
+  /**
+   * A request, retried on 503 and network failures — and, for a PUT or POST (which carry an
+   * Idempotency-Key), on 1025: the first request with the key is still running; see the module comment.
+   */
+  async function retried<T extends { response: Response; error?: unknown }>(
+    method: string,
     path: string,
     send: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
@@ -159,12 +229,16 @@ export function createClient(options: ClientOptions = {}) {
       let reason: string;
       let retryAfterMs = 0;
       try {
-        const result = await attempt("GET", path, send);
-        if (result.response.status !== 503) return result;
+        const result = await attempt(method, path, send);
+        const status = result.response.status;
+        const running = method !== "GET" && status === 409 && (result.error as { code?: unknown })?.code === 1025;
+        if (status !== 503 && !running) return result;
         const after = retryAfterSeconds(result.response.headers.get("retry-after"));
         retryAfterMs = (after ?? 0) * 1000;
         if (retryNumber >= retry.retries || retryAfterMs > retry.maxRetryAfterMs) return result;
-        reason = `HTTP 503${after === undefined ? "" : `, Retry-After ${after}`}`;
+        reason = running
+          ? "1025 (the first request with this Idempotency-Key is still running)"
+          : `HTTP 503${after === undefined ? "" : `, Retry-After ${after}`}`;
       } catch (error) {
         if (!(error instanceof TrainingSetsNetworkError) || retryNumber >= retry.retries) throw error;
         reason = error.message;
@@ -196,7 +270,9 @@ export function createClient(options: ClientOptions = {}) {
       ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
     };
     const body = unwrap(
-      await get("/training/tasks/sets", (signal) => http.GET("/training/tasks/sets", { params: { query }, signal })),
+      await retried("GET", "/training/tasks/sets", (signal) =>
+        http.GET("/training/tasks/sets", { params: { query }, signal }),
+      ),
     );
     if (!("img_info_list" in body)) throw unexpected("a set page", body);
     return body;
@@ -219,16 +295,24 @@ export function createClient(options: ClientOptions = {}) {
   return {
     baseUrl,
 
-    /** POST /training/tasks/images: register (upsert) up to 1000 images. Never retried. */
-    async registerImages(request: RegisterRequest): Promise<RegisterResponse> {
+    /**
+     * POST /training/tasks/images: register (upsert) up to 1000 images. Retried with one
+     * Idempotency-Key (a fresh one per call unless `idempotencyKey` is given).
+     */
+    async registerImages(request: RegisterRequest, call: WriteOptions = {}): Promise<RegisterResponse> {
       const path = "/training/tasks/images";
-      return unwrap(await attempt("POST", path, (signal) => http.POST(path, { body: request, signal })));
+      const headers = { "Idempotency-Key": call.idempotencyKey ?? randomUUID() };
+      return unwrap(await retried("POST", path, (signal) => http.POST(path, { body: request, headers, signal })));
     },
 
-    /** PUT /training/tasks/sets: split a task at random. Never retried (1008 least of all). */
-    async split(request: SplitRequest): Promise<SplitResponse> {
+    /**
+     * PUT /training/tasks/sets: split a task at random. Retried with one Idempotency-Key (a fresh
+     * one per call unless `idempotencyKey` is given), so a retry never splits twice; 1008 is not retried.
+     */
+    async split(request: SplitRequest, call: WriteOptions = {}): Promise<SplitResponse> {
       const path = "/training/tasks/sets";
-      return unwrap(await attempt("PUT", path, (signal) => http.PUT(path, { body: request, signal })));
+      const headers = { "Idempotency-Key": call.idempotencyKey ?? randomUUID() };
+      return unwrap(await retried("PUT", path, (signal) => http.PUT(path, { body: request, headers, signal })));
     },
 
     /** GET /training/tasks/sets with set_type_id: one page of a set. */
@@ -252,7 +336,9 @@ export function createClient(options: ClientOptions = {}) {
     async summary(taskId: string): Promise<TaskSummary> {
       const query = { task_id: taskId };
       const body = unwrap(
-        await get("/training/tasks/sets", (signal) => http.GET("/training/tasks/sets", { params: { query }, signal })),
+        await retried("GET", "/training/tasks/sets", (signal) =>
+          http.GET("/training/tasks/sets", { params: { query }, signal }),
+        ),
       );
       if (!("history" in body)) throw unexpected("a task summary", body);
       return body;

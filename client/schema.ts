@@ -640,6 +640,48 @@ export interface components {
       request_id?: string;
     };
     /**
+     * 1024
+     * @description an Idempotency-Key reused with a different body (or a key that is not 1–255 visible ASCII characters). HTTP 422. msg: Idempotency-Key 已用于另一个请求
+     */
+    Error1024: {
+      /** @constant */
+      code: 1024;
+      /** @description pattern: Idempotency-Key 已用于另一个请求 */
+      msg: string;
+      /** @description English: the field, the rule and the value received */
+      detail?: string;
+      /** @description quote it when reporting a server-side failure */
+      request_id?: string;
+    };
+    /**
+     * 1025
+     * @description the first request with this Idempotency-Key is still running (at most the function's timeout): retry later. HTTP 409. msg: 相同 Idempotency-Key 的请求仍在处理中
+     */
+    Error1025: {
+      /** @constant */
+      code: 1025;
+      /** @description pattern: 相同 Idempotency-Key 的请求仍在处理中 */
+      msg: string;
+      /** @description English: the field, the rule and the value received */
+      detail?: string;
+      /** @description quote it when reporting a server-side failure */
+      request_id?: string;
+    };
+    /**
+     * 1027
+     * @description the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403). HTTP 403 / 401. msg: 未授权的请求
+     */
+    Error1027: {
+      /** @constant */
+      code: 1027;
+      /** @description pattern: 未授权的请求 */
+      msg: string;
+      /** @description English: the field, the rule and the value received */
+      detail?: string;
+      /** @description quote it when reporting a server-side failure */
+      request_id?: string;
+    };
+    /**
      * 1500
      * @description storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id. HTTP 500 / 503. msg: 服务器内部错误，请稍后重试
      */
@@ -711,6 +753,24 @@ export interface operations {
             | components["schemas"]["Error1012"];
         };
       };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
       /** @description 1003: the task has no images at all; 1010: the requested set is empty, or the task was never split */
       404: {
         headers: {
@@ -762,7 +822,10 @@ export interface operations {
   splitTask: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description IETF httpapi Idempotency-Key: 1–255 visible ASCII characters, quoted or not. The same key and body from the same caller within the expiry (1 h) gets the first answer again, with Idempotent-Replayed: true, and does nothing again; another body is 1024; while the first request runs, 1025. Error answers are not kept. Without it, every request runs. */
+        "Idempotency-Key"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -775,6 +838,8 @@ export interface operations {
       /** @description The split */
       200: {
         headers: {
+          /** @description present (true) when this is the kept answer of an earlier request with the same Idempotency-Key */
+          "Idempotent-Replayed"?: "true";
           [name: string]: unknown;
         };
         content: {
@@ -804,6 +869,24 @@ export interface operations {
             | components["schemas"]["Error1023"];
         };
       };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
       /** @description 1003: the task has no images at all */
       404: {
         headers: {
@@ -813,13 +896,13 @@ export interface operations {
           "application/json": components["schemas"]["Error1003"];
         };
       };
-      /** @description 1008: another split of this task was published while this one ran (detail names its version) */
+      /** @description 1008: another split of this task was published while this one ran (detail names its version); 1025: the first request with this Idempotency-Key is still running (at most the function's timeout): retry later */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Error1008"];
+          "application/json": components["schemas"]["Error1008"] | components["schemas"]["Error1025"];
         };
       };
       /** @description 1014: body larger than 1048576 bytes */
@@ -829,6 +912,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["Error1014"];
+        };
+      };
+      /** @description 1024: an Idempotency-Key reused with a different body (or a key that is not 1–255 visible ASCII characters) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1024"];
         };
       };
       /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
@@ -855,7 +947,10 @@ export interface operations {
   registerImages: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description IETF httpapi Idempotency-Key: 1–255 visible ASCII characters, quoted or not. The same key and body from the same caller within the expiry (1 h) gets the first answer again, with Idempotent-Replayed: true, and does nothing again; another body is 1024; while the first request runs, 1025. Error answers are not kept. Without it, every request runs. */
+        "Idempotency-Key"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -868,6 +963,8 @@ export interface operations {
       /** @description Registered */
       200: {
         headers: {
+          /** @description present (true) when this is the kept answer of an earlier request with the same Idempotency-Key */
+          "Idempotent-Replayed"?: "true";
           [name: string]: unknown;
         };
         content: {
@@ -887,6 +984,33 @@ export interface operations {
             | components["schemas"]["Error1023"];
         };
       };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1025: the first request with this Idempotency-Key is still running (at most the function's timeout): retry later */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1025"];
+        };
+      };
       /** @description 1014: body larger than 1048576 bytes */
       413: {
         headers: {
@@ -894,6 +1018,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["Error1014"];
+        };
+      };
+      /** @description 1024: an Idempotency-Key reused with a different body (or a key that is not 1–255 visible ASCII characters) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1024"];
         };
       };
       /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */

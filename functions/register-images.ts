@@ -1,10 +1,13 @@
 import { httpService, ok } from "../lib/http.ts";
+import { idempotent } from "../lib/idempotency.ts";
 import { registerResponse } from "../lib/responses.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 import { parseRegisterRequest } from "../lib/validate.ts";
 
-/** POST /training/tasks/images — register (upsert) images of a task. */
-export const handler = httpService({ withBody: true }).handler(async (event, context) => {
-  const result = await store.registerImages(parseRegisterRequest(event.body, fieldPolicy), deadlineOf(context));
-  return ok(registerResponse(result));
-});
+/** POST /training/tasks/images — register (upsert) images of a task; with an Idempotency-Key, once per key. */
+export const handler = httpService({ withBody: true })
+  .use(idempotent({ route: "RegisterImages", storage: store.config }))
+  .handler(async (event, context) => {
+    const result = await store.registerImages(parseRegisterRequest(event.body, fieldPolicy), deadlineOf(context));
+    return ok(registerResponse(result));
+  });

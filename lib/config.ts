@@ -57,3 +57,24 @@ export function readCorsOrigins(env: NodeJS.ProcessEnv = process.env): string[] 
     .map((origin) => origin.trim())
     .filter((origin) => origin !== "");
 }
+
+/** Idempotency-Key settings (README "Idempotency keys"): the SplitTask and RegisterImages functions. */
+export interface IdempotencySettings {
+  /** The Powertools idempotency table: partition key `id` (S), TTL attribute `expiration`. */
+  tableName: string;
+  /** How long a key's answer is replayed, in seconds. */
+  expirySeconds: number;
+  /**
+   * Largest answer body kept whole in an idempotency record (an item holds at most 400 KB, and each
+   * KB is a write unit); a bigger split answer is kept without its id lists and rebuilt on replay.
+   */
+  keepBytes: number;
+}
+
+export function readIdempotencySettings(env: NodeJS.ProcessEnv = process.env): IdempotencySettings {
+  return {
+    tableName: env.IDEMPOTENCY_TABLE || "training-sets-idempotency",
+    expirySeconds: Math.floor(positive(env, "IDEMPOTENCY_EXPIRY_SECONDS", 3_600)),
+    keepBytes: Math.floor(positive(env, "IDEMPOTENCY_KEEP_BYTES", 200_000)),
+  };
+}

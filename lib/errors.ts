@@ -26,6 +26,11 @@ const catalogue = {
   1021: { status: 400, msg: (p) => `mode keep 需要移动已分配的图像: ${p.reason}` },
   1022: { status: 400, msg: () => "lock_testing 需要任务当前的分集已有非空的测试集" },
   1023: { status: 400, msg: (p) => `未知字段: ${p.field}` },
+  1024: { status: 422, msg: () => "Idempotency-Key 已用于另一个请求" },
+  1025: { status: 409, msg: () => "相同 Idempotency-Key 的请求仍在处理中" },
+  // Answered by API Gateway itself (the stack's gateway responses), never by a function: 401 when
+  // credentials are missing or expired, 403 when they are invalid or not allowed.
+  1027: { status: 403, msg: () => "未授权的请求" },
   1500: { status: 500, msg: () => "服务器内部错误，请稍后重试" },
 } satisfies Record<number, { status: number; msg: (p: Record<string, string | number>) => string }>;
 

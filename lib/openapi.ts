@@ -32,12 +32,12 @@ export interface MediaType {
 }
 export interface ResponseObject {
   description: string;
-  headers?: Record<string, { schema: JsonSchema }>;
+  headers?: Record<string, { schema: JsonSchema; description?: string }>;
   content?: Record<string, MediaType>;
 }
 export interface Parameter {
   name: string;
-  in: "query";
+  in: "query" | "header";
   required: boolean;
   schema: JsonSchema;
   description: string;
@@ -81,7 +81,7 @@ const object = (properties: Record<string, JsonSchema>, required: string[], extr
 });
 
 /** HTTP statuses a code is answered with besides its catalogue status. */
-const OTHER_STATUSES: Partial<Record<ErrorCode, number[]>> = { 1013: [405], 1500: [503] };
+const OTHER_STATUSES: Partial<Record<ErrorCode, number[]>> = { 1013: [405], 1027: [401], 1500: [503] };
 
 /** What each code means (English; the `msg` itself comes from the catalogue). */
 const WHEN: Record<ErrorCode, string> = {
@@ -108,6 +108,9 @@ const WHEN: Record<ErrorCode, string> = {
   1021: 'mode "keep" would have to move an assigned image',
   1022: "lock_testing without a current, non-empty testing set",
   1023: "a field the request does not have (detail names the nearest known one)",
+  1024: "an Idempotency-Key reused with a different body (or a key that is not 1–255 visible ASCII characters)",
+  1025: "the first request with this Idempotency-Key is still running (at most the function's timeout): retry later",
+  1027: "the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403)",
   1500: "storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id",
 };
 
@@ -137,9 +140,12 @@ export const msgRegex = (pattern: string): string =>
 
 /** The error codes each operation answers (besides 1013, which belongs to no operation). */
 const OPERATION_ERRORS = {
-  split: [1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1014, 1016, 1017, 1018, 1019, 1020, 1021, 1022, 1023, 1500],
-  list: [1002, 1003, 1004, 1010, 1012, 1014, 1015, 1500],
-  register: [1001, 1002, 1011, 1014, 1023, 1500],
+  split: [
+    1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1014, 1016, 1017, 1018, 1019, 1020, 1021, 1022, 1023, 1024, 1025,
+    1027, 1500,
+  ],
+  list: [1002, 1003, 1004, 1010, 1012, 1014, 1015, 1027, 1500],
+  register: [1001, 1002, 1011, 1014, 1023, 1024, 1025, 1027, 1500],
   openapi: [1014, 1500],
 } as const satisfies Record<string, readonly ErrorCode[]>;
 
@@ -641,6 +647,28 @@ function errorTable(entries: ErrorEntry[]): string {
   return ["| code | HTTP | when | msg |", "|---|---|---|---|", ...rows].join("\n");
 }
 
+/** The Idempotency-Key request header of the PUT and the POST (README "Idempotency keys"). */
+const IDEMPOTENCY_KEY_PARAMETER: Parameter = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  schema: {
+    type: "string",
+    pattern: '^"?[\\x21-\\x7E]{1,255}"?$',
+    examples: ['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
+  },
+  description:
+    "IETF httpapi Idempotency-Key: 1–255 visible ASCII characters, quoted or not. The same key and body from the same caller within the expiry (1 h) gets the first answer again, with Idempotent-Replayed: true, and does nothing again; another body is 1024; while the first request runs, 1025. Error answers are not kept. Without it, every request runs.",
+};
+
+/** The 200 answer's header on a replay. */
+const REPLAYED_HEADERS = {
+  "Idempotent-Replayed": {
+    schema: { const: "true" },
+    description: "present (true) when this is the kept answer of an earlier request with the same Idempotency-Key",
+  },
+};
+
 const queryParameter = (name: string, required: boolean, schema: JsonSchema, description: string): Parameter => ({
   name,
   in: "query" as const,
@@ -687,6 +715,7 @@ export function openApiDocument(): OpenApiDocument {
           summary: "Split a task's images at random",
           description:
             "A fresh uniformly random permutation (Fisher–Yates); the same seed over the same images gives the same split. Images beyond the counts stay unassigned.",
+          parameters: [IDEMPOTENCY_KEY_PARAMETER],
           requestBody: {
             required: true,
             content: { "application/json": { schema: ref("SplitRequest"), examples: SPLIT_REQUEST_EXAMPLES } },
@@ -694,6 +723,7 @@ export function openApiDocument(): OpenApiDocument {
           responses: {
             "200": {
               description: "The split",
+              headers: REPLAYED_HEADERS,
               ...json(ref("SplitResponse"), {
                 legacy: {
                   summary: "The legacy API's answer (plus task_id, unassigned_count, seed, version)",
@@ -778,6 +808,7 @@ export function openApiDocument(): OpenApiDocument {
           summary: "Register images of a task",
           description:
             "Idempotent upsert: a new image gets the task's next order_id and starts in no set; a known img_id gets its name (and the fields given) updated and keeps its order_id and set.",
+          parameters: [IDEMPOTENCY_KEY_PARAMETER],
           requestBody: {
             required: true,
             content: { "application/json": { schema: ref("RegisterRequest"), examples: REGISTER_REQUEST_EXAMPLES } },
@@ -785,6 +816,7 @@ export function openApiDocument(): OpenApiDocument {
           responses: {
             "200": {
               description: "Registered",
+              headers: REPLAYED_HEADERS,
               ...json(ref("RegisterResponse"), {
                 legacy: {
                   summary: "Three new images",

@@ -3,7 +3,8 @@
  * DYNAMODB_ENDPOINT (+ TABLE_NAME, AWS_REGION) points it at another DynamoDB; then no Java is started.
  */
 import { parseArgs } from "node:util";
-import { readConfig } from "../lib/config.ts";
+import { readConfig, readIdempotencySettings } from "../lib/config.ts";
+import { ensureIdempotencyTable, idempotencyClient } from "../lib/idempotency.ts";
 import { isLoopback } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
 import { JavaMissingError, type RunningDynamoDb, startDynamoDbLocal } from "./dynamodb-local.ts";
@@ -103,6 +104,14 @@ if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
     created = await store.ensureTable();
   } catch (error) {
     await fail(`table ${config.tableName}: ${causeOf(error)}`, 1);
+  }
+  // The Idempotency-Key table, as the stack makes it (README "Idempotency keys").
+  const idempotencyTable = readIdempotencySettings().tableName;
+  try {
+    const endpoint = process.env.DYNAMODB_ENDPOINT;
+    await ensureIdempotencyTable(idempotencyClient({ ...config, endpoint }), idempotencyTable);
+  } catch (error) {
+    await fail(`table ${idempotencyTable}: ${causeOf(error)}`, 1);
   }
   if (created) {
     // Only into an empty database, so a restart never undoes what was done to the demo task.

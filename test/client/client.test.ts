@@ -153,9 +153,9 @@ describe("typed errors", () => {
 
 /** A tiny HTTP server answering each request with the next of `answers`; counts requests. */
 async function scripted(answers: ((request: IncomingMessage, response: ServerResponse) => void)[]) {
-  const seen: { method: string; at: number }[] = [];
+  const seen: { method: string; at: number; url: string; headers: IncomingMessage["headers"] }[] = [];
   const server = createServer((request, response) => {
-    seen.push({ method: request.method ?? "", at: Date.now() });
+    seen.push({ method: request.method ?? "", at: Date.now(), url: request.url ?? "", headers: request.headers });
     request.resume();
     const answer = answers[Math.min(seen.length - 1, answers.length - 1)]!;
     request.on("end", () => answer(request, response));
@@ -190,6 +190,17 @@ const page = json(200, {
   img_info_list: [{ img_name: "a.png", img_id: "a", state: 0, order_id: 1 }],
 });
 const hangUp = (request: IncomingMessage) => request.socket.destroy();
+const splitAnswer = {
+  code: 0,
+  msg: "TaskImgRel 表 图像集合数据更新， 成功",
+  task_id: "t",
+  img_ids_set_training: ["a"],
+  img_ids_set_verifying: [],
+  img_ids_set_testing: [],
+  unassigned_count: 0,
+  seed: "s",
+  version: 1,
+};
 
 describe("retries", () => {
   const fast = { retries: 3, baseDelayMs: 10, maxDelayMs: 50 };
@@ -237,19 +248,40 @@ describe("retries", () => {
     expect(server.seen).toHaveLength(2);
   });
 
-  it("never retries a PUT answered 503", async () => {
+  it("retries a PUT answered 503 with the same Idempotency-Key", async () => {
     // Arrange
-    const server = await scripted([unavailable, json(200, {})]);
-    const client = createClient({ baseUrl: server.base, retry: fast });
+    const server = await scripted([unavailable, json(200, splitAnswer)]);
+    const client = createClient({ baseUrl: server.base, retry: { ...fast, maxRetryAfterMs: 2000 } });
 
     // Act
-    const error = await rejection(
-      client.split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close),
-    );
+    const result = await client
+      .split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 })
+      .finally(server.close);
 
     // Assert
-    expect(server.seen.map((s) => s.method)).toEqual(["PUT"]);
-    expect(error).toMatchObject({ code: 1500, status: 503, requestId: "req-1", retryAfter: 1 });
+    expect(result).toMatchObject({ code: 0, version: 1 });
+    expect(server.seen.map((s) => s.method)).toEqual(["PUT", "PUT"]);
+    const keys = server.seen.map((s) => s.headers["idempotency-key"]);
+    expect(keys[0]).toMatch(/^[\x21-\x7e]{1,255}$/);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
+  it("retries a PUT answered 1025 (the first request with its key still runs), and sends a fresh key per call", async () => {
+    // Arrange
+    const running = json(409, { code: 1025, msg: "相同 Idempotency-Key 的请求仍在处理中" });
+    const server = await scripted([running, json(200, splitAnswer)]);
+    const client = createClient({ baseUrl: server.base, retry: fast });
+    const request = { task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 };
+
+    // Act
+    await client.split(request);
+    await client.split(request).finally(server.close);
+
+    // Assert
+    const keys = server.seen.map((s) => s.headers["idempotency-key"]);
+    expect(keys).toHaveLength(3);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
   });
 
   it("never retries 1008: another split won", async () => {
@@ -272,18 +304,90 @@ describe("retries", () => {
     expect(error).toMatchObject({ code: 1008, status: 409, detail: expect.stringContaining("version 4") });
   });
 
-  it("never retries a POST whose connection failed", async () => {
+  it("retries a POST whose connection failed, with the same Idempotency-Key", async () => {
     // Arrange
-    const server = await scripted([hangUp, json(200, {})]);
+    const registered = json(200, {
+      code: 0,
+      msg: "图像登记成功",
+      task_id: "t",
+      added: 1,
+      updated: 0,
+      unchanged: 0,
+      total: 1,
+    });
+    const server = await scripted([hangUp, registered]);
+    const client = createClient({ baseUrl: server.base, retry: fast });
+
+    // Act
+    const result = await client
+      .registerImages({ task_id: "t", images: [{ img_id: "a", img_name: "a" }] })
+      .finally(server.close);
+
+    // Assert
+    expect(result).toMatchObject({ added: 1 });
+    expect(server.seen.map((s) => s.method)).toEqual(["POST", "POST"]);
+    expect(server.seen[1]!.headers["idempotency-key"]).toBe(server.seen[0]!.headers["idempotency-key"]);
+  });
+
+  it("a PUT whose every attempt got no answer ends with the network error", async () => {
+    // Arrange
+    const server = await scripted([hangUp]);
     const client = createClient({ baseUrl: server.base, retry: fast });
 
     // Act
     const error = await rejection(
-      client.registerImages({ task_id: "t", images: [{ img_id: "a", img_name: "a" }] }).finally(server.close),
+      client.split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close),
     );
 
     // Assert
-    expect(server.seen.map((s) => s.method)).toEqual(["POST"]);
+    expect(server.seen).toHaveLength(4);
     expect(error).toBeInstanceOf(TrainingSetsNetworkError);
+  });
+});
+
+describe("authorization", () => {
+  const DEPLOYED = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1";
+  /** A fetch that sends what the client would send to DEPLOYED to the local stand-in server instead. */
+  const toLocal = (base: string) => (request: Request) => {
+    const url = new URL(request.url);
+    return fetch(new Request(`${base}${url.pathname.replace(/^\/v1/, "")}${url.search}`, request));
+  };
+  const credentials = async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "session" });
+
+  it("signs requests to a non-loopback URL with SigV4 for execute-api in the host's region", async () => {
+    // Arrange
+    const server = await scripted([page, json(200, splitAnswer)]);
+    const client = createClient({ baseUrl: DEPLOYED, fetch: toLocal(server.base), credentials });
+
+    // Act
+    await client.listSetPage("t", "training");
+    await client.split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close);
+
+    // Assert
+    for (const { headers } of server.seen) {
+      expect(headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
+      );
+      expect(headers["x-amz-security-token"]).toBe("session");
+      expect(headers["x-amz-date"]).toMatch(/^\d{8}T\d{6}Z$/);
+    }
+    // The body and the Idempotency-Key are signed too.
+    expect(server.seen[1]!.headers.authorization).toMatch(/SignedHeaders=[^,]*idempotency-key/);
+    expect(server.seen[1]!.headers["x-amz-content-sha256"]).toBeUndefined();
+  });
+
+  it("sends a Cognito token as a bearer token, unsigned; loopback gets neither", async () => {
+    // Arrange
+    const server = await scripted([page]);
+    const withToken = createClient({ baseUrl: DEPLOYED, fetch: toLocal(server.base), token: "eyJ.token" });
+    const local = createClient({ baseUrl: server.base });
+
+    // Act
+    await withToken.listSetPage("t", "training");
+    await local.listSetPage("t", "training").finally(server.close);
+
+    // Assert
+    expect(server.seen[0]!.headers.authorization).toBe("Bearer eyJ.token");
+    expect(server.seen[1]!.headers.authorization).toBeUndefined();
   });
 });
