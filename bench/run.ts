@@ -23,12 +23,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { BUNDLING } from "../infra/bundling.ts";
 import { readConfig, type StoreConfig } from "../lib/config.ts";
 import type { SetSizes, SetType } from "../lib/model.ts";
 import { ROUTES } from "../lib/routes.ts";
 import { splitTask } from "../lib/split.ts";
 import { createStore } from "../lib/store/index.ts";
 import { startDynamoDbLocal } from "../scripts/dynamodb-local.ts";
+import { PROJECT_ROOT } from "../scripts/project-root.ts";
 import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy.ts";
 import {
   imageIdOf,
@@ -44,7 +46,7 @@ import {
   usualCounts,
 } from "./support.ts";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const root = PROJECT_ROOT;
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
@@ -384,19 +386,19 @@ async function benchBundles() {
   try {
     for (const route of ROUTES) {
       const outfile = join(dir, `${route.name}.mjs`);
-      // As infra/service-function.ts bundles for Lambda.
+      // Exactly as the stack bundles for Lambda (infra/bundling.ts).
       await build({
         entryPoints: [join(root, route.entry)],
         outfile,
         bundle: true,
         platform: "node",
-        format: "esm",
-        target: "node22",
-        minify: true,
-        sourcemap: true,
-        external: ["@aws-sdk/*"],
-        mainFields: ["module", "main"],
-        banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+        format: BUNDLING.format,
+        target: BUNDLING.target,
+        minify: BUNDLING.minify,
+        sourcemap: BUNDLING.sourceMap,
+        external: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
+        banner: { js: BUNDLING.banner },
         logLevel: "silent",
       });
       const bytes = statSync(outfile).size;

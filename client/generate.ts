@@ -7,6 +7,7 @@
  * openapi-typescript drives the TypeScript 5 compiler API, which TypeScript 7 (the project's
  * compiler) no longer has: it lives in the local package client/generator with its own TypeScript.
  */
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,8 +15,9 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import openapiTS, { astToString } from "@training-sets/client-generator";
 import { openApiDocument } from "../lib/openapi.ts";
+import { PROJECT_ROOT } from "../scripts/project-root.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = PROJECT_ROOT;
 export const SCHEMA_FILE = join(ROOT, "client", "schema.ts");
 
 const HEADER = `/**

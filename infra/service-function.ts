@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
@@ -8,9 +7,10 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import type { TableAccess, TableAction } from "../lib/routes.ts";
+import { PROJECT_ROOT } from "../scripts/project-root.ts";
+import { BUNDLING } from "./bundling.ts";
 
-/** The repository root: entries, the lock file and the bundling root are all resolved from it. */
-export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+export { PROJECT_ROOT };
 
 /**
  * What the idempotency store (Powertools for AWS Lambda, DynamoDB persistence) does to its table:
@@ -70,15 +70,10 @@ export class ServiceFunction extends NodejsFunction {
         ...props.environment,
       },
       bundling: {
+        ...BUNDLING,
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: "node22",
-        // Lambda's Node.js 22 runtime ships AWS SDK v3; bundling it would only grow cold starts.
-        externalModules: ["@aws-sdk/*"],
-        mainFields: ["module", "main"],
-        // ESM bundles have no `require`; CommonJS dependencies bundled in still call it.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        externalModules: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
       },
     });
     Validations.of(this).acknowledge({

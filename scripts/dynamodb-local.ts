@@ -109,3 +109,16 @@ export async function startDynamoDbLocal(options: { inMemory: boolean; dataDir?:
   }
   return { endpoint, stop };
 }
+
+/**
+ * What `npm start` and `npm run invoke` run on: DynamoDB Local, unless DYNAMODB_ENDPOINT already
+ * names a DynamoDB (then undefined: nothing is started). Points DYNAMODB_ENDPOINT at it.
+ */
+export async function dynamoDbLocalUnlessEndpoint(options: {
+  inMemory: boolean;
+}): Promise<RunningDynamoDb | undefined> {
+  if (process.env.DYNAMODB_ENDPOINT) return undefined;
+  const database = await startDynamoDbLocal(options);
+  process.env.DYNAMODB_ENDPOINT = database.endpoint;
+  return database;
+}

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { readConfig } from "../lib/config.ts";
 import { FUNCTIONS, type FunctionName } from "../lib/routes.ts";
 import { createStore } from "../lib/store/index.ts";
-import { startDynamoDbLocal } from "./dynamodb-local.ts";
+import { dynamoDbLocalUnlessEndpoint, type RunningDynamoDb } from "./dynamodb-local.ts";
 import { findFunction, lambdaContext, loadHandler } from "./lambda.ts";
 
 const usage = `usage: npm run invoke -- <function> <event-file> [--in-memory]
@@ -39,13 +39,12 @@ try {
 // Lambda sends a function's logs to CloudWatch; here they go to stderr, so stdout is the result alone.
 for (const level of ["log", "info", "warn", "debug"] as const) console[level] = console.error;
 
-let database: Awaited<ReturnType<typeof startDynamoDbLocal>> | undefined;
+let database: RunningDynamoDb | undefined;
 let exitCode = 0;
 try {
-  if (!process.env.DYNAMODB_ENDPOINT) {
-    const inMemory = values["in-memory"];
-    database = await startDynamoDbLocal({ inMemory });
-    process.env.DYNAMODB_ENDPOINT = database.endpoint;
+  const inMemory = values["in-memory"];
+  database = await dynamoDbLocalUnlessEndpoint({ inMemory });
+  if (database) {
     note(`DynamoDB Local on ${database.endpoint} (${inMemory ? "in memory" : "data in .data/"})`);
     await createStore(readConfig()).ensureTable();
   } else {

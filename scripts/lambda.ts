@@ -3,8 +3,9 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Context } from "aws-lambda";
 import { FUNCTIONS, type FunctionName, timeoutSeconds } from "../lib/routes.ts";
+import { PROJECT_ROOT } from "./project-root.ts";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const root = PROJECT_ROOT;
 
 export type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
 

@@ -10,11 +10,12 @@ import { MAX_BODY_BYTES } from "../lib/model.ts";
 import { ROUTES, type Route } from "../lib/routes.ts";
 import { serveDocs } from "./docs-page.ts";
 import { lambdaContext } from "./lambda.ts";
+import { PROJECT_ROOT } from "./project-root.ts";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type Handlers = Record<Route["name"], ProxyHandler>;
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const root = PROJECT_ROOT;
 
 /** Imports every route's handler; call after the environment (TABLE_NAME, DYNAMODB_ENDPOINT) is set. */
 export async function loadHandlers(): Promise<Handlers> {

@@ -7,7 +7,7 @@ import { readConfig, readIdempotencySettings } from "../lib/config.ts";
 import { ensureIdempotencyTable, idempotencyClient } from "../lib/idempotency.ts";
 import { isLoopback } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
-import { JavaMissingError, type RunningDynamoDb, startDynamoDbLocal } from "./dynamodb-local.ts";
+import { dynamoDbLocalUnlessEndpoint, JavaMissingError, type RunningDynamoDb } from "./dynamodb-local.ts";
 import { createGateway, loadHandlers } from "./local-gateway.ts";
 
 const USAGE = `usage: npm start [-- options]
@@ -78,19 +78,18 @@ if (!/^\d+$/.test(options.port) || port < 1 || port > 65535) {
 // Split progress lines (lib/split.ts logs them at debug) help when a big split takes a while.
 process.env.LOG_LEVEL ??= "debug";
 const config = readConfig();
-if (!process.env.DYNAMODB_ENDPOINT) {
-  const inMemory = options["in-memory"];
-  try {
-    database = await startDynamoDbLocal({ inMemory });
-  } catch (error) {
-    await fail(
-      error instanceof JavaMissingError ? error.message : `DynamoDB Local did not start: ${(error as Error).message}`,
-      1,
-    );
-  }
-  process.env.DYNAMODB_ENDPOINT = database?.endpoint;
+const inMemory = options["in-memory"];
+try {
+  database = await dynamoDbLocalUnlessEndpoint({ inMemory });
+} catch (error) {
+  await fail(
+    error instanceof JavaMissingError ? error.message : `DynamoDB Local did not start: ${(error as Error).message}`,
+    1,
+  );
+}
+if (database) {
   // Scripts read this line for the endpoint.
-  log(`DynamoDB Local on ${database?.endpoint} (${inMemory ? "in memory" : "data in .data/"})`);
+  log(`DynamoDB Local on ${database.endpoint} (${inMemory ? "in memory" : "data in .data/"})`);
 } else {
   log(`using DynamoDB at ${process.env.DYNAMODB_ENDPOINT}, table ${config.tableName}, region ${config.region}`);
 }
