@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Context } from "aws-lambda";
 import { FUNCTIONS, type FunctionName, timeoutSeconds } from "../lib/routes.ts";
 import { PROJECT_ROOT } from "./project-root.ts";
