@@ -6,7 +6,7 @@ export const BUNDLING = {
   format: "esm",
   minify: true,
   sourceMap: true,
-  target: "node22",
+  target: "node24",
   // Lambda's Node.js runtime ships AWS SDK v3; bundling it would only grow cold starts.
   externalModules: ["@aws-sdk/*"],
   mainFields: ["module", "main"],

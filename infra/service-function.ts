@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
@@ -32,7 +32,7 @@ export interface ServiceFunctionProps {
 }
 
 /**
- * A NodejsFunction with the service's defaults: Node 22 on arm64, an ESM bundle with source
+ * A NodejsFunction with the service's defaults: Node 24 (the active LTS) on arm64, an ESM bundle with source
  * maps, the runtime's AWS SDK v3 left out of the bundle, and a log group kept for a month. Its
  * role is its own, with no AWS managed policy: it may write to its log group and nothing else
  * until a table is bound.
@@ -56,7 +56,7 @@ export class ServiceFunction extends NodejsFunction {
       depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
       handler: "handler",
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       timeout: props.timeout ?? Duration.seconds(29),
@@ -75,11 +75,6 @@ export class ServiceFunction extends NodejsFunction {
         externalModules: [...BUNDLING.externalModules],
         mainFields: [...BUNDLING.mainFields],
       },
-    });
-    Validations.of(this).acknowledge({
-      id: "AwsSolutions-L1",
-      reason:
-        "The functions stay on nodejs22.x (Node 22, maintenance LTS) for now; the project moves them and its npm scripts to Node 24 (nodejs24.x) in a later step of issue 11.",
     });
   }
 

@@ -218,11 +218,11 @@ describe("table", () => {
 });
 
 describe("functions", () => {
-  it("are one per route plus ResplitTasks, each on nodejs22.x, arm64, 1024 MB, with TABLE_NAME set to our table", () => {
+  it("are one per route plus ResplitTasks, each on nodejs24.x, arm64, 1024 MB, with TABLE_NAME set to our table", () => {
     base.template.resourceCountIs("AWS::Lambda::Function", FUNCTIONS.length);
     for (const [, fn] of base.ofType("AWS::Lambda::Function")) {
       expect(fn.Properties).toMatchObject({
-        Runtime: "nodejs22.x",
+        Runtime: "nodejs24.x",
         Architectures: ["arm64"],
         MemorySize: 1024,
         Handler: "index.handler",
@@ -822,7 +822,6 @@ describe("cdk-nag AwsSolutions", () => {
         "AwsSolutions-APIG4", // the open OpenAPI document only (below)
         "AwsSolutions-COG4", // IAM, not Cognito, under `iam`
         "AwsSolutions-DDB3", // no PITR on the idempotency table
-        "AwsSolutions-L1", // nodejs22.x until the move to Node 24
         "AwsSolutions-SNS2", // alarms cannot publish to an SNS-managed-key topic
       ].sort(),
     );
@@ -830,12 +829,6 @@ describe("cdk-nag AwsSolutions", () => {
     const apig4 = acks.filter((ack) => ack.id === "AwsSolutions-APIG4").map((ack) => ack.path);
     expect(apig4).toEqual([base.stack.methods.OpenApiDocument!.node.path]);
     expect(acks.find((ack) => ack.id === "AwsSolutions-APIG4")?.reason).toMatch(/holds no data/);
-    // the functions' runtime: acknowledged on each function, saying where it goes next
-    const l1 = acks.filter((ack) => ack.id === "AwsSolutions-L1");
-    expect(l1.map((ack) => ack.path).sort()).toEqual(
-      FUNCTIONS.map((fn) => base.stack.functions[fn.name].node.path).sort(),
-    );
-    for (const ack of l1) expect(ack.reason).toMatch(/Node 24/);
   });
 
   it("find a method left without authorization", () => {
