@@ -53,30 +53,18 @@ export const DEFAULT_SPLIT_OPTIONS: Readonly<SplitOptions> = Object.freeze({
   algorithm: "v1",
 });
 
-/** A split asked for with counts: the legacy API's request (`options` absent), or with the optional fields. */
-export interface SplitRequest {
+/**
+ * Everything a PUT /training/tasks/sets may ask for: sizes as counts (the legacy request) or as
+ * ratios (`spec.counts === undefined` tells the ratios form), by set type (0 training, 1 testing,
+ * 2 verifying).
+ */
+export type SplitSpec = SplitSizes & {
   taskId: string;
-  /** Requested sizes by set type: 0 training, 1 testing, 2 verifying. */
-  counts: SetSizes;
-  ratios?: undefined;
   /** Caller's seed, normalised to a string; absent when the service should draw one. */
   seed: string | undefined;
   /** Present as soon as the body carries any optional field, with the defaults filled in. */
   options?: SplitOptions;
-}
-
-/** A split asked for with `ratios` instead of counts. */
-export interface RatioSplitRequest {
-  taskId: string;
-  counts?: undefined;
-  /** Fractions by set type: 0 training, 1 testing, 2 verifying. */
-  ratios: SetRatios;
-  seed: string | undefined;
-  options?: SplitOptions;
-}
-
-/** Everything a PUT /training/tasks/sets may ask for (`request.counts === undefined` tells the ratios form). */
-export type SplitSpec = SplitRequest | RatioSplitRequest;
+};
 
 export interface ImageInput {
   imgId: string;
