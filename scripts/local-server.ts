@@ -77,6 +77,8 @@ if (!/^\d+$/.test(options.port) || port < 1 || port > 65535) {
 
 // Split progress lines (lib/split.ts logs them at debug) help when a big split takes a while.
 process.env.LOG_LEVEL ??= "debug";
+// CloudWatch metric lines (EMF) mean nothing on a terminal; POWERTOOLS_METRICS_DISABLED=false shows them.
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 const config = readConfig();
 const inMemory = options["in-memory"];
 try {
