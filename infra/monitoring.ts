@@ -13,7 +13,7 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { type ITable, Operation } from "aws-cdk-lib/aws-dynamodb";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -176,6 +176,16 @@ export class Monitoring extends Construct {
       THRESHOLDS.throttleEvents,
       `the idempotency table throttled ${sustained}; keyed PUT and POST requests fail with it.`,
       true,
+    );
+    // Its failed conditions are normal (a key already in use), so only DynamoDB's own errors count.
+    alarm(
+      "IdempotencyTableErrors",
+      props.idempotencyTable.metricSystemErrorsForOperations({
+        operations: [Operation.GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.DELETE_ITEM],
+        period: PERIOD,
+      }),
+      1,
+      "DynamoDB answered the idempotency store with server errors: keyed PUT and POST requests fail with 1500.",
     );
     this.alarms = alarms;
 

@@ -728,8 +728,21 @@ describe("alarms and dashboard", () => {
     ]);
   });
 
-  it("are all of the above (2 API, 2 per function, 3 DynamoDB), and each notifies the SNS topic on alarm and on recovery", () => {
-    expect(Object.keys(alarms)).toHaveLength(2 + 2 * FUNCTIONS.length + 3);
+  it("watch the idempotency store's DynamoDB server errors on each operation it uses", () => {
+    type Stat = { MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } } };
+    const metrics = (alarmOf("IdempotencyTableErrors").Metrics as Stat[]).flatMap((m) =>
+      m.MetricStat ? [m.MetricStat.Metric] : [],
+    );
+    expect(metrics.map((metric) => metric.MetricName)).toEqual(Array(4).fill("SystemErrors"));
+    const operations = metrics.map((metric) => metric.Dimensions.find((d) => d.Name === "Operation")?.Value);
+    expect(operations.sort()).toEqual(["DeleteItem", "GetItem", "PutItem", "UpdateItem"]);
+    for (const metric of metrics) {
+      expect(metric.Dimensions).toContainEqual({ Name: "TableName", Value: { Ref: base.idempotencyTableId } });
+    }
+  });
+
+  it("are all of the above (2 API, 2 per function, 4 DynamoDB), and each notifies the SNS topic on alarm and on recovery", () => {
+    expect(Object.keys(alarms)).toHaveLength(2 + 2 * FUNCTIONS.length + 4);
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.AlarmActions, id).toEqual([{ Ref: topicId() }]);
       expect(alarm.OKActions, id).toEqual([{ Ref: topicId() }]);
