@@ -7,15 +7,18 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import {
   createClient,
   DEFAULT_BASE_URL,
+  type DeleteResponse,
   type ImageInput,
+  MAX_IDS_PER_DELETE,
   type SetName,
   type SplitRequest,
   type TrainingSetsClient,
   TrainingSetsError,
   TrainingSetsNetworkError,
 } from "../client/index.ts";
+import { readIdsFile, splitIds } from "./ids.ts";
 import { readImagesFile } from "./images-file.ts";
-import { LIST_FORMATS, type ListFormat, listToFile } from "./list.ts";
+import { IMAGE_COLUMNS, imagesToFile, LIST_FORMATS, type ListFormat, listToFile } from "./list.ts";
 import { progress } from "./progress.ts";
 import { UsageError } from "./usage.ts";
 
@@ -179,7 +182,99 @@ export function program(): Command {
       },
     );
 
+  root
+    .command("image")
+    .description(
+      "Print one image of a task: its name, state, order_id, label, group and set in the live split (set_type_id: 0 training, 1 testing, 2 verifying, null unassigned). An unknown or deleted image is error 1026.",
+    )
+    .requiredOption("--task <task_id>", "the task")
+    .requiredOption("--img <img_id>", "the image")
+    .action(async (opts: { task: string; img: string }, command: Command) => {
+      print(await client(command).image(opts.task, opts.img));
+    });
+
+  root
+    .command("images")
+    .description(
+      `Write every image of the task (deleted ones left out), every page, in ascending order_id, each with its set in the live split. csv: a header row ${IMAGE_COLUMNS.join(",")}, RFC 4180 quoting, an empty cell for null; json: one array; txt: one img_id a line.`,
+    )
+    .requiredOption("--task <task_id>", "the task")
+    .addOption(new Option("--format <format>", "output format").choices(LIST_FORMATS).default("csv"))
+    .option("--out <file>", "write here (through a temporary file renamed at the end) instead of stdout")
+    .option("--limit <n>", "images per request (the API's default 5000)", positiveInt)
+    .action(async (opts: { task: string; format: ListFormat; out?: string; limit?: number }, command: Command) => {
+      const count = await imagesToFile(client(command), {
+        taskId: opts.task,
+        format: opts.format,
+        out: opts.out,
+        limit: opts.limit,
+      });
+      process.stderr.write(`images: ${count} images${opts.out ? ` written to ${opts.out}` : ""}\n`);
+    });
+
+  root
+    .command("delete")
+    .description(
+      `Delete images of a task (logically, as the legacy platform's is_del), ${MAX_IDS_PER_DELETE} a request, and print the totals: deleted, already_deleted, not_found and the images left. Safe to rerun: images deleted before count as already_deleted.`,
+    )
+    .requiredOption("--task <task_id>", "the task")
+    .addOption(new Option("--ids <a,b,c>", "the img_ids, comma-separated").conflicts("file"))
+    .addOption(
+      new Option(
+        "--file <file>",
+        "a text file of img_ids, one a line (UTF-8, BOM or not; blank lines skipped)",
+      ).conflicts("ids"),
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  training-sets delete --task 42 --ids 3,7\n  training-sets delete --task 42 --file mistakes.txt",
+    )
+    .action(async (opts: { task: string; ids?: string; file?: string }, command: Command) => {
+      if (opts.ids === undefined && opts.file === undefined) throw new UsageError("give --ids or --file");
+      const ids = opts.file !== undefined ? await readIdsFile(opts.file) : splitIds(opts.ids ?? "");
+      await deleteImages(client(command), opts.task, ids);
+    });
+
   return root;
+}
+
+/** Sends the ids in order, MAX_IDS_PER_DELETE a request, and prints the totals. */
+async function deleteImages(api: TrainingSetsClient, taskId: string, ids: string[]): Promise<void> {
+  const totals = {
+    task_id: taskId,
+    deleted: 0,
+    already_deleted: 0,
+    not_found: [] as string[],
+    total: 0,
+    requests: 0,
+  };
+  const bar = progress("deleting", ids.length);
+  try {
+    for (let start = 0; start < ids.length; start += MAX_IDS_PER_DELETE) {
+      const batch = ids.slice(start, start + MAX_IDS_PER_DELETE);
+      let answer: DeleteResponse;
+      try {
+        answer = await api.deleteImages({ task_id: taskId, img_ids: batch });
+      } catch (error) {
+        if (error instanceof TrainingSetsError || error instanceof TrainingSetsNetworkError) {
+          process.stderr.write(
+            `the request with ids ${start + 1}–${start + batch.length} failed; ` +
+              `ids 1–${start} are deleted${start > 0 ? " (a rerun is safe: they count as already_deleted)" : ""}\n`,
+          );
+        }
+        throw error;
+      }
+      totals.deleted += answer.deleted;
+      totals.already_deleted += answer.already_deleted;
+      totals.not_found.push(...answer.not_found);
+      totals.total = answer.total;
+      totals.requests += 1;
+      bar.update(start + batch.length);
+    }
+  } finally {
+    bar.stop();
+  }
+  print(totals);
 }
 
 /** Sends the images in file order, BATCH a request, and prints the totals. */

@@ -6,17 +6,21 @@
  *   await api.registerImages({ task_id: "42", images: [{ img_id: "1", img_name: "a.png" }] });
  *   await api.split({ task_id: "42", training_count: 1, verifying_count: 0, testing_count: 0 });
  *   for await (const image of api.listSet("42", "training")) console.log(image.img_id);
+ *   for await (const image of api.images("42")) console.log(image.img_id, image.set_type_id);
+ *   await api.deleteImages({ task_id: "42", img_ids: ["1"] });
  *
  * Every answer other than a success throws a TrainingSetsError (code, msg, detail, HTTP status,
  * requestId); a request that never got an answer throws a TrainingSetsNetworkError.
  *
  * Retries: every call is retried on 503 (the API's "storage failed, retry after Retry-After") and on
  * network failures, with capped exponential backoff and full jitter, never waiting less than the
- * answer's Retry-After. A PUT or POST is safe to retry because each call sends a fresh
+ * answer's Retry-After. A PUT, POST or DELETE is safe to retry because each call sends a fresh
  * `Idempotency-Key` and reuses it on its retries: a retry after a lost answer gets the first
- * answer again (`Idempotent-Replayed: true`) instead of splitting twice, and one that finds the
- * first still running (1025) waits and retries too. 1008 (another split of the task won) is never
- * retried: it is an answer, not a failure — the other split is the live one.
+ * answer again (`Idempotent-Replayed: true`) instead of splitting twice (or counting a DELETE's
+ * images as already_deleted), and one that finds the first still running (1025) waits and retries
+ * too. 1008 (another split of the task won) is never retried: it is an answer, not a failure — the
+ * other split is the live one. (DELETE_TAKES_IDEMPOTENCY_KEY follows lib/routes.ts, a test holds
+ * them together: were the DELETE route to take no key, a DELETE would be sent once, never retried.)
  *
  * Authorization: a base URL on loopback (the local server) gets none. Any other is signed with
  * SigV4 (aws4fetch) for execute-api, with the usual AWS credential chain (environment, profile,
@@ -39,6 +43,12 @@ export type ImageInput = Schemas["ImageInput"];
 export type ImageInfo = Schemas["ImageInfo"];
 export type SetPage = Schemas["SetPage"];
 export type TaskSummary = Schemas["TaskSummary"];
+/** One image of a task, as the images GET answers it (its set in the live split, or null). */
+export type Image = Schemas["Image"];
+export type ImageAnswer = Schemas["ImageAnswer"];
+export type ImagePage = Schemas["ImagePage"];
+export type DeleteRequest = Schemas["DeleteRequest"];
+export type DeleteResponse = Schemas["DeleteResponse"];
 /** Every error body the document describes (Error1001 … Error1500). */
 export type ErrorBody = Schemas[Extract<keyof Schemas, `Error${number}`>];
 export type ErrorCode = ErrorBody["code"];
@@ -49,6 +59,15 @@ export type SetName = keyof typeof SET_TYPE_IDS;
 export type SetTypeId = (typeof SET_TYPE_IDS)[SetName];
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:8000";
+
+/** The DELETE's most image ids a request. */
+export const MAX_IDS_PER_DELETE = 1000;
+
+/**
+ * Whether DELETE /training/tasks/images takes an Idempotency-Key (lib/routes.ts `idempotent`; a
+ * test holds the two together). With one, a DELETE is retried like a PUT or POST; without, never.
+ */
+export const DELETE_TAKES_IDEMPOTENCY_KEY: boolean = true;
 
 /** An answer from the API (or something in front of it) that is not a success. */
 export class TrainingSetsError extends Error {
@@ -217,7 +236,7 @@ export function createClient(options: ClientOptions = {}) {
   }
 
   /**
-   * A request, retried on 503 and network failures — and, for a PUT or POST (which carry an
+   * A request, retried on 503 and network failures — and, for a PUT, POST or DELETE (which carry an
    * Idempotency-Key), on 1025: the first request with the key is still running; see the module comment.
    */
   async function retried<T extends { response: Response; error?: unknown }>(
@@ -292,6 +311,35 @@ export function createClient(options: ClientOptions = {}) {
     } while (cursor !== undefined);
   }
 
+  /** One GET of /training/tasks/images, retried like every GET. */
+  async function getImages(query: { task_id: string; img_id?: string; limit?: number; cursor?: string }) {
+    const path = "/training/tasks/images";
+    return unwrap(await retried("GET", path, (signal) => http.GET(path, { params: { query }, signal })));
+  }
+
+  async function imagesPage(
+    taskId: string,
+    page: ListOptions & { cursor?: string | undefined } = {},
+  ): Promise<ImagePage> {
+    const body = await getImages({
+      task_id: taskId,
+      ...(page.limit === undefined ? {} : { limit: page.limit }),
+      ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+    });
+    if (!("img_info_list" in body)) throw unexpected("a page of images", body);
+    return body;
+  }
+
+  /** Every page of the task's images, first to last, following next_cursor. */
+  async function* imagesPages(taskId: string, options: ListOptions = {}): AsyncGenerator<ImagePage, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await imagesPage(taskId, { ...options, cursor });
+      yield page;
+      cursor = page.next_cursor;
+    } while (cursor !== undefined);
+  }
+
   return {
     baseUrl,
 
@@ -342,6 +390,40 @@ export function createClient(options: ClientOptions = {}) {
       );
       if (!("history" in body)) throw unexpected("a task summary", body);
       return body;
+    },
+
+    /** GET /training/tasks/images with img_id: one image and its set in the live split (1026 when unknown or deleted). */
+    async image(taskId: string, imgId: string): Promise<Image> {
+      const body = await getImages({ task_id: taskId, img_id: imgId });
+      if (!("image" in body)) throw unexpected("an image", body);
+      return body.image;
+    },
+
+    /** GET /training/tasks/images without img_id: one page of the task's images. */
+    imagesPage,
+
+    imagesPages,
+
+    /**
+     * Every image of the task (deleted ones left out), in ascending order_id, page by page. A 1015
+     * (the cursor's split is no longer retained) throws: the caller decides whether to start again.
+     */
+    async *images(taskId: string, options: ListOptions = {}): AsyncGenerator<Image, void, undefined> {
+      for await (const page of imagesPages(taskId, options)) yield* page.img_info_list;
+    },
+
+    /**
+     * DELETE /training/tasks/images: delete (logically) up to 1000 images of a task. With
+     * DELETE_TAKES_IDEMPOTENCY_KEY, retried with one Idempotency-Key like a PUT or POST; without,
+     * sent once: never retried.
+     */
+    async deleteImages(request: DeleteRequest, call: WriteOptions = {}): Promise<DeleteResponse> {
+      const path = "/training/tasks/images";
+      if (!DELETE_TAKES_IDEMPOTENCY_KEY) {
+        return unwrap(await attempt("DELETE", path, (signal) => http.DELETE(path, { body: request, signal })));
+      }
+      const headers = { "Idempotency-Key": call.idempotencyKey ?? randomUUID() };
+      return unwrap(await retried("DELETE", path, (signal) => http.DELETE(path, { body: request, headers, signal })));
     },
   };
 }

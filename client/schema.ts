@@ -35,14 +35,22 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * Look up one image (with img_id), or list the task's images (without)
+     * @description With `img_id`: the image, with its set in the live split (`set_type_id`, null when unassigned); an unknown or deleted image is 1026. Without it: one page of the task's images in ascending order_id, deleted ones left out; `next_cursor` only when more images follow. Other query parameters are ignored.
+     */
+    get: operations["getImages"];
     put?: never;
     /**
      * Register images of a task
      * @description Idempotent upsert: a new image gets the task's next order_id and starts in no set; a known img_id gets its name (and the fields given) updated and keeps its order_id and set.
      */
     post: operations["registerImages"];
-    delete?: never;
+    /**
+     * Delete images of a task (logically, as the legacy is_del)
+     * @description A deleted image leaves every set listing and the image listing, of every split, keeps its order_id (never given to another image), is in no set of any later split and is not counted in the task's images. Deleting it again changes nothing (already_deleted); registered again, it comes back as a new image.
+     */
+    delete: operations["deleteImages"];
     options?: never;
     head?: never;
     patch?: never;
@@ -295,7 +303,10 @@ export interface components {
       /** @constant */
       msg: "任务分集概况查询成功";
       task_id: components["schemas"]["Id"];
+      /** @description the task's images, deleted ones not counted */
       image_count: number;
+      /** @description the task's deleted images (task-wide; a deleted image registered again is not one) */
+      deleted_count: number;
       /** @description now: images registered since the split count as unassigned */
       unassigned_count: number;
       split: components["schemas"]["SplitRecord"] | null;
@@ -314,7 +325,65 @@ export interface components {
       updated: number;
       /** @description known images sent again as they are */
       unchanged: number;
-      /** @description the task's images */
+      /** @description the task's images, deleted ones not counted */
+      total: number;
+    };
+    Image: {
+      img_id: components["schemas"]["Id"];
+      img_name: string;
+      state: number;
+      /** @description kept for good: a deleted image's order_id is never given to another */
+      order_id: number;
+      /** @description null when the image has none */
+      label: string | null;
+      /** @description null when the image has none */
+      group: string | null;
+      /**
+       * @description the image's set in the live split (0 training, 1 testing, 2 verifying), or null: unassigned, or never split
+       * @enum {unknown}
+       */
+      set_type_id: 0 | 1 | 2 | null;
+    };
+    /** @description One image (with img_id). */
+    ImageAnswer: {
+      /** @constant */
+      code: 0;
+      /** @constant */
+      msg: "图像查询成功";
+      task_id: components["schemas"]["Id"];
+      image: components["schemas"]["Image"];
+    };
+    /** @description One page of the task's images (without img_id). */
+    ImagePage: {
+      /** @constant */
+      code: 0;
+      /** @constant */
+      msg: "任务图像查询成功";
+      task_id: components["schemas"]["Id"];
+      /** @description ascending order_id; deleted images left out */
+      img_info_list: components["schemas"]["Image"][];
+      /** @description only when more images follow: pass it back as cursor */
+      next_cursor?: string;
+    };
+    /** @description A logical delete (the legacy is_del). Unknown fields: 1023. */
+    DeleteRequest: {
+      task_id: components["schemas"]["TaskIdInput"];
+      /** @description 1–1000 ids, each once (1011 names the first failing one, e.g. img_ids[2]). */
+      img_ids: components["schemas"]["IdInput"][];
+    };
+    DeleteResponse: {
+      /** @constant */
+      code: 0;
+      /** @constant */
+      msg: "图像删除成功";
+      task_id: components["schemas"]["Id"];
+      /** @description images deleted by this request */
+      deleted: number;
+      /** @description images deleted before: nothing changed for them */
+      already_deleted: number;
+      /** @description ids the task never had, in request order */
+      not_found: components["schemas"]["Id"][];
+      /** @description the task's images left */
       total: number;
     };
     /**
@@ -347,7 +416,7 @@ export interface components {
     };
     /**
      * 1003
-     * @description the task has no images at all. HTTP 404. msg: 任务id为 {task_id} 的任务下没有图像
+     * @description the task has no images at all (or all of them are deleted). HTTP 404. msg: 任务id为 {task_id} 的任务下没有图像
      */
     Error1003: {
       /** @constant */
@@ -459,7 +528,7 @@ export interface components {
     };
     /**
      * 1011
-     * @description the images payload is invalid; names the field, e.g. images[3].img_name. HTTP 400. msg: 图像数据格式错误: {field}
+     * @description the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]. HTTP 400. msg: 图像数据格式错误: {field}
      */
     Error1011: {
       /** @constant */
@@ -668,6 +737,20 @@ export interface components {
       request_id?: string;
     };
     /**
+     * 1026
+     * @description the image is not one of the task's, or it was deleted. HTTP 404. msg: 任务 {task_id} 下没有图像 {img_id}
+     */
+    Error1026: {
+      /** @constant */
+      code: 1026;
+      /** @description pattern: 任务 {task_id} 下没有图像 {img_id} */
+      msg: string;
+      /** @description English: the field, the rule and the value received */
+      detail?: string;
+      /** @description quote it when reporting a server-side failure */
+      request_id?: string;
+    };
+    /**
      * 1027
      * @description the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403). HTTP 403 / 401. msg: 未授权的请求
      */
@@ -771,7 +854,7 @@ export interface operations {
           "application/json": components["schemas"]["Error1027"];
         };
       };
-      /** @description 1003: the task has no images at all; 1010: the requested set is empty, or the task was never split */
+      /** @description 1003: the task has no images at all (or all of them are deleted); 1010: the requested set is empty, or the task was never split */
       404: {
         headers: {
           [name: string]: unknown;
@@ -887,7 +970,7 @@ export interface operations {
           "application/json": components["schemas"]["Error1027"];
         };
       };
-      /** @description 1003: the task has no images at all */
+      /** @description 1003: the task has no images at all (or all of them are deleted) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -944,6 +1027,111 @@ export interface operations {
       };
     };
   };
+  getImages: {
+    parameters: {
+      query: {
+        /** @description The task; may come in double quotes, as the legacy platform sends it. */
+        task_id: string;
+        /** @description The image (1011 when malformed); without it, the task's images. */
+        img_id?: string;
+        /** @description Images per page, without img_id (1012). */
+        limit?: number;
+        /** @description next_cursor of the previous page, without img_id (1012, 1015). */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The image (with img_id), or a page of the task's images (without) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ImageAnswer"] | components["schemas"]["ImagePage"];
+        };
+      };
+      /** @description 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1012: limit or cursor invalid */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error1002"]
+            | components["schemas"]["Error1011"]
+            | components["schemas"]["Error1012"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1003: the task has no images at all (or all of them are deleted); 1026: the image is not one of the task's, or it was deleted */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1003"] | components["schemas"]["Error1026"];
+        };
+      };
+      /** @description 1015: a cursor whose split is no longer retained: read again from the first page */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1015"];
+        };
+      };
+      /** @description 1014: body larger than 1048576 bytes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1014"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      503: {
+        headers: {
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+    };
+  };
   registerImages: {
     parameters: {
       query?: never;
@@ -971,7 +1159,7 @@ export interface operations {
           "application/json": components["schemas"]["RegisterResponse"];
         };
       };
-      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload is invalid; names the field, e.g. images[3].img_name; 1023: a field the request does not have (detail names the nearest known one) */
+      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1023: a field the request does not have (detail names the nearest known one) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1000,6 +1188,121 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1025: the first request with this Idempotency-Key is still running (at most the function's timeout): retry later */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1025"];
+        };
+      };
+      /** @description 1014: body larger than 1048576 bytes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1014"];
+        };
+      };
+      /** @description 1024: an Idempotency-Key reused with a different body (or a key that is not 1–255 visible ASCII characters) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1024"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      503: {
+        headers: {
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+    };
+  };
+  deleteImages: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description IETF httpapi Idempotency-Key: 1–255 visible ASCII characters, quoted or not. The same key and body from the same caller within the expiry (1 h) gets the first answer again, with Idempotent-Replayed: true, and does nothing again; another body is 1024; while the first request runs, 1025. Error answers are not kept. Without it, every request runs. */
+        "Idempotency-Key"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["DeleteRequest"];
+      };
+    };
+    responses: {
+      /** @description Deleted */
+      200: {
+        headers: {
+          /** @description present (true) when this is the kept answer of an earlier request with the same Idempotency-Key */
+          "Idempotent-Replayed"?: "true";
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DeleteResponse"];
+        };
+      };
+      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1023: a field the request does not have (detail names the nearest known one) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error1001"]
+            | components["schemas"]["Error1002"]
+            | components["schemas"]["Error1011"]
+            | components["schemas"]["Error1023"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1003: the task has no images at all (or all of them are deleted) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1003"];
         };
       };
       /** @description 1025: the first request with this Idempotency-Key is still running (at most the function's timeout): retry later */

@@ -1,5 +1,5 @@
 import { ServiceError } from "./errors.ts";
-import { type Cursor, SET_TYPES } from "./model.ts";
+import { type Cursor, type ImageCursor, SET_TYPES } from "./model.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const TOKEN = /^[0-9a-f]{1,32}$/;
@@ -54,4 +54,42 @@ export function decodeCursor(text: string): Cursor {
     position: position as number,
     after: after as number,
   };
+}
+
+const IMAGE_CURSOR_TAG = "img";
+
+/** An image listing's cursor: base64url of a short JSON array, told apart from a set's by its tag. */
+export function encodeImageCursor(c: ImageCursor): string {
+  const fields = [IMAGE_CURSOR_TAG, c.taskId, c.version, c.token, c.n, c.after];
+  return Buffer.from(JSON.stringify(fields), "utf8").toString("base64url");
+}
+
+/** Parses an image listing's cursor or throws 1012 (a set's cursor included). */
+export function decodeImageCursor(text: string): ImageCursor {
+  const invalid = new ServiceError(
+    1012,
+    {},
+    { detail: "cursor is not one this image listing gave out (pass next_cursor back unchanged)" },
+  );
+  if (text.length === 0 || text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(fields) || fields.length !== 6) throw invalid;
+  const [tag, taskId, version, token, n, after] = fields as unknown[];
+  const count = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+  const noSnapshot = version === 0 && token === "" && n === 0;
+  if (
+    tag !== IMAGE_CURSOR_TAG ||
+    typeof taskId !== "string" ||
+    !ID.test(taskId) ||
+    !count(after, 1) ||
+    !(noSnapshot || (count(version, 1) && typeof token === "string" && TOKEN.test(token) && count(n, 1)))
+  ) {
+    throw invalid;
+  }
+  return { taskId, version: version as number, token: token as string, n: n as number, after: after as number };
 }

@@ -28,6 +28,7 @@ const catalogue = {
   1023: { status: 400, msg: (p) => `未知字段: ${p.field}` },
   1024: { status: 422, msg: () => "Idempotency-Key 已用于另一个请求" },
   1025: { status: 409, msg: () => "相同 Idempotency-Key 的请求仍在处理中" },
+  1026: { status: 404, msg: (p) => `任务 ${p.task_id} 下没有图像 ${p.img_id}` },
   // Answered by API Gateway itself (the stack's gateway responses), never by a function: 401 when
   // credentials are missing or expired, 403 when they are invalid or not allowed.
   1027: { status: 403, msg: () => "未授权的请求" },

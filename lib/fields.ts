@@ -22,6 +22,7 @@ export const SPLIT_FIELDS = [
   ...OPTION_FIELDS,
 ] as const;
 export const REGISTER_FIELDS = ["task_id", "images"] as const;
+export const DELETE_FIELDS = ["task_id", "img_ids"] as const;
 export const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;
 export const RATIO_FIELDS = ["training", "verifying", "testing"] as const;
 

@@ -190,7 +190,10 @@ export interface SplitRecord {
 
 export interface TaskSummary {
   taskId: string;
+  /** Images left (deleted ones not counted). */
   imageCount: number;
+  /** Images deleted and not registered again. */
+  deletedCount: number;
   /** Images in no set of the live split now, those registered since it included. */
   unassignedCount: number;
   live: SplitRecord | undefined;
@@ -213,6 +216,55 @@ export interface RegisterResult {
   updated: number;
   /** Known images sent again exactly as stored. */
   unchanged: number;
+  total: number;
+}
+
+/** One image as the image lookup and the image listing show it. */
+export interface ImageRecord {
+  img_id: string;
+  img_name: string;
+  state: number;
+  order_id: number;
+  label: string | null;
+  group: string | null;
+  /** The image's set in the live split (or the cursor's), null when in none. */
+  set_type_id: SetType | null;
+}
+
+/** Where an image listing stopped: the snapshot it reads set_type_id from (version 0: none) and the last order_id. */
+export interface ImageCursor {
+  taskId: string;
+  version: number;
+  token: string;
+  n: number;
+  after: number;
+}
+
+export interface ImageQuery {
+  taskId: string;
+  /** Present: look one image up; absent: list the task's images. */
+  imgId: string | undefined;
+  limit: number;
+  cursor: ImageCursor | undefined;
+}
+
+export interface ImagePage {
+  taskId: string;
+  images: ImageRecord[];
+  nextCursor: ImageCursor | undefined;
+}
+
+export interface DeleteRequest {
+  taskId: string;
+  imgIds: string[];
+}
+
+export interface DeleteResult {
+  taskId: string;
+  deleted: number;
+  alreadyDeleted: number;
+  notFound: string[];
+  /** Images left in the task. */
   total: number;
 }
 

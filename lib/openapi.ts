@@ -6,7 +6,7 @@
  * response against it.
  */
 import { type ErrorCode, errorCatalogue } from "./errors.ts";
-import type { IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "./fields.ts";
+import type { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "./fields.ts";
 import {
   DEFAULT_LIMIT,
   MAX_BODY_BYTES,
@@ -17,6 +17,7 @@ import {
   SPLIT_MODES,
 } from "./model.ts";
 import { ALGORITHM_VERSIONS } from "./plan/index.ts";
+import { ROUTES } from "./routes.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A JSON Schema 2020-12 object (OpenAPI 3.1's schema dialect). */
@@ -57,7 +58,7 @@ export interface OpenApiDocument {
   info: { title: string; version: string; summary: string; description: string };
   servers: { url: string; description: string }[];
   tags: { name: string; description: string }[];
-  paths: Record<string, Partial<Record<"get" | "put" | "post", Operation>>>;
+  paths: Record<string, Partial<Record<"get" | "put" | "post" | "delete", Operation>>>;
   components: { schemas: Record<string, JsonSchema>; responses: Record<string, ResponseObject> };
 }
 
@@ -87,7 +88,7 @@ const OTHER_STATUSES: Partial<Record<ErrorCode, number[]>> = { 1013: [405], 1027
 const WHEN: Record<ErrorCode, string> = {
   1001: "the body is not JSON, or not a JSON object",
   1002: "task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number",
-  1003: "the task has no images at all",
+  1003: "the task has no images at all (or all of them are deleted)",
   1004: "set_type_id not 0, 1 or 2",
   1005: "verifying_count missing, not an integer, or < 0",
   1006: "testing_count missing, not an integer, or < 0",
@@ -95,7 +96,7 @@ const WHEN: Record<ErrorCode, string> = {
   1008: "another split of this task was published while this one ran (detail names its version)",
   1009: "training_count missing, not an integer, or ≤ 0",
   1010: "the requested set is empty, or the task was never split",
-  1011: "the images payload is invalid; names the field, e.g. images[3].img_name",
+  1011: "the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]",
   1012: "limit or cursor invalid",
   1013: "unknown route (404) or method (405, with Allow)",
   1014: `body larger than ${MAX_BODY_BYTES} bytes`,
@@ -110,6 +111,7 @@ const WHEN: Record<ErrorCode, string> = {
   1023: "a field the request does not have (detail names the nearest known one)",
   1024: "an Idempotency-Key reused with a different body (or a key that is not 1–255 visible ASCII characters)",
   1025: "the first request with this Idempotency-Key is still running (at most the function's timeout): retry later",
+  1026: "the image is not one of the task's, or it was deleted",
   1027: "the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403)",
   1500: "storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id",
 };
@@ -146,6 +148,8 @@ const OPERATION_ERRORS = {
   ],
   list: [1002, 1003, 1004, 1010, 1012, 1014, 1015, 1027, 1500],
   register: [1001, 1002, 1011, 1014, 1023, 1024, 1025, 1027, 1500],
+  images: [1002, 1003, 1011, 1012, 1014, 1015, 1026, 1027, 1500],
+  delete: [1001, 1002, 1003, 1011, 1014, 1023, 1027, 1500],
   openapi: [1014, 1500],
 } as const satisfies Record<string, readonly ErrorCode[]>;
 
@@ -180,6 +184,7 @@ function errorExample(entry: ErrorEntry): Json {
     rule: '只能是 "fresh"、"keep"',
     policy: "error",
     labels: "cat",
+    img_id: "2018072080042233351",
   };
   const body: Record<string, Json> = {
     code: entry.code,
@@ -187,6 +192,8 @@ function errorExample(entry: ErrorEntry): Json {
   };
   if (entry.code === 1023) body.detail = "unknown field dryRun (did you mean dry_run?)";
   if (entry.code === 1009) body.detail = "training_count must be an integer ≥ 1, got 7.5";
+  if (entry.code === 1026)
+    body.detail = "no image 2018072080042233351 in task 2018072049434026765 (unknown, or deleted)";
   if (entry.code === 1500) body.request_id = "c6af9ac6-7b61-4d3e-9b0a-1c6e2f1e0b1a";
   return body;
 }
@@ -292,6 +299,20 @@ export const LIST_QUERY_EXAMPLES = {
   paged: { summary: "A page of one image", value: { task_id: DEMO_TASK, set_type_id: "2", limit: "1" } },
   summary: { summary: "The task's split summary", value: { task_id: "42" } },
 } satisfies Record<string, { summary: string; value: Record<string, string> }>;
+
+/** Examples of the images GET query; each parses with lib/validate.ts (tested). */
+export const IMAGES_QUERY_EXAMPLES = {
+  image: { summary: "One image", value: { task_id: "2018072049434026765", img_id: "2018072080042233351" } },
+  images: { summary: "Every image of the task, a page of 2", value: { task_id: "2018072049434026765", limit: "2" } },
+} satisfies Record<string, { summary: string; value: Record<string, string> }>;
+
+/** Examples of the DELETE body; each parses with lib/validate.ts (tested). */
+export const DELETE_REQUEST_EXAMPLES = {
+  legacy: {
+    summary: "Delete two images (one of them unknown)",
+    value: { task_id: "2018072049434026765", img_ids: ["2018072084092101478", "2018072099999999999"] },
+  },
+} satisfies Record<string, { summary: string; value: Json }>;
 
 const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
   Id: {
@@ -545,7 +566,8 @@ const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
       code: { const: 0 },
       msg: { const: "任务分集概况查询成功" },
       task_id: ref("Id"),
-      image_count: int(0),
+      image_count: int(0, "the task's images, deleted ones not counted"),
+      deleted_count: int(0, "the task's deleted images (task-wide; a deleted image registered again is not one)"),
       unassigned_count: int(0, "now: images registered since the split count as unassigned"),
       split: { oneOf: [{ $ref: "#/components/schemas/SplitRecord", required: ["label_counts"] }, { type: "null" }] },
       history: {
@@ -555,7 +577,7 @@ const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
         description: "the last splits, newest first",
       },
     },
-    ["code", "msg", "task_id", "image_count", "unassigned_count", "split", "history"],
+    ["code", "msg", "task_id", "image_count", "deleted_count", "unassigned_count", "split", "history"],
     { description: "The task's live split and its history (without set_type_id)." },
   ),
   RegisterResponse: object(
@@ -566,9 +588,73 @@ const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
       added: int(0, "new images"),
       updated: int(0, "known images whose name, state, label or group changed"),
       unchanged: int(0, "known images sent again as they are"),
-      total: int(0, "the task's images"),
+      total: int(0, "the task's images, deleted ones not counted"),
     },
     ["code", "msg", "task_id", "added", "updated", "unchanged", "total"],
+  ),
+  Image: object(
+    {
+      img_id: ref("Id"),
+      img_name: { type: "string" },
+      state: int(0),
+      order_id: int(1, "kept for good: a deleted image's order_id is never given to another"),
+      label: { type: ["string", "null"], description: "null when the image has none" },
+      group: { type: ["string", "null"], description: "null when the image has none" },
+      set_type_id: {
+        enum: [...SET_TYPES, null],
+        description:
+          "the image's set in the live split (0 training, 1 testing, 2 verifying), or null: unassigned, or never split",
+      },
+    },
+    ["img_id", "img_name", "state", "order_id", "label", "group", "set_type_id"],
+  ),
+  ImageAnswer: object(
+    { code: { const: 0 }, msg: { const: "图像查询成功" }, task_id: ref("Id"), image: ref("Image") },
+    ["code", "msg", "task_id", "image"],
+    { description: "One image (with img_id)." },
+  ),
+  ImagePage: object(
+    {
+      code: { const: 0 },
+      msg: { const: "任务图像查询成功" },
+      task_id: ref("Id"),
+      img_info_list: {
+        type: "array",
+        items: ref("Image"),
+        minItems: 1,
+        description: "ascending order_id; deleted images left out",
+      },
+      next_cursor: { type: "string", description: "only when more images follow: pass it back as cursor" },
+    },
+    ["code", "msg", "task_id", "img_info_list"],
+    { description: "One page of the task's images (without img_id)." },
+  ),
+  DeleteRequest: object(
+    {
+      task_id: ref("TaskIdInput"),
+      img_ids: {
+        type: "array",
+        minItems: 1,
+        maxItems: MAX_IMAGES_PER_REQUEST,
+        uniqueItems: true,
+        items: ref("IdInput"),
+        description: `1–${MAX_IMAGES_PER_REQUEST} ids, each once (1011 names the first failing one, e.g. img_ids[2]).`,
+      },
+    } satisfies Record<(typeof DELETE_FIELDS)[number], JsonSchema>,
+    ["task_id", "img_ids"],
+    { description: "A logical delete (the legacy is_del). Unknown fields: 1023." },
+  ),
+  DeleteResponse: object(
+    {
+      code: { const: 0 },
+      msg: { const: "图像删除成功" },
+      task_id: ref("Id"),
+      deleted: int(0, "images deleted by this request"),
+      already_deleted: int(0, "images deleted before: nothing changed for them"),
+      not_found: { type: "array", items: ref("Id"), description: "ids the task never had, in request order" },
+      total: int(0, "the task's images left"),
+    },
+    ["code", "msg", "task_id", "deleted", "already_deleted", "not_found", "total"],
   ),
 };
 
@@ -604,6 +690,7 @@ const SUMMARY_EXAMPLE: Json = {
   msg: "任务分集概况查询成功",
   task_id: "42",
   image_count: 10,
+  deleted_count: 0,
   unassigned_count: 0,
   split: {
     version: 1,
@@ -647,7 +734,7 @@ function errorTable(entries: ErrorEntry[]): string {
   return ["| code | HTTP | when | msg |", "|---|---|---|---|", ...rows].join("\n");
 }
 
-/** The Idempotency-Key request header of the PUT and the POST (README "Idempotency keys"). */
+/** The Idempotency-Key request header of the PUT, the POST and (when its route takes one) the DELETE (README "Idempotency keys"). */
 const IDEMPOTENCY_KEY_PARAMETER: Parameter = {
   name: "Idempotency-Key",
   in: "header",
@@ -677,10 +764,47 @@ const queryParameter = (name: string, required: boolean, schema: JsonSchema, des
   description,
 });
 
+const IMAGE_EXAMPLE = {
+  img_id: "2018072080042233351",
+  img_name: "img_拓海_1.png",
+  state: 0,
+  order_id: 1,
+  label: "cat",
+  group: null,
+  set_type_id: 0,
+} satisfies Json;
+
+const IMAGE_PAGE_EXAMPLE: Json = {
+  code: 0,
+  msg: "任务图像查询成功",
+  task_id: "2018072049434026765",
+  img_info_list: [
+    IMAGE_EXAMPLE,
+    {
+      img_id: "2018072067241762338",
+      img_name: "img_2.jpg",
+      state: 1,
+      order_id: 3,
+      label: null,
+      group: null,
+      set_type_id: null,
+    },
+  ],
+  next_cursor: "WyIyMDE4MDcyMDQ5NDM0MDI2NzY1IiwzXQ",
+};
+
+/** Whether the route `method path` takes an Idempotency-Key (lib/routes.ts). */
+const idempotent = (method: string, path: string): boolean =>
+  (ROUTES as readonly { method: string; path: string; idempotent: boolean }[]).some(
+    (route) => route.method === method && route.path === path && route.idempotent,
+  );
+
 /** The OpenAPI 3.1 document of the API. */
 export function openApiDocument(): OpenApiDocument {
   const entries = errorEntries();
-  const errorsOf = (operation: keyof typeof OPERATION_ERRORS) => errorResponses(OPERATION_ERRORS[operation], entries);
+  const errorsOf = (operation: keyof typeof OPERATION_ERRORS, extra: readonly ErrorCode[] = []) =>
+    errorResponses([...OPERATION_ERRORS[operation], ...extra], entries);
+  const deleteKeyed = idempotent("DELETE", "/training/tasks/images");
   const unknownRoute = entries.find((e) => e.code === 1013)!;
   return {
     openapi: "3.1.0",
@@ -704,7 +828,7 @@ export function openApiDocument(): OpenApiDocument {
     servers: [{ url: ".", description: "where this document is served (the local server, or the deployed stage)" }],
     tags: [
       { name: "sets", description: "Split a task and list its sets" },
-      { name: "images", description: "Register a task's images" },
+      { name: "images", description: "Register, look up, list and delete a task's images" },
       { name: "contract", description: "This document" },
     ],
     paths: {
@@ -833,6 +957,88 @@ export function openApiDocument(): OpenApiDocument {
               }),
             },
             ...errorsOf("register"),
+          },
+        },
+        get: {
+          operationId: "getImages",
+          tags: ["images"],
+          summary: "Look up one image (with img_id), or list the task's images (without)",
+          description:
+            "With `img_id`: the image, with its set in the live split (`set_type_id`, null when unassigned); an unknown or deleted image is 1026. Without it: one page of the task's images in ascending order_id, deleted ones left out; `next_cursor` only when more images follow. Other query parameters are ignored.",
+          parameters: [
+            queryParameter(
+              "task_id",
+              true,
+              { type: "string", pattern: '^"?[0-9A-Za-z_-]{1,64}"?$' },
+              "The task; may come in double quotes, as the legacy platform sends it.",
+            ),
+            queryParameter(
+              "img_id",
+              false,
+              { type: "string", pattern: '^"?[0-9A-Za-z_-]{1,64}"?$' },
+              "The image (1011 when malformed); without it, the task's images.",
+            ),
+            queryParameter(
+              "limit",
+              false,
+              { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+              "Images per page, without img_id (1012).",
+            ),
+            queryParameter(
+              "cursor",
+              false,
+              { type: "string" },
+              "next_cursor of the previous page, without img_id (1012, 1015).",
+            ),
+          ],
+          responses: {
+            "200": {
+              description: "The image (with img_id), or a page of the task's images (without)",
+              ...json(
+                { oneOf: [ref("ImageAnswer"), ref("ImagePage")] },
+                {
+                  image: {
+                    summary: "One image, in training",
+                    value: { code: 0, msg: "图像查询成功", task_id: "2018072049434026765", image: IMAGE_EXAMPLE },
+                  },
+                  images: { summary: "A page of the task's images, more to follow", value: IMAGE_PAGE_EXAMPLE },
+                },
+              ),
+            },
+            ...errorsOf("images"),
+          },
+        },
+        delete: {
+          operationId: "deleteImages",
+          tags: ["images"],
+          summary: "Delete images of a task (logically, as the legacy is_del)",
+          description:
+            "A deleted image leaves every set listing and the image listing, of every split, keeps its order_id (never given to another image), is in no set of any later split and is not counted in the task's images. Deleting it again changes nothing (already_deleted); registered again, it comes back as a new image.",
+          ...(deleteKeyed ? { parameters: [IDEMPOTENCY_KEY_PARAMETER] } : {}),
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: ref("DeleteRequest"), examples: DELETE_REQUEST_EXAMPLES } },
+          },
+          responses: {
+            "200": {
+              description: "Deleted",
+              ...(deleteKeyed ? { headers: REPLAYED_HEADERS } : {}),
+              ...json(ref("DeleteResponse"), {
+                legacy: {
+                  summary: "One image deleted, one unknown",
+                  value: {
+                    code: 0,
+                    msg: "图像删除成功",
+                    task_id: "2018072049434026765",
+                    deleted: 1,
+                    already_deleted: 0,
+                    not_found: ["2018072099999999999"],
+                    total: 2,
+                  },
+                },
+              }),
+            },
+            ...errorsOf("delete", deleteKeyed ? [1024, 1025] : []),
           },
         },
       },

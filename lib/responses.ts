@@ -1,5 +1,8 @@
-import { encodeCursor } from "./cursor.ts";
+import { encodeCursor, encodeImageCursor } from "./cursor.ts";
 import {
+  type DeleteResult,
+  type ImagePage,
+  type ImageRecord,
   type LabelCount,
   type RegisterResult,
   SET_TYPES,
@@ -121,6 +124,7 @@ export const summaryResponse = (summary: TaskSummary) => ({
   task_id: summary.taskId,
   image_count: summary.imageCount,
   unassigned_count: summary.unassignedCount,
+  deleted_count: summary.deletedCount,
   split: summary.live ? splitRecord(summary.live) : null,
   history: summary.history.map(({ labelCounts: _omitted, ...record }) => {
     const { label_counts: _none, ...rest } = splitRecord({ ...record, labelCounts: [] });
@@ -135,5 +139,32 @@ export const registerResponse = (result: RegisterResult) => ({
   added: result.added,
   updated: result.updated,
   unchanged: result.unchanged,
+  total: result.total,
+});
+
+/** GET /training/tasks/images?task_id=…&img_id=…: one image and its set in the live split. */
+export const imageResponse = (taskId: string, image: ImageRecord) => ({
+  code: 0,
+  msg: "图像查询成功",
+  task_id: taskId,
+  image,
+});
+
+/** GET /training/tasks/images?task_id=…: one page of the task's images; `next_cursor` only when more follow. */
+export const imagePageResponse = (page: ImagePage) => ({
+  code: 0,
+  msg: "任务图像查询成功",
+  task_id: page.taskId,
+  img_info_list: page.images,
+  ...(page.nextCursor ? { next_cursor: encodeImageCursor(page.nextCursor) } : {}),
+});
+
+export const deleteResponse = (result: DeleteResult) => ({
+  code: 0,
+  msg: "图像删除成功",
+  task_id: result.taskId,
+  deleted: result.deleted,
+  already_deleted: result.alreadyDeleted,
+  not_found: result.notFound,
   total: result.total,
 });

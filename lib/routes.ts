@@ -53,6 +53,26 @@ export const ROUTES = [
   },
   {
     method: "GET",
+    path: "/training/tasks/images",
+    name: "GetImages",
+    entry: "functions/get-images.ts",
+    // read the image and the task item (GetItem), the live snapshot's chunks and the order blocks'
+    // tombstones (BatchGetItem), the task's images from the order index (Query)
+    table: { table: ["GetItem", "BatchGetItem"], indexes: ["Query"] },
+    idempotent: false,
+  },
+  {
+    method: "DELETE",
+    path: "/training/tasks/images",
+    name: "DeleteImages",
+    entry: "functions/delete-images.ts",
+    // read the task item (GetItem) and look the images up (BatchGetItem); mark them deleted with the
+    // counts and the tombstones in a transaction (its Update actions)
+    table: { table: ["GetItem", "BatchGetItem", "UpdateItem"], indexes: [] },
+    idempotent: true,
+  },
+  {
+    method: "GET",
     path: "/openapi.json",
     name: "OpenApiDocument",
     entry: "functions/openapi.ts",

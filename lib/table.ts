@@ -6,6 +6,7 @@
  *   order index key `order_block`;
  * - the task item, sort key TASK_ITEM_SK: the order_id allocation counter, the image count, the live
  *   split and the retained ones;
+ * - per order block with deleted images, a tombstone (sort key `#deleted#<block>`, see tombstoneKey);
  * - snapshot chunks of each split, sort key `#split#<version>#<token>#<chunk>`, and one small run
  *   item per split attempt, sort key `#run#<version>#<token>`.
  * Every reserved sort key starts with '#', which no img_id can hold and which sorts below every
@@ -46,3 +47,10 @@ export const chunkKey = (version: number, token: string, chunk: number): string 
 export const runKey = (version: number, token: string): string => `#run#${pad(version)}#${token}`;
 
 export const RUN_PREFIX = "#run#";
+
+/**
+ * Sort key of one order block's tombstone: the number set `order_ids` of the block's deleted images
+ * (an order_id is never given out again, so it stays deleted for good). A listing that misses a
+ * snapshot member in the index reads it to tell a deleted image from a lagging index.
+ */
+export const tombstoneKey = (block: number): string => `#deleted#${block}`;

@@ -1,7 +1,8 @@
-import { decodeCursor } from "./cursor.ts";
+import { decodeCursor, decodeImageCursor } from "./cursor.ts";
 import { type ErrorCode, ServiceError } from "./errors.ts";
 import {
   checkFields,
+  DELETE_FIELDS,
   type FieldPolicy,
   IMAGE_FIELDS,
   OPTION_FIELDS,
@@ -15,7 +16,9 @@ import {
   type Cursor,
   DEFAULT_LIMIT,
   DEFAULT_SPLIT_OPTIONS,
+  type DeleteRequest,
   type ImageInput,
+  type ImageQuery,
   type ListQuery,
   MAX_IMAGES_PER_REQUEST,
   MAX_LIMIT,
@@ -399,4 +402,69 @@ export function parseRegisterRequest(body: unknown, policy: FieldPolicy = STRICT
   // An index loop, not map(): a hole in a sparse array must fail like any non-object entry.
   for (let i = 0; i < list.length; i++) images.push(parseImage(list[i], `images[${i}]`, seen, i));
   return { taskId, images };
+}
+
+/**
+ * Validates the query string of GET /training/tasks/images (already URL-decoded): task_id 1002
+ * (one pair of surrounding double quotes stripped), then img_id when present (1011 naming
+ * `img_id`), then limit and cursor 1012 (a cursor must come from this task's image listing).
+ * Other parameters are ignored.
+ */
+export function parseImagesQuery(query: Record<string, string | undefined> | null | undefined): ImageQuery {
+  const params: Fields = query ?? {};
+  const taskId = parseTaskId(unquote(own(params, "task_id")));
+  const rawImgId = own(params, "img_id");
+  let imgId: string | undefined;
+  if (rawImgId !== undefined) {
+    imgId = id(unquote(rawImgId));
+    if (imgId === undefined) {
+      throw invalidImages("img_id", `img_id must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(rawImgId)}`);
+    }
+  }
+  const limit = parseLimit(own(params, "limit"));
+  const rawCursor = own(params, "cursor");
+  let cursor: ImageQuery["cursor"];
+  if (rawCursor !== undefined) {
+    if (typeof rawCursor !== "string") throw new ServiceError(1012, {}, { detail: "cursor must be a string" });
+    cursor = decodeImageCursor(rawCursor);
+    if (cursor.taskId !== taskId) {
+      throw new ServiceError(1012, {}, { detail: `this cursor pages the images of task ${cursor.taskId}` });
+    }
+  }
+  return { taskId, imgId, limit, cursor };
+}
+
+/**
+ * Validates a DELETE /training/tasks/images body: body 1001, unknown fields 1023, task_id 1002,
+ * then `img_ids` (1–1000 unique ids) 1011 naming the first failing field, e.g. `img_ids[3]`.
+ */
+export function parseDeleteRequest(body: unknown, policy: FieldPolicy = STRICT): DeleteRequest {
+  const fields = requireObject(body);
+  checkFields(fields, DELETE_FIELDS, policy);
+  const taskId = parseTaskId(own(fields, "task_id"));
+  const list = own(fields, "img_ids");
+  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_IMAGES_PER_REQUEST) {
+    const detail = !Array.isArray(list)
+      ? `img_ids must be a list of image ids, got ${shown(list)}`
+      : list.length < 1
+        ? "img_ids: at least 1 per request, got 0"
+        : `img_ids: at most ${MAX_IMAGES_PER_REQUEST} per request, got ${list.length}`;
+    throw invalidImages("img_ids", detail);
+  }
+  const seen = new Map<string, number>();
+  const imgIds: string[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const imgId = id(list[i]);
+    if (imgId === undefined) {
+      throw invalidImages(
+        `img_ids[${i}]`,
+        `img_ids[${i}] must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(list[i])}`,
+      );
+    }
+    const earlier = seen.get(imgId);
+    if (earlier !== undefined) throw invalidImages(`img_ids[${i}]`, `img_ids[${i}] duplicates img_ids[${earlier}]`);
+    seen.set(imgId, i);
+    imgIds.push(imgId);
+  }
+  return { taskId, imgIds };
 }

@@ -7,6 +7,7 @@ import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../table.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import type { StoreContext } from "./task-item.ts";
+import { readTombstones } from "./tombstones.ts";
 
 /** An image as a split plans over it. */
 export interface StoredImage {
@@ -17,7 +18,7 @@ export interface StoredImage {
 }
 
 /** Queries every page of `input`, stopping early when `stop(item)` says so. */
-async function queryAll(
+export async function queryAll(
   ctx: StoreContext,
   input: QueryCommandInput,
   deadline: number,
@@ -51,7 +52,7 @@ export async function readAllImages(ctx: StoreContext, taskId: string, deadline:
     ({
       TableName: ctx.table,
       KeyConditionExpression: `#pk = :t AND ${condition}`,
-      ProjectionExpression: "#sk, order_id, label, #group",
+      ProjectionExpression: "#sk, order_id, label, #group, deleted",
       ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey, "#group": "group" },
       ExpressionAttributeValues: { ":t": taskId, ...values },
       ConsistentRead: true,
@@ -83,12 +84,15 @@ export async function readAllImages(ctx: StoreContext, taskId: string, deadline:
     });
     items = parts.flat();
   }
-  return items.map((item) => ({
-    imgId: item[TABLE.sortKey] as string,
-    orderId: item.order_id as number,
-    ...(item.label === undefined ? {} : { label: item.label as string }),
-    ...(item.group === undefined ? {} : { group: item.group as string }),
-  }));
+  // A deleted image keeps its item (and its order_id, never given out again) but is in no split.
+  return items
+    .filter((item) => item.deleted !== true)
+    .map((item) => ({
+      imgId: item[TABLE.sortKey] as string,
+      orderId: item.order_id as number,
+      ...(item.label === undefined ? {} : { label: item.label as string }),
+      ...(item.group === undefined ? {} : { group: item.group as string }),
+    }));
 }
 
 /** Order-index Queries cover at most this many order_ids each, so one page's reads run side by side. */
@@ -125,16 +129,18 @@ const toInfo = (item: Item): ImageInfo => ({
 });
 
 /**
- * The images holding `orderIds` (ascending), read from the order index, the ranges in parallel.
- * The index lags the table: when it shows fewer of them than asked, the missing ranges are read
- * again for up to INDEX_WAIT_MS, then the page answers 503 rather than silently dropping one.
+ * The images holding `orderIds` (ascending), read from the order index, the ranges in parallel;
+ * undefined for an image deleted since (deletion removes its index key). The index lags the table:
+ * when it shows fewer of them than asked, the tombstones of those blocks tell the deleted ones,
+ * and the ranges still missing others are read again for up to INDEX_WAIT_MS, then the page
+ * answers 503 rather than silently dropping one.
  */
 export async function readByOrder(
   ctx: StoreContext,
   taskId: string,
   orderIds: readonly number[],
   deadline: number,
-): Promise<ImageInfo[]> {
+): Promise<(ImageInfo | undefined)[]> {
   const found = new Map<number, ImageInfo>();
   const wanted = new Set(orderIds);
   let pending = indexRanges(orderIds);
@@ -168,7 +174,17 @@ export async function readByOrder(
         if (wanted.has(item.order_id as number)) found.set(item.order_id as number, toInfo(item));
       if (range.members.some((id) => !found.has(id))) behind.push(range);
     });
-    pending = behind;
+    // Read again each round: an image may be deleted while the index lags its registration.
+    const gone =
+      behind.length > 0
+        ? await readTombstones(
+            ctx,
+            taskId,
+            behind.map((range) => range.block),
+            deadline,
+          )
+        : new Set<number>();
+    pending = behind.filter((range) => range.members.some((id) => !found.has(id) && !gone.has(id)));
   }
-  return orderIds.map((id) => found.get(id) as ImageInfo);
+  return orderIds.map((id) => found.get(id));
 }

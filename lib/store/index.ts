@@ -1,8 +1,23 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StoreConfig } from "../config.ts";
 import { ServiceError, storageUnavailable } from "../errors.ts";
-import type { ListQuery, RegisterRequest, RegisterResult, SetPage, SplitRecord, TaskSummary } from "../model.ts";
+import type {
+  DeleteRequest,
+  DeleteResult,
+  ImagePage,
+  ImageQuery,
+  ImageRecord,
+  ListQuery,
+  RegisterRequest,
+  RegisterResult,
+  SetPage,
+  SplitRecord,
+  TaskSummary,
+} from "../model.ts";
+import { orderBlockOf } from "../table.ts";
 import { createClient, documentClient, isThrottling } from "./client.ts";
+import { deleteImages } from "./deletion.ts";
+import { getImage, listImages } from "./image-query.ts";
 import { readAllImages, type StoredImage } from "./images.ts";
 import { listSet } from "./listing.ts";
 import { registerImages } from "./register.ts";
@@ -10,6 +25,7 @@ import { ensureTable, tableReady } from "./schema.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
 import { type PublishOutcome, publish, readTask, type StoreContext } from "./task-item.ts";
+import { readTombstones } from "./tombstones.ts";
 
 export type { StoredImage } from "./images.ts";
 export type { Chunk } from "./snapshot.ts";
@@ -18,7 +34,9 @@ export type { PublishOutcome } from "./task-item.ts";
 
 /** A task as a split starts from: its image count, live split and retained history. */
 export interface TaskState {
+  /** Images left (deleted ones not counted). */
   imageCount: number;
+  deletedCount: number;
   live: SplitRecord | undefined;
   history: SplitRecord[];
 }
@@ -62,6 +80,12 @@ export interface Store {
   registerImages(request: RegisterRequest, deadline?: number): Promise<RegisterResult>;
   /** The live split and the recent ones, with the current image and unassigned counts; 1003 without images. */
   taskSummary(taskId: string, deadline?: number): Promise<TaskSummary>;
+  /** One image with its set in the live split; 1026 when unknown or deleted. */
+  getImage(taskId: string, imgId: string, deadline?: number): Promise<ImageRecord>;
+  /** One page of the task's images in order_id order; 1003 without images. */
+  listImages(query: ImageQuery, deadline?: number): Promise<ImagePage>;
+  /** Logical deletion of images; 1003 for a task without images. */
+  deleteImages(request: DeleteRequest, deadline?: number): Promise<DeleteResult>;
   /** The budget an operation gets when the caller names no deadline. */
   readonly config: StoreConfig;
 }
@@ -77,20 +101,39 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
   const taskState = async (taskId: string, deadline?: number): Promise<TaskState | undefined> => {
     const task = await readTask(ctx, taskId, by(deadline));
     if (!task) return undefined;
-    return { imageCount: task.image_count ?? 0, live: task.live, history: task.history ?? [] };
+    return {
+      imageCount: task.image_count ?? 0,
+      deletedCount: task.deleted_count ?? 0,
+      live: task.live,
+      history: task.history ?? [],
+    };
   };
 
   const readAssignment = async (taskId: string, ref: SnapshotRef, deadline?: number) =>
     unpackSnapshot(await readChunks(ctx, taskId, ref, 0, ref.chunks - 1, by(deadline)), ref.n);
 
+  /**
+   * Images of the live split not deleted since: its sizes less its members in the tombstones (an
+   * image registered again after its deletion has a new order_id, unassigned in this split).
+   */
+  const assignedLeft = async (taskId: string, live: SplitRecord, deadline?: number) => {
+    const assigned = live.achieved[0] + live.achieved[1] + live.achieved[2];
+    const blocks = Array.from({ length: orderBlockOf(Math.max(1, live.n)) + 1 }, (_, block) => block);
+    const deleted = [...(await readTombstones(ctx, taskId, blocks, by(deadline)))].filter((id) => id <= live.n);
+    if (deleted.length === 0) return assigned;
+    const setOf = await readAssignment(taskId, live, deadline);
+    return assigned - deleted.filter((orderId) => (setOf[orderId] as number) >= 0).length;
+  };
+
   const taskSummary = async (taskId: string, deadline?: number): Promise<TaskSummary> => {
     const task = await taskState(taskId, deadline);
     if (!task?.imageCount)
       throw new ServiceError(1003, { task_id: taskId }, { detail: `task ${taskId} has no images` });
-    const assigned = task.live ? task.live.achieved[0] + task.live.achieved[1] + task.live.achieved[2] : 0;
+    const assigned = task.live ? await assignedLeft(taskId, task.live, deadline) : 0;
     return {
       taskId,
       imageCount: task.imageCount,
+      deletedCount: task.deletedCount,
       unassignedCount: task.imageCount - assigned,
       live: task.live,
       history: task.history,
@@ -115,6 +158,9 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
     listSet: translated((query, deadline) => listSet(ctx, query, by(deadline))),
     registerImages: translated((request, deadline) => registerImages(ctx, request, by(deadline))),
     taskSummary: translated(taskSummary),
+    getImage: translated((taskId, imgId, deadline) => getImage(ctx, taskId, imgId, by(deadline))),
+    listImages: translated((query, deadline) => listImages(ctx, query, by(deadline))),
+    deleteImages: translated((request, deadline) => deleteImages(ctx, request, by(deadline))),
   };
 }
 

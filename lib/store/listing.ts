@@ -23,12 +23,44 @@ export async function listSet(ctx: StoreContext, query: ListQuery, deadline: num
   }
   const ref: SnapshotRef = { version: start.version, token: start.token, n: start.n, chunks: chunkCount(start.n) };
 
-  const orderIds = await nextMembers(ctx, start, ref, Math.min(limit, start.size - start.position), deadline);
-  const images = fitAnswer(await readByOrder(ctx, taskId, orderIds, deadline), ctx.config.maxAnswerBytes);
-  const position = start.position + images.length;
-  const last = images.at(-1);
+  // Deleted members are dropped (they are in the snapshot, no longer in the index): walk on until
+  // the page is full, the set ends, or the answer cap is reached.
+  const budget = ctx.config.maxAnswerBytes;
+  const images: ImageInfo[] = [];
+  let bytes = ENVELOPE_BYTES;
+  let position = start.position;
+  let after = start.after;
+  let full = false;
+  while (!full && images.length < limit && position < start.size) {
+    const walkFrom = { ...start, position, after };
+    const want = Math.min(limit - images.length, start.size - position);
+    const orderIds = await nextMembers(ctx, walkFrom, ref, want, deadline);
+    if (orderIds.length === 0) break;
+    const found = await readByOrder(ctx, taskId, orderIds, deadline);
+    for (let i = 0; i < orderIds.length; i++) {
+      const image = found[i];
+      if (image) {
+        const size = Buffer.byteLength(JSON.stringify(image)) + 1;
+        if (bytes + size > budget && images.length > 0) {
+          full = true;
+          break;
+        }
+        bytes += size;
+        images.push(image);
+      }
+      position++;
+      after = orderIds[i] as number;
+    }
+  }
+  if (images.length === 0 && !cursor) {
+    throw new ServiceError(
+      1010,
+      { task_id: taskId, set_type_id: setType },
+      { detail: `every image of set ${setType} of task ${taskId} in split version ${start.version} was deleted` },
+    );
+  }
   const nextCursor: Cursor | undefined =
-    last && position < start.size ? { ...start, setType, position, after: last.order_id } : undefined;
+    position < start.size && after > 0 ? { ...start, setType, position, after } : undefined;
   return { taskId, images, nextCursor };
 }
 
@@ -68,14 +100,4 @@ async function nextMembers(ctx: StoreContext, from: Cursor, ref: SnapshotRef, co
     next += chunks.length;
   }
   return orderIds;
-}
-
-/** The longest prefix of `images` whose JSON stays under the answer cap (never fewer than one). */
-function fitAnswer(images: ImageInfo[], maxAnswerBytes: number): ImageInfo[] {
-  let bytes = ENVELOPE_BYTES;
-  for (let i = 0; i < images.length; i++) {
-    bytes += Buffer.byteLength(JSON.stringify(images[i])) + 1;
-    if (bytes > maxAnswerBytes && i > 0) return images.slice(0, i);
-  }
-  return images;
 }

@@ -35,9 +35,11 @@ export async function registerImages(
   for (const item of await getAll(ctx.db, ctx.table, keys, deadline, ctx.config.concurrency)) {
     stored.set(item[TABLE.sortKey] as string, item);
   }
-  const known = images.filter((image) => stored.has(image.imgId));
-  const fresh = images.filter((image) => !stored.has(image.imgId));
-  const raced = fresh.length > 0 ? await createImages(ctx, taskId, fresh, deadline) : [];
+  // A deleted image registered again comes back as a new image: the task's next order_id, unassigned.
+  const wasDeleted = (imgId: string) => stored.get(imgId)?.deleted === true;
+  const known = images.filter((image) => stored.has(image.imgId) && !wasDeleted(image.imgId));
+  const fresh = images.filter((image) => !stored.has(image.imgId) || wasDeleted(image.imgId));
+  const raced = fresh.length > 0 ? await createImages(ctx, taskId, fresh, wasDeleted, deadline) : [];
   const changed = known.filter((image) => {
     const item = stored.get(image.imgId) as Item;
     return Object.entries(givenFields(image)).some(([field, value]) => item[field] !== value);
@@ -55,12 +57,18 @@ export async function registerImages(
  * Creates `images` (none of them stored when looked up) in request order, and returns those another
  * registration created first: their order_ids are left as holes and they are updated instead.
  */
-async function createImages(ctx: StoreContext, taskId: string, images: ImageInput[], deadline: number) {
+async function createImages(
+  ctx: StoreContext,
+  taskId: string,
+  images: ImageInput[],
+  wasDeleted: (imgId: string) => boolean,
+  deadline: number,
+) {
   const first = await allocateOrderIds(ctx, taskId, images.length, deadline);
   const raced: ImageInput[] = [];
   // One after another: every transaction touches the task item, and concurrent ones would conflict.
   for (const batch of chunk(
-    images.map((image, i) => ({ image, orderId: first + i })),
+    images.map((image, i) => ({ image, orderId: first + i, revived: wasDeleted(image.imgId) })),
     CREATES_PER_TRANSACTION,
   )) {
     let pending = batch;
@@ -73,15 +81,17 @@ async function createImages(ctx: StoreContext, taskId: string, images: ImageInpu
   return raced;
 }
 
-type Creation = { image: ImageInput; orderId: number };
+/** `revived`: the image is stored deleted, and is put back only if it still is. */
+type Creation = { image: ImageInput; orderId: number; revived: boolean };
 
-/** One transaction: the conditional puts and the count. Returns the creations refused because the image exists. */
+/** One transaction: the conditional puts and the counts. Returns the creations refused because the image exists. */
 async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[], deadline: number) {
+  const revived = batch.filter((creation) => creation.revived).length;
   const command = new TransactWriteCommand({
     // Fixed for this content, so a retry of a transaction whose answer was lost is not applied twice.
     ClientRequestToken: randomUUID(),
     TransactItems: [
-      ...batch.map(({ image, orderId }) => ({
+      ...batch.map(({ image, orderId, revived }) => ({
         Put: {
           TableName: ctx.table,
           Item: {
@@ -92,16 +102,18 @@ async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[],
             order_id: orderId,
             [TABLE.orderIndex.partitionKey]: orderBlockKey(taskId, orderBlockOf(orderId)),
           },
-          ConditionExpression: "attribute_not_exists(#sk)",
-          ExpressionAttributeNames: { "#sk": TABLE.sortKey },
+          // The whole item is replaced: the `deleted` mark goes, the old order_id stays a tombstone's.
+          ...(revived
+            ? { ConditionExpression: "deleted = :true", ExpressionAttributeValues: { ":true": true } }
+            : { ConditionExpression: "attribute_not_exists(#sk)", ExpressionAttributeNames: { "#sk": TABLE.sortKey } }),
         },
       })),
       {
         Update: {
           TableName: ctx.table,
           Key: taskKey(taskId),
-          UpdateExpression: "ADD image_count :n",
-          ExpressionAttributeValues: { ":n": batch.length },
+          UpdateExpression: revived > 0 ? "ADD image_count :n, deleted_count :minus" : "ADD image_count :n",
+          ExpressionAttributeValues: { ":n": batch.length, ...(revived > 0 ? { ":minus": -revived } : {}) },
         },
       },
     ],
@@ -128,7 +140,8 @@ async function updateImage(ctx: StoreContext, taskId: string, image: ImageInput,
           TableName: ctx.table,
           Key: { [TABLE.partitionKey]: taskId, [TABLE.sortKey]: image.imgId },
           UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(", ")}`,
-          ConditionExpression: "attribute_exists(#sk)",
+          // A deleted image is not updated: it stays deleted until registered again.
+          ConditionExpression: "attribute_exists(#sk) AND attribute_not_exists(deleted)",
           ExpressionAttributeNames: {
             "#sk": TABLE.sortKey,
             ...Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),

@@ -27,6 +27,8 @@ export interface TaskItem {
   next_order?: number;
   /** Images created, kept in the same transactions that create them. */
   image_count?: number;
+  /** Images deleted and not registered again, kept in the same transactions. */
+  deleted_count?: number;
   live?: SplitRecord;
   /** The last HISTORY_LENGTH splits, newest first, the live one included, without label histograms. */
   history?: SplitRecord[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import type { ImageInfo, SetType, SplitResult } from "../../lib/model.ts";
+import type { ImageCursor, ImageInfo, SetType, SplitResult } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import { deferred, isPublish, seededRandom, useFaultProxy } from "../support/fault-proxy.ts";
 import {
@@ -9,6 +9,7 @@ import {
   expectCompleteSplit,
   freshStore,
   imageId,
+  readWholeSet,
   registerImages,
   registrationOrder,
   split,
@@ -245,3 +246,47 @@ async function waitFor(condition: () => boolean) {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
   if (!condition()) throw new Error("waitFor: timed out");
 }
+
+describe("splits and deletions of one task at once, every call delayed at random", () => {
+  it("no listing afterwards shows a deleted image; the live split's sets are exact over what it saw, less the deleted", async () => {
+    // Arrange
+    const { store: truth, config } = await freshStore();
+    const taskId = "split-delete";
+    await registerImages(truth, taskId, 400);
+    const stores = Array.from({ length: 6 }, () => createStore({ ...config, endpoint: proxy().endpoint }));
+    const random = seededRandom(0xde1e);
+    proxy().policy = () => ({ kind: "delay", ms: Math.floor(random() * 20) });
+    const doomed = Array.from({ length: 400 }, (_, i) => imageId(taskId, i + 1)).filter((_, i) => i % 4 === 1);
+
+    // Act: three splits and three deletions of 33-34 images, interleaved on the wire
+    const outcomes = await Promise.all([
+      ...[0, 1, 2].map((k) =>
+        split(stores[k]!, { taskId, counts: counts(150, 80, 60), seed: `sd${k}` }).catch((error: unknown) => error),
+      ),
+      ...[0, 1, 2].map((k) => stores[k + 3]!.deleteImages({ taskId, imgIds: doomed.filter((_, i) => i % 3 === k) })),
+    ]);
+    proxy().policy = undefined;
+
+    // Assert
+    const deletions = outcomes.slice(3) as Awaited<ReturnType<Store["deleteImages"]>>[];
+    expect(deletions.reduce((sum, d) => sum + d.deleted, 0)).toBe(100);
+    const live = (await truth.readTask(taskId))?.live;
+    const winner = outcomes
+      .slice(0, 3)
+      .find((o): o is SplitResult => !(o instanceof Error) && (o as SplitResult).version === live?.version);
+    expect(winner).toBeDefined();
+    const gone = new Set(doomed);
+    for (const setType of [0, 1, 2] as const) {
+      const listed = (await readWholeSet(truth, taskId, setType)).map((image) => image.img_id);
+      expect(listed).toEqual([...winner!.drawn[setType]].filter((id) => !gone.has(id)).sort());
+    }
+    const images: string[] = [];
+    for (let cursor: ImageCursor | undefined, first = true; first || cursor; first = false) {
+      const page = await truth.listImages({ taskId, imgId: undefined, limit: 70, cursor });
+      images.push(...page.images.map((image) => image.img_id));
+      cursor = page.nextCursor;
+    }
+    expect(images).toEqual(Array.from({ length: 400 }, (_, i) => imageId(taskId, i + 1)).filter((id) => !gone.has(id)));
+    expect((await truth.readTask(taskId))?.imageCount).toBe(300);
+  });
+});

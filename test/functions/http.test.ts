@@ -274,7 +274,7 @@ describe("every error code over HTTP, with its status", () => {
       expect(allowed.status).toBe(204);
       expect(allowed.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
       expect(allowed.headers.get("access-control-allow-origin")).toBe("https://label.example.com");
-      expect(allowed.headers.get("access-control-allow-methods")).toBe("PUT,GET,POST");
+      expect(allowed.headers.get("access-control-allow-methods")).toBe("PUT,GET,POST,DELETE");
       expect((await preflight("https://evil.example.com")).headers.get("access-control-allow-origin")).not.toBe(
         "https://evil.example.com",
       );

@@ -290,7 +290,11 @@ describe("functions", () => {
       if (fn.idempotent) expect(variables.IDEMPOTENCY_TABLE, fn.name).toEqual({ Ref: base.idempotencyTableId });
       else expect(variables, fn.name).not.toHaveProperty("IDEMPOTENCY_TABLE");
     }
-    expect(FUNCTIONS.filter((fn) => fn.idempotent).map((fn) => fn.name)).toEqual(["SplitTask", "RegisterImages"]);
+    expect(FUNCTIONS.filter((fn) => fn.idempotent).map((fn) => fn.name)).toEqual([
+      "SplitTask",
+      "RegisterImages",
+      "DeleteImages",
+    ]);
   });
 
   it("reserve concurrency for SplitTask only when configured, and for no other function", () => {

@@ -1,9 +1,11 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { errorCatalogue, ServiceError } from "../../lib/errors.ts";
-import { IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/fields.ts";
+import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/fields.ts";
 import {
+  DELETE_REQUEST_EXAMPLES,
   errorEntries,
+  IMAGES_QUERY_EXAMPLES,
   type JsonSchema,
   LIST_QUERY_EXAMPLES,
   msgRegex,
@@ -12,7 +14,13 @@ import {
   SPLIT_REQUEST_EXAMPLES,
 } from "../../lib/openapi.ts";
 import { ROUTES } from "../../lib/routes.ts";
-import { parseRegisterRequest, parseSetsQuery, parseSplitSpec } from "../../lib/validate.ts";
+import {
+  parseDeleteRequest,
+  parseImagesQuery,
+  parseRegisterRequest,
+  parseSetsQuery,
+  parseSplitSpec,
+} from "../../lib/validate.ts";
 import { contract } from "../support/contract.ts";
 
 const document = openApiDocument();
@@ -94,7 +102,8 @@ describe("the document and lib/validate.ts", () => {
     expect(propertyNames("SplitRequest").sort()).toEqual([...SPLIT_FIELDS].sort());
     expect(propertyNames("RegisterRequest").sort()).toEqual([...REGISTER_FIELDS].sort());
     expect(propertyNames("ImageInput").sort()).toEqual([...IMAGE_FIELDS].sort());
-    for (const name of ["SplitRequest", "RegisterRequest", "ImageInput", "Ratios"]) {
+    expect(propertyNames("DeleteRequest").sort()).toEqual([...DELETE_FIELDS].sort());
+    for (const name of ["SplitRequest", "RegisterRequest", "ImageInput", "Ratios", "DeleteRequest"]) {
       expect(schemas[name]?.additionalProperties, name).toBe(false);
     }
   });
@@ -155,6 +164,35 @@ describe("the document and lib/validate.ts", () => {
         name,
       ).toBe(0);
     }
+    for (const [name, { value }] of Object.entries(IMAGES_QUERY_EXAMPLES)) {
+      expect(
+        codeOf(() => parseImagesQuery(value)),
+        name,
+      ).toBe(0);
+    }
+    for (const [name, { value }] of Object.entries(DELETE_REQUEST_EXAMPLES)) {
+      expect(
+        codeOf(() => parseDeleteRequest(value)),
+        name,
+      ).toBe(0);
+    }
+  });
+
+  it("agree on the image lookup's and listing's query parameters and their codes", () => {
+    const parameters = document.paths["/training/tasks/images"]?.get?.parameters ?? [];
+    expect(parameters.map((parameter) => parameter.name).sort()).toEqual(["cursor", "img_id", "limit", "task_id"]);
+    expect(codeOf(() => parseImagesQuery({ task_id: "42", img_id: "a/b" }))).toBe(1011);
+    expect(codeOf(() => parseImagesQuery({ task_id: "42", limit: "0" }))).toBe(1012);
+    expect(codeOf(() => parseImagesQuery({ img_id: "1" }))).toBe(1002);
+  });
+
+  it("take an Idempotency-Key on DELETE exactly when lib/routes.ts says the route is idempotent", () => {
+    const route = ROUTES.find((candidate) => candidate.name === "DeleteImages");
+    const operation = document.paths["/training/tasks/images"]?.delete;
+    const keyed = (operation?.parameters ?? []).some((parameter) => parameter.name === "Idempotency-Key");
+    expect(keyed).toBe(route?.idempotent);
+    const codes = JSON.stringify(operation?.responses);
+    for (const code of [1024, 1025]) expect(codes.includes(`Error${code}"`), `${code}`).toBe(route?.idempotent);
   });
 
   // Each: a body both refuse, and the code the service answers.
@@ -198,5 +236,25 @@ describe("the document and lib/validate.ts", () => {
   it.each(refusedImages)("agree on refusing a POST body: %s", (_, body, code) => {
     expect(codeOf(() => parseRegisterRequest(body))).toBe(code);
     expect(contract.validate("RegisterRequest", body)).not.toEqual([]);
+  });
+
+  const refusedDeletes: [string, unknown, number][] = [
+    ["no task_id", { img_ids: ["1"] }, 1002],
+    ["no img_ids", { task_id: "1" }, 1011],
+    ["empty img_ids", { task_id: "1", img_ids: [] }, 1011],
+    ["too many", { task_id: "1", img_ids: Array.from({ length: 1001 }, (_, i) => `${i}`) }, 1011],
+    ["an id twice", { task_id: "1", img_ids: ["a", "b", "a"] }, 1011],
+    ["a malformed id", { task_id: "1", img_ids: ["a/b"] }, 1011],
+    ["an unknown field", { task_id: "1", img_ids: ["a"], imgIds: ["b"] }, 1023],
+  ];
+  it.each(refusedDeletes)("agree on refusing a DELETE body: %s", (_, body, code) => {
+    expect(codeOf(() => parseDeleteRequest(body))).toBe(code);
+    expect(contract.validate("DeleteRequest", body)).not.toEqual([]);
+  });
+
+  it("agree that a DELETE body of 1000 distinct ids is accepted", () => {
+    const body = { task_id: "42", img_ids: Array.from({ length: 1000 }, (_, i) => `id${i}`) };
+    expect(codeOf(() => parseDeleteRequest(body))).toBe(0);
+    expect(contract.validate("DeleteRequest", body)).toEqual([]);
   });
 });

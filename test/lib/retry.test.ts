@@ -54,7 +54,8 @@ describe("which storage failures are retried", () => {
 describe("retrying against a deadline", () => {
   it("keeps retrying past any fixed count while the deadline allows, then succeeds", async () => {
     let calls = 0;
-    const result = await retrying(Date.now() + 5_000, async () => {
+    // 11 backoffs of up to 1 s each (full jitter): a deadline no run of them can reach
+    const result = await retrying(Date.now() + 20_000, async () => {
       calls++;
       if (calls < 12) throw sdkError("ProvisionedThroughputExceededException");
       return "done";

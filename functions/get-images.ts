@@ -1,0 +1,17 @@
+import { httpService, ok } from "../lib/http.ts";
+import { imagePageResponse, imageResponse } from "../lib/responses.ts";
+import { deadlineOf, store } from "../lib/runtime.ts";
+import { parseImagesQuery } from "../lib/validate.ts";
+
+/**
+ * GET /training/tasks/images?task_id=…&img_id=… — one image and its set in the live split;
+ * without img_id, one page of the task's images in order_id order.
+ */
+export const handler = httpService({ withBody: false }).handler(async (event, context) => {
+  const query = parseImagesQuery(event.queryStringParameters);
+  const deadline = deadlineOf(context);
+  if (query.imgId !== undefined) {
+    return ok(imageResponse(query.taskId, await store.getImage(query.taskId, query.imgId, deadline)));
+  }
+  return ok(imagePageResponse(await store.listImages(query, deadline)));
+});
