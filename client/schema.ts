@@ -263,7 +263,7 @@ export interface components {
       code: 0;
       msg: string;
       task_id: components["schemas"]["Id"];
-      /** @description ascending order_id */
+      /** @description ascending order_id; a first page is never empty (an empty set is 1010), a later one may be when every image left after its cursor was deleted meanwhile */
       img_info_list: components["schemas"]["ImageInfo"][];
       /** @description only when more images follow: pass it back as cursor */
       next_cursor?: string;
@@ -360,7 +360,7 @@ export interface components {
       /** @constant */
       msg: "任务图像查询成功";
       task_id: components["schemas"]["Id"];
-      /** @description ascending order_id; deleted images left out */
+      /** @description ascending order_id; deleted images left out (a later page may be empty when the images after its cursor were deleted meanwhile) */
       img_info_list: components["schemas"]["Image"][];
       /** @description only when more images follow: pass it back as cursor */
       next_cursor?: string;

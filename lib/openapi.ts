@@ -515,7 +515,12 @@ const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
       code: { const: 0 },
       msg: { type: "string", pattern: `^集合编号id=[${SET_TYPES.join("")}]的图像数据查询成功$` },
       task_id: ref("Id"),
-      img_info_list: { type: "array", items: ref("ImageInfo"), minItems: 1, description: "ascending order_id" },
+      img_info_list: {
+        type: "array",
+        items: ref("ImageInfo"),
+        description:
+          "ascending order_id; a first page is never empty (an empty set is 1010), a later one may be when every image left after its cursor was deleted meanwhile",
+      },
       next_cursor: { type: "string", description: "only when more images follow: pass it back as cursor" },
     },
     ["code", "msg", "task_id", "img_info_list"],
@@ -621,8 +626,8 @@ const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
       img_info_list: {
         type: "array",
         items: ref("Image"),
-        minItems: 1,
-        description: "ascending order_id; deleted images left out",
+        description:
+          "ascending order_id; deleted images left out (a later page may be empty when the images after its cursor were deleted meanwhile)",
       },
       next_cursor: { type: "string", description: "only when more images follow: pass it back as cursor" },
     },
