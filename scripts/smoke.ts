@@ -1,12 +1,12 @@
 /**
  * `npm run smoke -- --url <ApiUrl>`: the check after a deploy. Runs the legacy flow against a
  * stage through the typed client — register images of a throwaway task, split them, list each
- * set — and checks the sets are disjoint and complete. A non-loopback URL is signed with SigV4
+ * set, delete the images — and checks the sets are disjoint and complete. A non-loopback URL is signed with SigV4
  * and your AWS credentials (or `--token` / TRAINING_SETS_TOKEN sends a Cognito token). Reports each
  * step; exit 0 when all passed, 1 when one failed, 2 on bad usage.
  *
- * The API cannot delete images yet (a later issue adds DELETE), so the task stays behind: its id
- * starts with `smoke_` and is printed.
+ * The task's images are deleted at the end, whatever failed before (the task item, holding only
+ * counts and the splits' records, stays: the API deletes images, not tasks).
  */
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -115,9 +115,14 @@ export async function runSmoke(options: SmokeOptions): Promise<boolean> {
       },
     );
   }
-  report(
-    `note: the API cannot delete images yet (a later issue adds DELETE): task ${taskId} and its ${count} images stay behind`,
-  );
+  if (registered) {
+    await step(
+      `clean up: delete the ${count} images`,
+      () => api.deleteImages({ task_id: taskId, img_ids: ids }),
+      (answer) =>
+        answer.deleted === count && answer.total === 0 ? undefined : `deleted ${answer.deleted}, ${answer.total} left`,
+    );
+  }
   report(failed ? "smoke test FAILED" : "smoke test passed");
   return !failed;
 }
