@@ -5,9 +5,26 @@ const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const TOKEN = /^[0-9a-f]{1,32}$/;
 
 /** Cursors are opaque to callers: base64url of a short JSON array. */
+const encodeFields = (fields: readonly unknown[]): string =>
+  Buffer.from(JSON.stringify(fields), "utf8").toString("base64url");
+
+/** The JSON array of `length` fields a cursor carries; anything forged or truncated throws `invalid`. */
+function decodeFields(text: string, length: number, invalid: ServiceError): unknown[] {
+  if (text.length === 0 || text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(fields) || fields.length !== length) throw invalid;
+  return fields;
+}
+
+const count = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+
 export function encodeCursor(c: Cursor): string {
-  const fields = [c.taskId, c.setType, c.version, c.token, c.n, c.size, c.position, c.after];
-  return Buffer.from(JSON.stringify(fields), "utf8").toString("base64url");
+  return encodeFields([c.taskId, c.setType, c.version, c.token, c.n, c.size, c.position, c.after]);
 }
 
 /** Parses a cursor or throws 1012; anything forged or truncated is refused here, before storage is read. */
@@ -17,16 +34,7 @@ export function decodeCursor(text: string): Cursor {
     {},
     { detail: "cursor is not one this service gave out (pass next_cursor back unchanged)" },
   );
-  if (text.length === 0 || text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid;
-  let fields: unknown;
-  try {
-    fields = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
-  } catch {
-    throw invalid;
-  }
-  if (!Array.isArray(fields) || fields.length !== 8) throw invalid;
-  const [taskId, setType, version, token, n, size, position, after] = fields as unknown[];
-  const count = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+  const [taskId, setType, version, token, n, size, position, after] = decodeFields(text, 8, invalid);
   if (
     typeof taskId !== "string" ||
     !ID.test(taskId) ||
@@ -60,8 +68,7 @@ const IMAGE_CURSOR_TAG = "img";
 
 /** An image listing's cursor: base64url of a short JSON array, told apart from a set's by its tag. */
 export function encodeImageCursor(c: ImageCursor): string {
-  const fields = [IMAGE_CURSOR_TAG, c.taskId, c.version, c.token, c.n, c.after];
-  return Buffer.from(JSON.stringify(fields), "utf8").toString("base64url");
+  return encodeFields([IMAGE_CURSOR_TAG, c.taskId, c.version, c.token, c.n, c.after]);
 }
 
 /** Parses an image listing's cursor or throws 1012 (a set's cursor included). */
@@ -71,16 +78,7 @@ export function decodeImageCursor(text: string): ImageCursor {
     {},
     { detail: "cursor is not one this image listing gave out (pass next_cursor back unchanged)" },
   );
-  if (text.length === 0 || text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid;
-  let fields: unknown;
-  try {
-    fields = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
-  } catch {
-    throw invalid;
-  }
-  if (!Array.isArray(fields) || fields.length !== 6) throw invalid;
-  const [tag, taskId, version, token, n, after] = fields as unknown[];
-  const count = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+  const [tag, taskId, version, token, n, after] = decodeFields(text, 6, invalid);
   const noSnapshot = version === 0 && token === "" && n === 0;
   if (
     tag !== IMAGE_CURSOR_TAG ||
