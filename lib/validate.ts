@@ -373,6 +373,17 @@ function parseTag(value: unknown, field: string): string | undefined {
   );
 }
 
+/** A request's list of 1–1000 entries (`images`, `img_ids`), or 1011 naming `field`. */
+function requireList(list: unknown, field: string, of: string): asserts list is unknown[] {
+  if (Array.isArray(list) && list.length >= 1 && list.length <= MAX_IMAGES_PER_REQUEST) return;
+  const detail = !Array.isArray(list)
+    ? `${field} must be a list of ${of}, got ${shown(list)}`
+    : list.length < 1
+      ? `${field}: at least 1 per request, got 0`
+      : `${field}: at most ${MAX_IMAGES_PER_REQUEST} per request, got ${list.length}`;
+  throw invalidImages(field, detail);
+}
+
 /**
  * Validates a POST /training/tasks/images body (already JSON-parsed): body 1001, task_id 1002,
  * then `images` (1–1000 entries of `{ img_id, img_name, state?, label?, group? }`, img_ids
@@ -389,14 +400,7 @@ export function parseRegisterRequest(body: unknown, policy: FieldPolicy = STRICT
     });
   }
   const taskId = parseTaskId(own(fields, "task_id"));
-  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_IMAGES_PER_REQUEST) {
-    const detail = !Array.isArray(list)
-      ? `images must be a list of image objects, got ${shown(list)}`
-      : list.length < 1
-        ? "images: at least 1 per request, got 0"
-        : `images: at most ${MAX_IMAGES_PER_REQUEST} per request, got ${list.length}`;
-    throw invalidImages("images", detail);
-  }
+  requireList(list, "images", "image objects");
   const seen = new Map<string, number>();
   const images: ImageInput[] = [];
   // An index loop, not map(): a hole in a sparse array must fail like any non-object entry.
@@ -443,14 +447,7 @@ export function parseDeleteRequest(body: unknown, policy: FieldPolicy = STRICT):
   checkFields(fields, DELETE_FIELDS, policy);
   const taskId = parseTaskId(own(fields, "task_id"));
   const list = own(fields, "img_ids");
-  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_IMAGES_PER_REQUEST) {
-    const detail = !Array.isArray(list)
-      ? `img_ids must be a list of image ids, got ${shown(list)}`
-      : list.length < 1
-        ? "img_ids: at least 1 per request, got 0"
-        : `img_ids: at most ${MAX_IMAGES_PER_REQUEST} per request, got ${list.length}`;
-    throw invalidImages("img_ids", detail);
-  }
+  requireList(list, "img_ids", "image ids");
   const seen = new Map<string, number>();
   const imgIds: string[] = [];
   for (let i = 0; i < list.length; i++) {
