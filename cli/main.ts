@@ -238,6 +238,38 @@ export function program(): Command {
   return root;
 }
 
+/**
+ * Sends `items` in order, `size` a request, with a progress bar; `add` folds each answer into the
+ * totals. When a request fails, says which items it held and what `done` means for the earlier ones.
+ */
+async function inBatches<T, A>(
+  items: readonly T[],
+  size: number,
+  label: string,
+  send: (batch: T[]) => Promise<A>,
+  add: (answer: A) => void,
+  failed: (first: number, last: number, before: number) => string,
+): Promise<void> {
+  const bar = progress(label, items.length);
+  try {
+    for (let start = 0; start < items.length; start += size) {
+      const batch = items.slice(start, start + size);
+      try {
+        add(await send(batch));
+      } catch (error) {
+        // The API names a field by its place in the request: say where that is in the input.
+        if (error instanceof TrainingSetsError || error instanceof TrainingSetsNetworkError) {
+          process.stderr.write(`${failed(start + 1, start + batch.length, start)}\n`);
+        }
+        throw error;
+      }
+      bar.update(start + batch.length);
+    }
+  } finally {
+    bar.stop();
+  }
+}
+
 /** Sends the ids in order, MAX_IDS_PER_DELETE a request, and prints the totals. */
 async function deleteImages(api: TrainingSetsClient, taskId: string, ids: string[]): Promise<void> {
   const totals = {
@@ -248,65 +280,44 @@ async function deleteImages(api: TrainingSetsClient, taskId: string, ids: string
     total: 0,
     requests: 0,
   };
-  const bar = progress("deleting", ids.length);
-  try {
-    for (let start = 0; start < ids.length; start += MAX_IDS_PER_DELETE) {
-      const batch = ids.slice(start, start + MAX_IDS_PER_DELETE);
-      let answer: DeleteResponse;
-      try {
-        answer = await api.deleteImages({ task_id: taskId, img_ids: batch });
-      } catch (error) {
-        if (error instanceof TrainingSetsError || error instanceof TrainingSetsNetworkError) {
-          process.stderr.write(
-            `the request with ids ${start + 1}–${start + batch.length} failed; ` +
-              `ids 1–${start} are deleted${start > 0 ? " (a rerun is safe: they count as already_deleted)" : ""}\n`,
-          );
-        }
-        throw error;
-      }
+  await inBatches(
+    ids,
+    MAX_IDS_PER_DELETE,
+    "deleting",
+    (batch) => api.deleteImages({ task_id: taskId, img_ids: batch }),
+    (answer: DeleteResponse) => {
       totals.deleted += answer.deleted;
       totals.already_deleted += answer.already_deleted;
       totals.not_found.push(...answer.not_found);
       totals.total = answer.total;
       totals.requests += 1;
-      bar.update(start + batch.length);
-    }
-  } finally {
-    bar.stop();
-  }
+    },
+    (first, last, before) =>
+      `the request with ids ${first}–${last} failed; ` +
+      `ids 1–${before} are deleted${before > 0 ? " (a rerun is safe: they count as already_deleted)" : ""}`,
+  );
   print(totals);
 }
 
 /** Sends the images in file order, BATCH a request, and prints the totals. */
 async function register(api: TrainingSetsClient, taskId: string, images: ImageInput[]): Promise<void> {
   const totals = { task_id: taskId, added: 0, updated: 0, unchanged: 0, total: 0, requests: 0 };
-  const bar = progress("registering", images.length);
-  try {
-    for (let start = 0; start < images.length; start += BATCH) {
-      const batch = images.slice(start, start + BATCH);
-      let answer: Awaited<ReturnType<TrainingSetsClient["registerImages"]>>;
-      try {
-        answer = await api.registerImages({ task_id: taskId, images: batch });
-      } catch (error) {
-        // The API names the field by its place in the request: say where that is in the file.
-        if (error instanceof TrainingSetsError || error instanceof TrainingSetsNetworkError) {
-          process.stderr.write(
-            `the request with images ${start + 1}–${start + batch.length} of the file failed; ` +
-              `images 1–${start} are registered${start > 0 ? " (a rerun is safe)" : ""}\n`,
-          );
-        }
-        throw error;
-      }
+  await inBatches(
+    images,
+    BATCH,
+    "registering",
+    (batch) => api.registerImages({ task_id: taskId, images: batch }),
+    (answer) => {
       totals.added += answer.added;
       totals.updated += answer.updated;
       totals.unchanged += answer.unchanged;
       totals.total = answer.total;
       totals.requests += 1;
-      bar.update(start + batch.length);
-    }
-  } finally {
-    bar.stop();
-  }
+    },
+    (first, last, before) =>
+      `the request with images ${first}–${last} of the file failed; ` +
+      `images 1–${before} are registered${before > 0 ? " (a rerun is safe)" : ""}`,
+  );
   print(totals);
 }
 

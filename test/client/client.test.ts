@@ -8,7 +8,7 @@ import {
   TrainingSetsError,
   TrainingSetsNetworkError,
 } from "../../client/index.ts";
-import { expectContract, startApi } from "../support/http.ts";
+import { expectContract, rejection, startApi } from "../support/http.ts";
 
 let gateway: Awaited<ReturnType<typeof startApi>>;
 let api: TrainingSetsClient;
@@ -32,16 +32,6 @@ const images = (count: number, prefix: string) =>
     img_id: `${prefix}${String(i).padStart(4, "0")}`,
     img_name: `${prefix}_${i}.jpg`,
   }));
-
-/** The error a promise rejects with (fails the test when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("each operation against the local gateway and the real handlers", () => {
   it("registers, reports unchanged on a rerun, splits, pages a set and summarises", async () => {

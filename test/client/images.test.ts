@@ -8,7 +8,7 @@ import {
 } from "../../client/index.ts";
 import { openApiDocument } from "../../lib/openapi.ts";
 import { ROUTES } from "../../lib/routes.ts";
-import { expectContract, startApi } from "../support/http.ts";
+import { expectContract, rejection, startApi } from "../support/http.ts";
 import { type StandInImage, standInImages, startImagesStandIn } from "../support/images-stand-in.ts";
 
 // The client against a stand-in server answering the documented shapes (the real routes are
@@ -34,15 +34,6 @@ async function setUp(tasks: Record<string, StandInImage[]>) {
     },
   });
   return { server, api };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("image()", () => {
