@@ -1,20 +1,27 @@
 import { httpService, ok } from "../lib/http.ts";
-import { idempotent, splitAnswers } from "../lib/idempotency.ts";
+import { beforePublishOf, idempotent } from "../lib/idempotency.ts";
 import { splitResponse } from "../lib/responses.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 import { splitTask } from "../lib/split.ts";
+import { splitReplays } from "../lib/split-replays.ts";
 import { parseSplitSpec } from "../lib/validate.ts";
+
+const { maxAnswerBytes } = store.config;
 
 /**
  * PUT /training/tasks/sets — split a task's images at random into the three sets. With an
- * Idempotency-Key, a retry replays the first split's answer (a big one rebuilt from its version).
+ * Idempotency-Key, the split is named in the key's record before it publishes, and a retry
+ * replays the first split's answer (a big or lost one rebuilt from its record and snapshot).
  */
 export const handler = httpService({ withBody: true })
-  .use(idempotent({ route: "SplitTask", storage: store.config, bigAnswers: splitAnswers(store) }))
+  .use(idempotent({ route: "SplitTask", storage: store.config, splits: splitReplays(store, maxAnswerBytes) }))
   .handler(async (event, context) => {
     const request = parseSplitSpec(event.body, fieldPolicy);
-    const split = await splitTask(store, request, deadlineOf(context));
+    const nameSplit = beforePublishOf(event);
+    const split = await splitTask(store, request, deadlineOf(context), {
+      beforePublish: nameSplit && ((ref) => nameSplit({ task_id: request.taskId, ...ref })),
+    });
     // The legacy request gets the legacy answer; ratios or an option add the planner's account.
     const withDetails = request.counts === undefined || request.options !== undefined;
-    return ok(splitResponse(split, { withDetails, maxAnswerBytes: store.config.maxAnswerBytes }));
+    return ok(splitResponse(split, { withDetails, maxAnswerBytes }));
   });

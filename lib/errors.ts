@@ -56,11 +56,22 @@ export class ServiceError extends Error {
   readonly retryAfter: number | undefined;
   /** English, for the engineer calling the API: what exactly was refused or happened. */
   readonly detail: string | undefined;
+  /**
+   * For a split that reached its publish: whether it is known not to be published, or may have
+   * been (an Idempotency-Key is then never released).
+   */
+  readonly outcome: "not-published" | "unknown" | undefined;
 
   constructor(
     code: ErrorCode,
     params: Record<string, string | number> = {},
-    options: { status?: number; retryAfter?: number; cause?: unknown; detail?: string } = {},
+    options: {
+      status?: number;
+      retryAfter?: number;
+      cause?: unknown;
+      detail?: string;
+      outcome?: "not-published" | "unknown";
+    } = {},
   ) {
     const entry = catalogue[code];
     super(entry.msg(params), { cause: options.cause });
@@ -69,6 +80,7 @@ export class ServiceError extends Error {
     this.status = options.status ?? entry.status;
     this.retryAfter = options.retryAfter;
     this.detail = options.detail;
+    this.outcome = options.outcome;
   }
 }
 

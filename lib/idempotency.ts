@@ -1,46 +1,42 @@
 /**
- * Idempotent retries (README "Idempotency keys"): a PUT /training/tasks/sets or POST
+ * Idempotent retries (README "Idempotency keys"): a PUT /training/tasks/sets, POST or DELETE
  * /training/tasks/images that carries an `Idempotency-Key` header runs once per key, route and
  * caller within IDEMPOTENCY_EXPIRY_SECONDS; a retry gets the first answer again with
- * `Idempotent-Replayed: true`. Powertools Idempotency does the bookkeeping (its DynamoDB
- * persistence layer and its middy middleware, in a table of its own); this module decides what the
- * key is, maps Powertools' refusals to 1024 and 1025, keeps big split answers small, and adds the
- * replay header.
- *
- * Why a wrapper around `makeHandlerIdempotent` rather than the middleware as it is:
- * - the key is the normalized header plus the caller, never the whole event (which carries a
- *   request id and a time);
- * - its onError deletes the record even when its own `before` refused the request (a duplicate in
- *   progress, a body mismatch): a refused retry would unlock the running original, and the next
- *   retry would split again (powertools-lambda-typescript#5675, fixed after 2.35). Here only the
- *   request that acquired the record ever deletes it;
- * - a replay returns early from middy, so no `after` of the service (CORS) runs: it is added here.
+ * `Idempotent-Replayed: true`. One record a key, in a table of its own (partition key `id`, TTL on
+ * `expiration`):
+ * - acquired with a conditional put (`INPROGRESS`, its owner, until when the owner may still be
+ *   running); a retry meanwhile is 1025, one with another body 1024;
+ * - a split writes its version and token into the record before it publishes;
+ * - a 200 answer is saved in it (`COMPLETED`) and replayed; a failure that is known to have changed
+ *   nothing releases the key; a split whose outcome is unknown never does;
+ * - a record whose owner's time has run out is taken over, and when it names a split, the split's
+ *   outcome decides: published, its answer rebuilt and replayed; not published, the request runs
+ *   anew; unknown, 503.
  */
 
+import { createHash, randomUUID } from "node:crypto";
 import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  IdempotencyInconsistentStateError,
-  IdempotencyValidationError,
-} from "@aws-lambda-powertools/idempotency";
-import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import { makeHandlerIdempotent } from "@aws-lambda-powertools/idempotency/middleware";
-import {
+  ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import type { MiddlewareObj, Request } from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { type IdempotencySettings, readCorsOrigins, readIdempotencySettings, type StoreConfig } from "./config.ts";
 import { describeError, ServiceError, storageUnavailable } from "./errors.ts";
 import { corsHeaders } from "./http.ts";
 import { log } from "./log.ts";
-import { SET_TYPES, type SetType, TESTING, TRAINING, VERIFYING } from "./model.ts";
-import { permutation, readIds } from "./plan/draw.ts";
-import { isLoopback, isThrottling } from "./store/client.ts";
-import type { Store } from "./store/index.ts";
+import { documentClient, isLoopback, isThrottling } from "./store/client.ts";
+import type { PublishedSplit } from "./store/index.ts";
 
 /** The request header (lower case: the header normalizer has run) and the replay header. */
 export const IDEMPOTENCY_HEADER = "idempotency-key";
@@ -78,58 +74,104 @@ export interface KeptAnswer {
   body: string;
   /**
    * Set when `body` is a split answer kept without its id lists (it holds `ids_omitted` and
-   * `set_sizes` instead): the lists are rebuilt from this split version on replay.
+   * `set_sizes` instead): the lists are rebuilt from this split on replay.
    */
-  rebuild?: { task_id: string; version: number } | undefined;
+  rebuild?: ({ task_id: string } & PublishedSplit) | undefined;
 }
 
-/** How a route keeps an answer too big for a record, and gets it back. */
-export interface BigAnswers {
-  /** A smaller record of `answer` (its body is more than IDEMPOTENCY_KEEP_BYTES). */
-  compact(answer: KeptAnswer): KeptAnswer;
+/** The split a request is running, as its record names it before the publish. */
+export type RunningSplit = { task_id: string } & PublishedSplit;
+
+/** How a route that splits keeps big answers small, and learns what became of a split whose answer was lost. */
+export interface SplitReplays {
+  /** A smaller record of `answer` (its body is more than IDEMPOTENCY_KEEP_BYTES), made by `split`. */
+  compact(answer: KeptAnswer, split: RunningSplit | undefined): KeptAnswer;
   /** The answer body back from what `compact` kept. */
   expand(kept: KeptAnswer, deadline: number | undefined): Promise<string>;
+  /**
+   * What became of `split` whose answer was lost: its answer rebuilt when it was published,
+   * "not-published", or "unknown".
+   */
+  recover(split: RunningSplit, deadline: number | undefined): Promise<KeptAnswer | "not-published" | "unknown">;
 }
 
 export interface IdempotencyOptions {
-  /** The route's name (lib/routes.ts): the key's prefix, so one key on two routes is two keys. */
+  /** The route's name (lib/routes.ts): part of the record's id, so one key on two routes is two keys. */
   route: string;
-  /** Region, endpoint and request timeout of the storage client. */
-  storage: Pick<StoreConfig, "region" | "endpoint" | "requestTimeoutMs" | "answerMarginMs">;
+  /** Region, endpoint, timeouts and budget of the storage client. */
+  storage: Pick<StoreConfig, "region" | "endpoint" | "requestTimeoutMs" | "answerMarginMs" | "budgetMs">;
   settings?: IdempotencySettings;
-  /** For a route whose answers can pass IDEMPOTENCY_KEEP_BYTES. */
-  bigAnswers?: BigAnswers;
+  /** For the route that splits. */
+  splits?: SplitReplays;
   client?: DynamoDBClient;
 }
 
-/** What Powertools keys and validates on: the normalized key and the caller, and the parsed body. */
-interface Payload {
-  key: string;
-  caller: string;
-  body: unknown;
+const IN_PROGRESS = "INPROGRESS";
+const COMPLETED = "COMPLETED";
+
+/** One key's record. */
+interface KeyRecord {
+  id: string;
+  status: typeof IN_PROGRESS | typeof COMPLETED;
+  /** Epoch seconds: the record's TTL. */
+  expiration: number;
+  /** Epoch ms until which the owner may still be running; after it, the record may be taken over. */
+  in_progress_expiration?: number;
+  /** A digest of the request body: the same key with another body is 1024. */
+  validation: string;
+  /** The request holding the record: only it saves an answer in it, names its split or releases it. */
+  owner: string;
+  split?: RunningSplit;
+  data?: KeptAnswer;
 }
 
 interface State {
-  payload: Payload;
-  /** This request holds the in-progress record: only it may delete it or save an answer in it. */
+  id: string;
+  owner: string;
+  /** This request holds the record: only it may release it or save an answer in it. */
   acquired: boolean;
+  /** The split this request is running, once the record names it. */
+  split?: RunningSplit;
 }
 
 type Internal = Record<string, unknown>;
 type HttpRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal>;
-/** makeHandlerIdempotent's three hooks, as this module calls them (with a view of the request). */
-interface PowertoolsMiddleware {
-  before(request: unknown): Promise<unknown>;
-  after(request: unknown): Promise<void>;
-  onError(request: unknown): Promise<void>;
-}
 const STATE = "training-sets.idempotency";
+
+/** Records larger than this are not saved (an item holds 400 KB): the key then stays in progress until it lapses. */
+const MAX_RECORD_BYTES = 350 * 1024;
+
+/** Each request's hook for its split, by event. */
+const splitHooks = new WeakMap<object, (split: RunningSplit) => Promise<void>>();
+
+/**
+ * The hook a split runs before its publish when its request carries an Idempotency-Key: it names
+ * the split in the key's record, so a retry can learn whether it was published. Undefined without a key.
+ */
+export const beforePublishOf = (event: object): ((split: RunningSplit) => Promise<void>) | undefined =>
+  splitHooks.get(event);
+
+/** JSON with object keys sorted, so equal bodies have equal digests whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest("base64url");
 
 /**
  * The DynamoDB client of the idempotency table. Unlike the store's client (which retries against a
  * deadline itself), the SDK's standard retries apply: these are single small items.
  */
-export function idempotencyClient(storage: IdempotencyOptions["storage"]): DynamoDBClient {
+export function idempotencyClient(
+  storage: Pick<StoreConfig, "region" | "endpoint" | "requestTimeoutMs">,
+): DynamoDBClient {
   return new DynamoDBClient({
     region: storage.region,
     endpoint: storage.endpoint,
@@ -172,6 +214,89 @@ export async function ensureIdempotencyTable(client: DynamoDBClient, tableName: 
   return true;
 }
 
+/** The key's records, one module for the middleware's few writes. */
+function keyRecords(db: DynamoDBDocumentClient, table: string) {
+  const owned = { ConditionExpression: "#owner = :owner", ExpressionAttributeNames: { "#owner": "owner" } };
+  return {
+    read: async (id: string) =>
+      (await db.send(new GetCommand({ TableName: table, Key: { id }, ConsistentRead: true }))).Item as
+        | KeyRecord
+        | undefined,
+    /** True when this request now holds a new record (none was there, or the one there had expired). */
+    create: async (record: KeyRecord) => {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: record,
+            ConditionExpression: "attribute_not_exists(id) OR expiration < :now",
+            ExpressionAttributeValues: { ":now": Math.floor(Date.now() / 1000) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+    /** True when this request took the record over from `previous`, whose time ran out. */
+    takeOver: async (previous: KeyRecord, owner: string, until: number) => {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { id: previous.id },
+            UpdateExpression: "SET #owner = :owner, in_progress_expiration = :until",
+            ConditionExpression: "#owner = :previous AND #status = :inProgress",
+            ExpressionAttributeNames: { "#owner": "owner", "#status": "status" },
+            ExpressionAttributeValues: {
+              ":owner": owner,
+              ":until": until,
+              ":previous": previous.owner,
+              ":inProgress": IN_PROGRESS,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+    nameSplit: (state: State, split: RunningSplit) =>
+      db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { id: state.id },
+          UpdateExpression: "SET #split = :split",
+          ...owned,
+          ExpressionAttributeNames: { ...owned.ExpressionAttributeNames, "#split": "split" },
+          ExpressionAttributeValues: { ":owner": state.owner, ":split": split },
+        }),
+      ),
+    complete: (state: State, data: KeptAnswer) =>
+      db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { id: state.id },
+          UpdateExpression: "SET #status = :completed, #data = :data REMOVE in_progress_expiration",
+          ...owned,
+          ExpressionAttributeNames: { ...owned.ExpressionAttributeNames, "#status": "status", "#data": "data" },
+          ExpressionAttributeValues: { ":owner": state.owner, ":completed": COMPLETED, ":data": data },
+        }),
+      ),
+    release: (state: State) =>
+      db.send(
+        new DeleteCommand({
+          TableName: table,
+          Key: { id: state.id },
+          ...owned,
+          ExpressionAttributeValues: { ":owner": state.owner },
+        }),
+      ),
+  };
+}
+
 /**
  * The middy middleware that makes a route idempotent per `Idempotency-Key`. `.use()` it after
  * httpService(): its `before` then sees the normalized headers and the parsed body, and its
@@ -182,21 +307,7 @@ export function idempotent(
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal> {
   const settings = options.settings ?? readIdempotencySettings();
   const client = options.client ?? idempotencyClient(options.storage);
-  const powertools = makeHandlerIdempotent({
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: settings.tableName,
-      keyAttr: "id",
-      expiryAttr: "expiration",
-      awsSdkV3Client: client,
-    }),
-    config: new IdempotencyConfig({
-      eventKeyJmesPath: "[key, caller]",
-      payloadValidationJmesPath: "body",
-      expiresAfterSeconds: settings.expirySeconds,
-      throwOnNoIdempotencyKey: true,
-    }),
-    keyPrefix: options.route,
-  }) as unknown as PowertoolsMiddleware;
+  const records = keyRecords(documentClient(client), settings.tableName);
   // DynamoDB Local (npm start, tests) gets its table on first use; in AWS the stack made it.
   let localTable: Promise<unknown> | undefined;
   const ready = () => {
@@ -207,13 +318,91 @@ export function idempotent(
     });
     return localTable;
   };
-  // Powertools reads the event it keys on from request.event: give it the payload instead.
-  const view = (request: HttpRequest, payload: Payload, response?: unknown) =>
-    ({ ...request, event: payload, response }) as unknown;
   const stateOf = (request: HttpRequest) => request.internal[STATE] as State | undefined;
-  const deadlineOf = (context: Context | undefined) => {
+  const timeLeft = (context: Context | undefined) => {
     const left = context?.getRemainingTimeInMillis?.();
-    return typeof left === "number" && left > 0 ? Date.now() + left - options.storage.answerMarginMs : undefined;
+    return typeof left === "number" && left > 0 ? left : options.storage.budgetMs + options.storage.answerMarginMs;
+  };
+  const deadlineOf = (context: Context | undefined) => Date.now() + timeLeft(context) - options.storage.answerMarginMs;
+  const replay = (request: HttpRequest, kept: KeptAnswer, body: string) => ({
+    statusCode: kept.statusCode,
+    headers: {
+      ...kept.headers,
+      [REPLAYED_HEADER]: "true",
+      ...corsHeaders(request.event.headers?.origin ?? undefined, readCorsOrigins()),
+    },
+    body,
+  });
+
+  /** The record this request holds from here: a split it runs is named in it before its publish. */
+  const hold = (request: HttpRequest, state: State) => {
+    state.acquired = true;
+    splitHooks.set(request.event, async (split) => {
+      await records.nameSplit(state, split);
+      state.split = split;
+    });
+  };
+
+  /** A record whose owner's time ran out: taken over, and its split (if it named one) settled first. */
+  const takeOver = async (request: HttpRequest, state: State, previous: KeyRecord) => {
+    if (!(await records.takeOver(previous, state.owner, Date.now() + timeLeft(request.context)))) throw inProgress();
+    if (!previous.split || !options.splits) return hold(request, state);
+    const outcome = await options.splits.recover(previous.split, deadlineOf(request.context));
+    if (outcome === "not-published") return hold(request, state);
+    if (outcome === "unknown") {
+      // Never released: the next retry after this request's time asks again.
+      throw new ServiceError(
+        1500,
+        {},
+        {
+          status: 503,
+          retryAfter: 1,
+          detail: `the first request with this Idempotency-Key ran split version ${previous.split.version}, and whether it was published cannot be learned now: retry later`,
+        },
+      );
+    }
+    state.acquired = true;
+    state.split = previous.split;
+    await save(state, outcome);
+    return replay(request, outcome, outcome.body);
+  };
+
+  /** Saves a 200 answer in the held record; a failure leaves the key in progress, never released. */
+  const save = async (state: State, answer: KeptAnswer) => {
+    state.acquired = false;
+    const tooBig = Buffer.byteLength(answer.body) > settings.keepBytes;
+    const kept = tooBig && options.splits ? options.splits.compact(answer, state.split) : answer;
+    if (Buffer.byteLength(JSON.stringify(kept)) > MAX_RECORD_BYTES) {
+      log("error", "idempotency record too big to keep: the key stays in progress until it lapses", {
+        route: options.route,
+      });
+      return;
+    }
+    try {
+      await records.complete(state, kept);
+    } catch (error) {
+      // The work is done and its answer is right: the caller gets it. A retry gets 1025 until this
+      // request's time has run out, then learns the outcome as a takeover does.
+      log("error", "idempotency record not saved", { route: options.route, error: describeError(error) });
+    }
+  };
+
+  /** Lets the key go when this request changed nothing; a split that may have been published keeps it. */
+  const settle = async (request: HttpRequest, error: unknown) => {
+    const state = stateOf(request);
+    if (!state?.acquired) return;
+    state.acquired = false;
+    const unknown = state.split !== undefined && !(error instanceof ServiceError && error.outcome === "not-published");
+    if (unknown) {
+      log("warn", "idempotency key kept: its split may have been published", { route: options.route, ...state.split });
+      return;
+    }
+    try {
+      await records.release(state);
+    } catch (failure) {
+      // The error being answered matters more; the record lapses when this request's time runs out.
+      log("error", "idempotency record not released", { route: options.route, error: describeError(failure) });
+    }
   };
 
   return {
@@ -230,185 +419,74 @@ export function idempotent(
           },
         );
       }
-      const payload: Payload = { key, caller: callerOf(request.event), body: request.event.body ?? null };
-      const state: State = { payload, acquired: false };
+      const state: State = {
+        id: `${options.route}#${digest(`${key}\n${callerOf(request.event)}`)}`,
+        owner: randomUUID(),
+        acquired: false,
+      };
       request.internal[STATE] = state;
-      let kept: KeptAnswer | undefined;
+      const validation = digest(canonical(request.event.body ?? null));
       try {
         await ready();
-        kept = (await powertools.before(view(request, payload))) as KeptAnswer | undefined;
+        // Twice at most: a record that vanishes between the put and the read is tried once more.
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const now = Date.now();
+          const fresh: KeyRecord = {
+            id: state.id,
+            status: IN_PROGRESS,
+            expiration: Math.floor(now / 1000) + settings.expirySeconds,
+            in_progress_expiration: now + timeLeft(request.context),
+            validation,
+            owner: state.owner,
+          };
+          if (await records.create(fresh)) return hold(request, state);
+          const previous = await records.read(state.id);
+          if (!previous) continue;
+          if (previous.validation !== validation) throw mismatch();
+          if (previous.status === COMPLETED && previous.data) {
+            const kept = previous.data;
+            const body =
+              kept.rebuild && options.splits
+                ? await options.splits.expand(kept, deadlineOf(request.context))
+                : kept.body;
+            return replay(request, kept, body);
+          }
+          if ((previous.in_progress_expiration ?? 0) > now) throw inProgress();
+          return await takeOver(request, state, previous);
+        }
+        throw inProgress();
       } catch (error) {
-        throw refusal(error);
+        if (error instanceof ServiceError) throw error;
+        throw storageUnavailable(error, isThrottling(error));
       }
-      if (kept === undefined) {
-        state.acquired = true;
-        return undefined;
-      }
-      const body =
-        kept.rebuild && options.bigAnswers
-          ? await options.bigAnswers.expand(kept, deadlineOf(request.context))
-          : kept.body;
-      const origin = request.event.headers?.origin ?? undefined;
-      return {
-        statusCode: kept.statusCode,
-        headers: { ...kept.headers, [REPLAYED_HEADER]: "true", ...corsHeaders(origin, readCorsOrigins()) },
-        body,
-      };
     },
 
     after: async (request) => {
       const state = stateOf(request);
       if (!state?.acquired) return;
-      // From here the record is no longer ours to delete: a failure to save leaves it in progress,
-      // and it lapses at the function's timeout.
-      state.acquired = false;
       const response = request.response;
-      if (response?.statusCode !== 200) {
-        await powertools.onError(view(request, state.payload));
-        return;
-      }
-      const answer: KeptAnswer = {
+      if (response?.statusCode !== 200) return settle(request, undefined);
+      await save(state, {
         statusCode: response.statusCode,
         headers: { ...(response.headers as Record<string, string> | undefined) },
         body: response.body,
-      };
-      const tooBig = Buffer.byteLength(answer.body) > settings.keepBytes;
-      const kept = tooBig && options.bigAnswers ? options.bigAnswers.compact(answer) : answer;
-      try {
-        await powertools.after(view(request, state.payload, kept));
-      } catch (error) {
-        // The work is done and its answer is right: the caller gets it. A retry within the
-        // function's timeout gets 1025; after it, the request runs again.
-        log("error", "idempotency record not saved", { route: options.route, error: describeError(error) });
-      }
+      });
     },
 
-    onError: async (request) => {
-      const state = stateOf(request);
-      if (!state?.acquired) return;
-      state.acquired = false;
-      try {
-        await powertools.onError(view(request, state.payload));
-      } catch (error) {
-        // The error being answered matters more; the record lapses at the function's timeout.
-        log("error", "idempotency record not released", { route: options.route, error: describeError(error) });
-      }
-    },
+    onError: async (request) => settle(request, request.error),
   };
 }
 
-/** Powertools' refusals as the service's answers. */
-function refusal(error: unknown): unknown {
-  if (error instanceof ServiceError) return error;
-  if (error instanceof IdempotencyValidationError) {
-    return new ServiceError(
-      1024,
-      {},
-      {
-        detail: "this Idempotency-Key was first used with a different body: use a new key for a new request",
-      },
-    );
-  }
-  if (error instanceof IdempotencyAlreadyInProgressError) {
-    return new ServiceError(
-      1025,
-      {},
-      {
-        detail: "the first request with this Idempotency-Key is still running: retry later to get its answer",
-      },
-    );
-  }
-  if (error instanceof IdempotencyInconsistentStateError) return storageUnavailable(error, true);
-  const cause = (error as { cause?: unknown } | null)?.cause ?? error;
-  return storageUnavailable(error, isThrottling(cause));
-}
+const mismatch = () =>
+  new ServiceError(
+    1024,
+    {},
+    { detail: "this Idempotency-Key was first used with a different body: use a new key for a new request" },
+  );
 
-/** Algorithms whose every set is drawn in the order of `permutation(ids, seed)` (lib/plan). */
-const PERMUTATION_ORDERED = new Set(["v1"]);
-
-const LISTS = ["img_ids_set_training", "img_ids_set_verifying", "img_ids_set_testing"] as const;
-
-/**
- * Big split answers: kept as the answer without its id lists (`ids_omitted` and `set_sizes` in
- * their place, the shape a split too big for one answer has anyway) plus the split version, and
- * rebuilt on replay by `drawnOfVersion`. When the split can no longer be rebuilt exactly, the
- * replay is that kept answer: same seed, same version, the sets readable with GET.
- */
-export function splitAnswers(store: Store): BigAnswers {
-  return {
-    compact(answer) {
-      const body = JSON.parse(answer.body) as Record<string, unknown>;
-      if (!Array.isArray(body.img_ids_set_training)) return answer;
-      const { code, msg, task_id, img_ids_set_training, img_ids_set_verifying, img_ids_set_testing, ...rest } = body;
-      const sizes = {
-        training: (img_ids_set_training as unknown[]).length,
-        verifying: (img_ids_set_verifying as unknown[]).length,
-        testing: (img_ids_set_testing as unknown[]).length,
-      };
-      return {
-        ...answer,
-        body: JSON.stringify({ code, msg, task_id, ids_omitted: true, set_sizes: sizes, ...rest }),
-        // A dry run wrote no snapshot: nothing to rebuild from.
-        rebuild: rest.dry_run === true ? undefined : { task_id: String(task_id), version: Number(rest.version) },
-      };
-    },
-
-    async expand(kept, deadline) {
-      if (!kept.rebuild) return kept.body;
-      const { task_id: taskId, version } = kept.rebuild;
-      const drawn = await drawnOfVersion(store, taskId, version, deadline);
-      if (!drawn) {
-        log("warn", "split answer not rebuilt: replaying it without its id lists", { task_id: taskId, version });
-        return kept.body;
-      }
-      const {
-        code,
-        msg,
-        task_id,
-        ids_omitted: _omitted,
-        set_sizes: _sizes,
-        ...rest
-      } = JSON.parse(kept.body) as Record<string, unknown>;
-      const lists = { [LISTS[0]]: drawn[TRAINING], [LISTS[1]]: drawn[VERIFYING], [LISTS[2]]: drawn[TESTING] };
-      return JSON.stringify({ code, msg, task_id, ...lists, ...rest });
-    },
-  };
-}
-
-/**
- * The id lists of split `version` of a task exactly as its answer listed them, or undefined when
- * that cannot be known any more. The snapshot says which set each order_id went to; the order
- * within a set is the seeded permutation of the images the split planned over (every algorithm
- * in PERMUTATION_ORDERED draws each set in that order, whatever the mode or options). Those
- * images are the ones with order_id ≤ the split's N, provided there are exactly as many as the
- * split saw (its set sizes plus its unassigned count): registration never removes an image or
- * changes an order_id, so equal counts mean the same images. Undefined when the version has left
- * the task's history, its snapshot has expired, or the images differ.
- */
-export async function drawnOfVersion(
-  store: Store,
-  taskId: string,
-  version: number,
-  deadline?: number,
-): Promise<Record<SetType, string[]> | undefined> {
-  const task = await store.readTask(taskId, deadline);
-  const record = [task?.live, ...(task?.history ?? [])].find((candidate) => candidate?.version === version);
-  if (!record || !PERMUTATION_ORDERED.has(record.algorithm)) return undefined;
-  const images = (await store.readImages(taskId, deadline)).filter((image) => image.orderId <= record.n);
-  const achieved = record.achieved[TRAINING] + record.achieved[VERIFYING] + record.achieved[TESTING];
-  if (images.length !== achieved + record.unassigned) return undefined;
-  let assignment: Int8Array;
-  try {
-    assignment = await store.readAssignment(taskId, record, deadline);
-  } catch (error) {
-    if (error instanceof ServiceError && error.code === 1015) return undefined;
-    throw error;
-  }
-  const ids = readIds(images);
-  const drawn: Record<SetType, string[]> = { [TRAINING]: [], [TESTING]: [], [VERIFYING]: [] };
-  for (const i of permutation(ids, record.seed)) {
-    const setType = assignment[images[i]!.orderId] ?? -1;
-    if (setType >= 0) drawn[setType as SetType].push(ids[i]!);
-  }
-  return SET_TYPES.every((setType) => drawn[setType].length === record.achieved[setType]) ? drawn : undefined;
-}
+const inProgress = () =>
+  new ServiceError(
+    1025,
+    {},
+    { detail: "the first request with this Idempotency-Key is still running: retry later to get its answer" },
+  );

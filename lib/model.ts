@@ -129,15 +129,26 @@ export interface ImageInfo {
 
 export interface SplitResult {
   taskId: string;
-  /** Image ids of each set in the order they were drawn. */
+  /** Image ids of each set in the order they were drawn (empty when `idsLost`). */
   drawn: Record<SetType, string[]>;
+  /** Images per set. */
+  sizes: SetSizes;
+  /** A replayed split whose id lists can no longer be rebuilt exactly: its answer gives the set sizes only. */
+  idsLost?: true;
   unassignedCount: number;
   seed: string;
   /** The new split's version; for a dry run, the live one (0 when never split). */
   version: number;
-  /** What the planner reports; answered only to requests that used ratios or an option. */
-  details?: SplitDetails;
+  /** What the planner reports, its lists capped; answered only to requests that used ratios or an option. */
+  details?: SplitAccount;
 }
+
+/** SplitDetails as answered and recorded: each list capped in bytes. */
+export type SplitAccount = Omit<SplitDetails, "labelCounts" | "rareLabels" | "leakedGroups"> & {
+  labelCounts: Capped<LabelCount>;
+  rareLabels: Capped<RareLabel>;
+  leakedGroups: Capped<string>;
+};
 
 /** The planner's account of a split, beyond the sets themselves. */
 export interface SplitDetails {
@@ -167,25 +178,47 @@ export interface SplitDetails {
   dryRun: boolean;
 }
 
-/** A task's split as recorded on its task item: enough to describe it, ask for it again and read its snapshot. */
-export interface SplitRecord {
+/** A list kept to its first entries within a byte budget (lib/capped.ts), with how many there were. */
+export interface Capped<T> {
+  items: T[];
+  total: number;
+}
+
+/** Which split: its version and token, its snapshot's chunk count and the highest order_id it covers. */
+export interface SplitRef {
   version: number;
   /** Names this split's snapshot items apart from any other attempt at the same version. */
   token: string;
-  /** Snapshot chunk items, and the highest order_id the snapshot covers. */
   chunks: number;
   n: number;
+}
+
+/** The live split as the task item points to it: its snapshot and its set sizes (what a listing needs). */
+export interface LiveSplit extends SplitRef {
+  achieved: SetSizes;
+}
+
+/**
+ * A split's record: an item of its own, written before its publish and never changed, so the task
+ * item stays small whatever the history. Every list in it is capped in bytes.
+ */
+export interface SplitRecord extends LiveSplit {
   seed: string;
   algorithm: string;
   splitAt: string;
   /** The sizes, or ratios, and options it was asked with (dry_run never recorded). */
   spec: SplitSizes & { options?: SplitOptions };
   requested: SetSizes;
-  achieved: SetSizes;
   unassigned: number;
   moved: number;
-  leakedGroups: string[];
-  labelCounts: LabelCount[];
+  newlyAssigned: number;
+  heldBack: number;
+  rareLabelPolicy: RareLabelPolicy;
+  rareLabels: Capped<RareLabel>;
+  leakedGroups: Capped<string>;
+  labelCounts: Capped<LabelCount>;
+  /** Digest of the img_ids the split planned over (lib/store/records.ts), to tell whether a rebuilt answer is the same. */
+  planned: string;
 }
 
 export interface TaskSummary {
@@ -197,7 +230,7 @@ export interface TaskSummary {
   /** Images in no set of the live split now, those registered since it included. */
   unassignedCount: number;
   live: SplitRecord | undefined;
-  /** The last splits, newest first (at most HISTORY_LENGTH). */
+  /** The last published splits, newest first, the live one included (at most HISTORY_LENGTH). */
   history: SplitRecord[];
 }
 

@@ -90,8 +90,9 @@ export async function resplitTasks(
       // Each task gets its own budget, so one throttled task cannot starve the ones after it.
       const deadline = Date.now() + Math.min(taskBudgetMs, timeLeft ? timeLeft() - reserveMs / 2 : taskBudgetMs);
       const live = (await store.readTask(taskId, deadline))?.live;
-      if (!live) return { result: { task_id: taskId, outcome: "skipped", reason: "never split" } };
-      const split = await splitTask(store, { taskId, ...live.spec, seed: undefined }, deadline);
+      const record = live && (await store.readRecord(taskId, live, deadline));
+      if (!record) return { result: { task_id: taskId, outcome: "skipped", reason: "never split" } };
+      const split = await splitTask(store, { taskId, ...record.spec, seed: undefined }, deadline);
       const result: ResplitResult = {
         task_id: taskId,
         outcome: "split",

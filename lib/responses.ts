@@ -1,5 +1,8 @@
+import { answerBytes, listEntriesBytes } from "./answer-size.ts";
+import { truncated } from "./capped.ts";
 import { encodeCursor, encodeImageCursor } from "./cursor.ts";
 import {
+  type Capped,
   type DeleteResult,
   type ImagePage,
   type ImageRecord,
@@ -23,25 +26,33 @@ const bySetName = (sizes: SetSizes) => ({
   testing: sizes[TESTING],
 });
 
+/**
+ * A list capped in bytes as an answer carries it: its first entries under `name`, and when some
+ * were left out, `<name>_total` (how many there were) and `<name>_truncated: true`.
+ */
+const cappedList = <Name extends string, T, U>(name: Name, list: Capped<T>, entry: (item: T) => U) =>
+  ({
+    [name]: list.items.map(entry),
+    ...(truncated(list) ? { [`${name}_total`]: list.total, [`${name}_truncated`]: true } : {}),
+  }) as { [K in Name]: U[] } & { [K in `${Name}_total`]?: number } & { [K in `${Name}_truncated`]?: true };
+
 const labelCount = (count: LabelCount) => ({
   label: count.label,
   ...bySetName(count.sizes),
   unassigned: count.unassigned,
 });
 
-/** Bytes kept for everything but the id lists in a split's answer. */
-const SPLIT_ENVELOPE_BYTES = 64 * 1024;
+const EMPTY_LISTS = { img_ids_set_training: [], img_ids_set_verifying: [], img_ids_set_testing: [] };
 
-/** The JSON size of the three id lists (each id quoted, comma-separated). */
-const listBytes = (split: SplitResult) =>
-  SET_TYPES.reduce<number>(
-    (sum, setType) => sum + split.drawn[setType].reduce((bytes, id) => bytes + Buffer.byteLength(id) + 3, 2),
-    0,
-  );
-
-/** The id lists, or, when they would take the answer past `maxAnswerBytes`, their sizes and `ids_omitted`. */
-const idLists = (split: SplitResult, maxAnswerBytes: number) =>
-  listBytes(split) + SPLIT_ENVELOPE_BYTES <= maxAnswerBytes
+/**
+ * The id lists, or, when they would take the answer past `maxAnswerBytes` as Lambda carries it,
+ * their sizes and `ids_omitted`. `answerWith` builds the whole answer around what this returns.
+ */
+const idLists = (split: SplitResult, maxAnswerBytes: number, answerWith: (lists: object) => object) => {
+  const room = maxAnswerBytes - answerBytes(answerWith(EMPTY_LISTS));
+  let listsBytes = 0;
+  for (const setType of SET_TYPES) listsBytes += listEntriesBytes(split.drawn[setType], room - listsBytes);
+  return listsBytes <= room && !split.idsLost
     ? {
         img_ids_set_training: split.drawn[TRAINING],
         img_ids_set_verifying: split.drawn[VERIFYING],
@@ -49,22 +60,27 @@ const idLists = (split: SplitResult, maxAnswerBytes: number) =>
       }
     : {
         ids_omitted: true,
-        set_sizes: bySetName({
-          [TRAINING]: split.drawn[TRAINING].length,
-          [TESTING]: split.drawn[TESTING].length,
-          [VERIFYING]: split.drawn[VERIFYING].length,
-        }),
+        set_sizes: bySetName(split.sizes),
       };
+};
 
 /**
  * The legacy API's success body for a split, plus the additive fields task_id, unassigned_count,
  * seed, version; a request that used ratios or an option also gets the planner's account.
  */
-export const splitResponse = (split: SplitResult, options: { withDetails: boolean; maxAnswerBytes: number }) => ({
+export const splitResponse = (split: SplitResult, options: { withDetails: boolean; maxAnswerBytes: number }) =>
+  splitAnswer(
+    split,
+    options,
+    idLists(split, options.maxAnswerBytes, (lists) => splitAnswer(split, options, lists)),
+  );
+
+/** A split's answer with `lists` (the id lists, or what stands in for them) after task_id. */
+const splitAnswer = <Lists extends object>(split: SplitResult, options: { withDetails: boolean }, lists: Lists) => ({
   code: 0,
   msg: "TaskImgRel 表 图像集合数据更新， 成功",
   task_id: split.taskId,
-  ...idLists(split, options.maxAnswerBytes),
+  ...lists,
   unassigned_count: split.unassignedCount,
   seed: split.seed,
   version: split.version,
@@ -74,11 +90,14 @@ export const splitResponse = (split: SplitResult, options: { withDetails: boolea
         algorithm: split.details.algorithm,
         requested_sizes: bySetName(split.details.requested),
         achieved_sizes: bySetName(split.details.achieved),
-        label_counts: split.details.labelCounts.map(labelCount),
-        rare_labels: { policy: split.details.rareLabelPolicy, labels: split.details.rareLabels.map(labelCount) },
+        ...cappedList("label_counts", split.details.labelCounts, labelCount),
+        rare_labels: {
+          policy: split.details.rareLabelPolicy,
+          ...cappedList("labels", split.details.rareLabels, labelCount),
+        },
         moved_count: split.details.moved,
         newly_assigned_count: split.details.newlyAssigned,
-        leaked_groups: split.details.leakedGroups,
+        ...cappedList("leaked_groups", split.details.leakedGroups, (group) => group),
         held_back_count: split.details.heldBack,
       }
     : {}),
@@ -112,8 +131,8 @@ const splitRecord = (record: SplitRecord) => {
     achieved_sizes: bySetName(record.achieved),
     unassigned_count: record.unassigned,
     moved_count: record.moved,
-    label_counts: record.labelCounts.map(labelCount),
-    leaked_groups: record.leakedGroups,
+    ...cappedList("label_counts", record.labelCounts, labelCount),
+    ...cappedList("leaked_groups", record.leakedGroups, (group) => group),
   };
 };
 
@@ -126,8 +145,8 @@ export const summaryResponse = (summary: TaskSummary) => ({
   unassigned_count: summary.unassignedCount,
   deleted_count: summary.deletedCount,
   split: summary.live ? splitRecord(summary.live) : null,
-  history: summary.history.map(({ labelCounts: _omitted, ...record }) => {
-    const { label_counts: _none, ...rest } = splitRecord({ ...record, labelCounts: [] });
+  history: summary.history.map((record) => {
+    const { label_counts: _omitted, label_counts_total: _total, label_counts_truncated: _cut, ...rest } = splitRecord(record);
     return rest;
   }),
 });

@@ -10,35 +10,47 @@ import type {
   ListQuery,
   RegisterRequest,
   RegisterResult,
+  LiveSplit,
   SetPage,
   SplitRecord,
+  SplitRef,
   TaskSummary,
 } from "../model.ts";
-import { orderBlockOf } from "../table.ts";
+import { TABLE, tombstoneKey, tombstoneOrderId } from "../table.ts";
 import { createClient, documentClient, isThrottling } from "./client.ts";
 import { deleteImages } from "./deletion.ts";
 import { getImage, listImages } from "./image-query.ts";
-import { readAllImages, type StoredImage } from "./images.ts";
+import { queryAll, readAllImages, type StoredImage } from "./images.ts";
 import { listSet } from "./listing.ts";
 import { registerImages } from "./register.ts";
 import { ensureTable, tableReady } from "./schema.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
+import { readRecords } from "./records.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
-import { type PublishOutcome, publish, readTask, type StoreContext } from "./task-item.ts";
-import { readTombstones } from "./tombstones.ts";
+import {
+  type PublishedSplit,
+  type PublishOutcome,
+  publish,
+  publishedOf,
+  readTask,
+  type StoreContext,
+  standing,
+} from "./task-item.ts";
 
 export type { StoredImage } from "./images.ts";
 export type { Chunk } from "./snapshot.ts";
 export type { SnapshotRef } from "./snapshots.ts";
-export type { PublishOutcome } from "./task-item.ts";
+export type { PublishedSplit, PublishOutcome } from "./task-item.ts";
+export { plannedDigest } from "./records.ts";
 
-/** A task as a split starts from: its image count, live split and retained history. */
+/** A task as a split starts from: its image count, live split and the published window. */
 export interface TaskState {
   /** Images left (deleted ones not counted). */
   imageCount: number;
   deletedCount: number;
-  live: SplitRecord | undefined;
-  history: SplitRecord[];
+  live: LiveSplit | undefined;
+  /** The newest published splits, newest first, the live one included. */
+  published: PublishedSplit[];
 }
 
 /**
@@ -56,22 +68,27 @@ export interface Store {
   readImages(taskId: string, deadline?: number): Promise<StoredImage[]>;
   /** A snapshot unpacked: the set of each order_id 1..n (-1 none). */
   readAssignment(taskId: string, ref: SnapshotRef, deadline?: number): Promise<Int8Array>;
-  writeSnapshot(taskId: string, ref: SnapshotRef, chunks: readonly Chunk[], deadline?: number): Promise<void>;
-  /** One conditional write of the task item: `record` becomes live if the live version is still `planned`. */
+  /** The split's record, then its chunks: nothing of it expires, any of it may become live. */
+  writeSnapshot(taskId: string, record: SplitRecord, chunks: readonly Chunk[], deadline?: number): Promise<void>;
+  /** One conditional write of the task item: `split` becomes live if the live version is still `planned`. */
   publish(
     taskId: string,
     planned: number,
-    record: SplitRecord,
-    history: readonly SplitRecord[],
+    split: LiveSplit,
+    previous: readonly PublishedSplit[],
     deadline?: number,
   ): Promise<PublishOutcome>;
-  /** Expires a snapshot that can never become live (its split lost the publish). */
+  /** Whether split `ref` was published, read from the task item's published window (strongly consistent). */
+  standing(taskId: string, ref: PublishedSplit, deadline?: number): Promise<"published" | "lost" | "absent" | "unknown">;
+  /** The record of one split; undefined once it has expired. */
+  readRecord(taskId: string, ref: PublishedSplit, deadline?: number): Promise<SplitRecord | undefined>;
+  /** Expires a snapshot that can never become live (its split is known not to be published). */
   expireSnapshot(taskId: string, ref: SnapshotRef, deadline?: number): Promise<void>;
-  /** Expires every snapshot up to `published` that is neither live nor retained; returns how many. */
+  /** Expires every recent snapshot up to `published` that is not in the published window; returns how many. */
   expireUnreferenced(
     taskId: string,
     published: number,
-    retained: readonly SplitRecord[],
+    retained: readonly PublishedSplit[],
     deadline?: number,
   ): Promise<number>;
   /** One page of one set of the live (or the cursor's) snapshot. */
@@ -105,7 +122,7 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
       imageCount: task.image_count ?? 0,
       deletedCount: task.deleted_count ?? 0,
       live: task.live,
-      history: task.history ?? [],
+      published: publishedOf(task),
     };
   };
 
@@ -113,30 +130,47 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
     unpackSnapshot(await readChunks(ctx, taskId, ref, 0, ref.chunks - 1, by(deadline)), ref.n);
 
   /**
-   * Images of the live split not deleted since: its sizes less its members in the tombstones (an
-   * image registered again after its deletion has a new order_id, unassigned in this split).
+   * Images of the live split not deleted since: its sizes less its members among the tombstones (an
+   * image registered again after its deletion has a new order_id, unassigned in this split). It
+   * reads every tombstone up to the split's n, so its cost grows with the task's deletions: only the
+   * summary counts them; a page or a deletion reads just the tombstones it needs.
    */
-  const assignedLeft = async (taskId: string, live: SplitRecord, deadline?: number) => {
+  const assignedLeft = async (taskId: string, live: LiveSplit, deadline?: number) => {
     const assigned = live.achieved[0] + live.achieved[1] + live.achieved[2];
-    const blocks = Array.from({ length: orderBlockOf(Math.max(1, live.n)) + 1 }, (_, block) => block);
-    const deleted = [...(await readTombstones(ctx, taskId, blocks, by(deadline)))].filter((id) => id <= live.n);
-    if (deleted.length === 0) return assigned;
+    if (live.n < 1) return assigned;
+    const tombstones = await queryAll(
+      ctx,
+      {
+        TableName: ctx.table,
+        KeyConditionExpression: "#pk = :t AND #sk BETWEEN :first AND :last",
+        ProjectionExpression: "#sk",
+        ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
+        ExpressionAttributeValues: { ":t": taskId, ":first": tombstoneKey(1), ":last": tombstoneKey(live.n) },
+        ConsistentRead: true,
+      },
+      by(deadline),
+    );
+    if (tombstones.length === 0) return assigned;
     const setOf = await readAssignment(taskId, live, deadline);
-    return assigned - deleted.filter((orderId) => (setOf[orderId] as number) >= 0).length;
+    const orderIds = tombstones.map((item) => tombstoneOrderId(item[TABLE.sortKey] as string));
+    return assigned - orderIds.filter((orderId) => (setOf[orderId] as number) >= 0).length;
   };
 
   const taskSummary = async (taskId: string, deadline?: number): Promise<TaskSummary> => {
     const task = await taskState(taskId, deadline);
     if (!task?.imageCount)
       throw new ServiceError(1003, { task_id: taskId }, { detail: `task ${taskId} has no images` });
-    const assigned = task.live ? await assignedLeft(taskId, task.live, deadline) : 0;
+    const [assigned, history] = await Promise.all([
+      task.live ? assignedLeft(taskId, task.live, deadline) : 0,
+      readRecords(ctx, taskId, task.published, by(deadline)),
+    ]);
     return {
       taskId,
       imageCount: task.imageCount,
       deletedCount: task.deletedCount,
       unassignedCount: task.imageCount - assigned,
-      live: task.live,
-      history: task.history,
+      live: history.find((record) => record.token === task.live?.token),
+      history,
     };
   };
 
@@ -147,9 +181,15 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
     readTask: translated(taskState),
     readImages: translated((taskId, deadline) => readAllImages(ctx, taskId, by(deadline))),
     readAssignment: translated(readAssignment),
-    writeSnapshot: translated((taskId, ref, chunks, deadline) => writeSnapshot(ctx, taskId, ref, chunks, by(deadline))),
-    publish: translated((taskId, planned, record, history, deadline) =>
-      publish(ctx, taskId, planned, record, history, by(deadline)),
+    writeSnapshot: translated((taskId, record, chunks, deadline) =>
+      writeSnapshot(ctx, taskId, record, chunks, by(deadline)),
+    ),
+    publish: translated((taskId, planned, split, previous, deadline) =>
+      publish(ctx, taskId, planned, split, previous, by(deadline)),
+    ),
+    standing: translated(async (taskId, ref, deadline) => standing(await readTask(ctx, taskId, by(deadline)), ref)),
+    readRecord: translated(
+      async (taskId, ref, deadline) => (await readRecords(ctx, taskId, [ref], by(deadline)))[0],
     ),
     expireSnapshot: translated((taskId, ref, deadline) => expireSnapshot(ctx, taskId, ref, by(deadline))),
     expireUnreferenced: translated((taskId, published, retained, deadline) =>

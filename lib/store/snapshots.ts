@@ -2,52 +2,39 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited } from "../concurrency.ts";
 import { ServiceError } from "../errors.ts";
-import type { SplitRecord } from "../model.ts";
-import { chunkKey, RUN_PREFIX, runKey, TABLE } from "../table.ts";
+import { HISTORY_LENGTH, type SplitRecord, type SplitRef } from "../model.ts";
+import { chunkKey, runKey, TABLE } from "../table.ts";
 import { getAll, type Item, putAll } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { writeRecord } from "./records.ts";
 import type { Chunk } from "./snapshot.ts";
 import type { StoreContext } from "./task-item.ts";
 
 /** Which snapshot: a split's version and token, its chunk count and the highest order_id it covers. */
-export type SnapshotRef = Pick<SplitRecord, "version" | "token" | "chunks" | "n">;
+export type SnapshotRef = SplitRef;
 
 const EXPIRES = TABLE.expiryAttribute;
 
 /**
- * Writes a split's snapshot: first its run item (so a later split can find and expire the chunks
- * should this one never publish), then the chunks. Nothing written here carries an expiry: any of
- * it may become live.
+ * Writes a split's snapshot: first its record item (so a later split can find and expire the
+ * chunks should this one never publish, and the history can read it), then the chunks. Nothing
+ * written here carries an expiry: any of it may become live.
  */
 export async function writeSnapshot(
   ctx: StoreContext,
   taskId: string,
-  ref: SnapshotRef,
+  record: SplitRecord,
   chunks: readonly Chunk[],
   deadline: number,
 ): Promise<void> {
-  await retrying(deadline, () =>
-    ctx.db.send(
-      new PutCommand({
-        TableName: ctx.table,
-        Item: {
-          [TABLE.partitionKey]: taskId,
-          [TABLE.sortKey]: runKey(ref.version, ref.token),
-          version: ref.version,
-          token: ref.token,
-          chunks: ref.chunks,
-          started_at: new Date().toISOString(),
-        },
-      }),
-    ),
-  );
+  await writeRecord(ctx, taskId, record, deadline);
   const items = chunks.map((chunk) => ({
     [TABLE.partitionKey]: taskId,
-    [TABLE.sortKey]: chunkKey(ref.version, ref.token, chunk.index),
+    [TABLE.sortKey]: chunkKey(record.version, record.token, chunk.index),
     codes: chunk.codes,
     counts: chunk.counts,
-    n: ref.n,
-    chunks: ref.chunks,
+    n: record.n,
+    chunks: record.chunks,
   }));
   await putAll(ctx.db, ctx.table, items, deadline, ctx.config.concurrency);
 }
@@ -112,27 +99,28 @@ async function expireItems(ctx: StoreContext, taskId: string, sortKeys: readonly
   });
 }
 
-const snapshotKeys = (ref: Pick<SplitRecord, "version" | "token" | "chunks">) => [
+const snapshotKeys = (ref: Pick<SplitRef, "version" | "token" | "chunks">) => [
   ...Array.from({ length: ref.chunks }, (_, i) => chunkKey(ref.version, ref.token, i)),
   runKey(ref.version, ref.token),
 ];
 
-/** A split that lost its publish (1008) expires its own snapshot: it can never become live. */
+/** A split known not to be published (it lost, or never reached its publish) expires its own snapshot and record. */
 export const expireSnapshot = (ctx: StoreContext, taskId: string, ref: SnapshotRef, deadline: number) =>
   expireItems(ctx, taskId, snapshotKeys(ref), deadline);
 
 /**
  * After publishing version `published`, expires every snapshot no task item points to any more:
- * those of splits at versions up to `published` that are not among the retained ones (dead or
- * beaten attempts; the history's oldest, dropped by this publish). Later versions may still be
- * running and are left alone. Each gets the grace period, so a reader that has just read an older
- * task item still finds its chunks.
+ * those of splits at the versions of the published window and the one just below it that are not
+ * among the retained ones (dead or beaten attempts; the window's oldest, dropped by this publish).
+ * Later versions may still be running and are left alone; older ones were looked at by earlier
+ * publishes, so what this costs does not grow with the task's history. Each gets the grace period,
+ * so a reader that has just read an older task item still finds its chunks.
  */
 export async function expireUnreferenced(
   ctx: StoreContext,
   taskId: string,
   published: number,
-  retained: readonly SplitRecord[],
+  retained: readonly Pick<SplitRef, "token">[],
   deadline: number,
 ): Promise<number> {
   const keep = new Set(retained.map((record) => record.token));
@@ -146,7 +134,11 @@ export async function expireUnreferenced(
           KeyConditionExpression: "#pk = :task AND #sk BETWEEN :from AND :to",
           FilterExpression: "attribute_not_exists(#expires)",
           ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey, "#expires": EXPIRES },
-          ExpressionAttributeValues: { ":task": taskId, ":from": RUN_PREFIX, ":to": `${runKey(published, "")}~` },
+          ExpressionAttributeValues: {
+            ":task": taskId,
+            ":from": runKey(Math.max(1, published - HISTORY_LENGTH), ""),
+            ":to": `${runKey(published, "")}~`,
+          },
           ExclusiveStartKey: startKey,
         }),
       ),

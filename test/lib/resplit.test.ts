@@ -13,7 +13,7 @@ const proxy = useFaultProxy();
 
 /** The live split's request and version, as the task item records them. */
 const liveOf = async (store: Store, taskId: string) => {
-  const live = (await store.readTask(taskId))?.live;
+  const live = (await store.taskSummary(taskId)).live;
   return live && { spec: live.spec, version: live.version, seed: live.seed };
 };
 

@@ -240,7 +240,7 @@ describe("expiry of snapshots", () => {
     await registerImages(store, taskId, 40);
     const first = await split(store, { taskId, counts: counts(20, 10, 10), seed: "a" });
     // An attempt that wrote its snapshot and died before publishing, at the next version.
-    const dead = { version: 2, token: "dead00", n: 40, chunks: 1 };
+    const dead = { ...(await store.taskSummary(taskId)).live!, version: 2, token: "dead00", n: 40, chunks: 1 };
     await store.writeSnapshot(taskId, dead, [{ index: 0, codes: new Uint8Array(10), counts: [0, 0, 0] }]);
 
     const second = await split(store, { taskId, counts: counts(10, 5, 5), seed: "b" });
