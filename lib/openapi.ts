@@ -73,6 +73,12 @@ const int = (minimum: number, description?: string): JsonSchema => ({
   maximum: SAFE,
   ...(description ? { description } : {}),
 });
+/** The two fields that say a capped list (its first entries within LIST_BYTES) was cut: its total and `truncated`. */
+const cut = (name: string): Record<string, JsonSchema> => ({
+  [`${name}_total`]: int(0, `present only when ${name} was cut to its first entries: how many there were`),
+  [`${name}_truncated`]: { const: true },
+});
+
 const object = (properties: Record<string, JsonSchema>, required: string[], extra: JsonSchema = {}): JsonSchema => ({
   type: "object",
   properties,
@@ -473,13 +479,19 @@ const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
         requested_sizes: ref("SetSizes"),
         achieved_sizes: ref("SetSizes"),
         label_counts: { type: "array", items: ref("LabelCount") },
+        ...cut("label_counts"),
         rare_labels: object(
-          { policy: { enum: [...RARE_LABEL_POLICIES] }, labels: { type: "array", items: ref("LabelCount") } },
+          {
+            policy: { enum: [...RARE_LABEL_POLICIES] },
+            labels: { type: "array", items: ref("LabelCount") },
+            ...cut("labels"),
+          },
           ["policy", "labels"],
         ),
         moved_count: int(0),
         newly_assigned_count: int(0),
         leaked_groups: { type: "array", items: { type: "string" } },
+        ...cut("leaked_groups"),
         held_back_count: int(0),
       },
       ["code", "msg", "task_id", "unassigned_count", "seed", "version"],
@@ -549,7 +561,9 @@ const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
       unassigned_count: int(0, "at split time"),
       moved_count: int(0),
       label_counts: { type: "array", items: ref("LabelCount"), description: "the live split only" },
+      ...cut("label_counts"),
       leaked_groups: { type: "array", items: { type: "string" } },
+      ...cut("leaked_groups"),
     },
     [
       "version",
