@@ -37,8 +37,9 @@ export const ROUTES = [
     path: "/training/tasks/sets",
     name: "ListSet",
     entry: "functions/list-set.ts",
-    // read the task item and the snapshot's chunks, then the page's images from the order index
-    table: { table: ["GetItem", "BatchGetItem"], indexes: ["Query"] },
+    // read the task item and the snapshot's chunks, then the page's images from the order index and
+    // the tombstones of members it misses (BatchGetItem); the summary reads the tombstones (Query)
+    table: { table: ["GetItem", "BatchGetItem", "Query"], indexes: ["Query"] },
     idempotent: false,
   },
   {
@@ -56,8 +57,8 @@ export const ROUTES = [
     path: "/training/tasks/images",
     name: "GetImages",
     entry: "functions/get-images.ts",
-    // read the image and the task item (GetItem), the live snapshot's chunks and the order blocks'
-    // tombstones (BatchGetItem), the task's images from the order index (Query)
+    // read the image and the task item (GetItem), the live snapshot's chunks (BatchGetItem), the
+    // task's images from the order index (Query)
     table: { table: ["GetItem", "BatchGetItem"], indexes: ["Query"] },
     idempotent: false,
   },
@@ -67,8 +68,8 @@ export const ROUTES = [
     name: "DeleteImages",
     entry: "functions/delete-images.ts",
     // read the task item (GetItem) and look the images up (BatchGetItem); mark them deleted with the
-    // counts and the tombstones in a transaction (its Update actions)
-    table: { table: ["GetItem", "BatchGetItem", "UpdateItem"], indexes: [] },
+    // counts (its Update actions) and write their tombstones (its Put actions) in a transaction
+    table: { table: ["GetItem", "BatchGetItem", "UpdateItem", "PutItem"], indexes: [] },
     idempotent: true,
   },
   {

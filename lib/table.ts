@@ -6,7 +6,7 @@
  *   order index key `order_block`;
  * - the task item, sort key TASK_ITEM_SK: the order_id allocation counter, the image count, the live
  *   split and the retained ones;
- * - per order block with deleted images, a tombstone (sort key `#deleted#<block>`, see tombstoneKey);
+ * - per deleted image, a tombstone (sort key `#deleted#<order_id>`, see tombstoneKey);
  * - snapshot chunks of each split, sort key `#split#<version>#<token>#<chunk>`, and one small run
  *   item per split attempt, sort key `#run#<version>#<token>`.
  * Every reserved sort key starts with '#', which no img_id can hold and which sorts below every
@@ -48,9 +48,15 @@ export const runKey = (version: number, token: string): string => `#run#${pad(ve
 
 export const RUN_PREFIX = "#run#";
 
+export const TOMBSTONE_PREFIX = "#deleted#";
+
 /**
- * Sort key of one order block's tombstone: the number set `order_ids` of the block's deleted images
- * (an order_id is never given out again, so it stays deleted for good). A listing that misses a
- * snapshot member in the index reads it to tell a deleted image from a lagging index.
+ * Sort key of the tombstone of one deleted image's order_id (an order_id is never given out again,
+ * so it stays deleted for good), written in the deletion's transaction. A reader that misses an
+ * order_id in the index reads its tombstone to tell a deleted image from a lagging index; one item
+ * per order_id, so neither the deletion nor that read grows with the other deletions.
  */
-export const tombstoneKey = (block: number): string => `#deleted#${block}`;
+export const tombstoneKey = (orderId: number): string => `${TOMBSTONE_PREFIX}${pad(orderId)}`;
+
+/** The order_id a tombstone's sort key names. */
+export const tombstoneOrderId = (sortKey: string): number => Number(sortKey.slice(TOMBSTONE_PREFIX.length));

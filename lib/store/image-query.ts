@@ -8,7 +8,6 @@ import { queryAll } from "./images.ts";
 import { type Chunk, chunkCount, chunkOf, codeAt } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";
 import { readTask, type StoreContext, type TaskItem } from "./task-item.ts";
-import { readTombstones } from "./tombstones.ts";
 
 /** Bytes kept for a page's envelope (code, msg, task_id, next_cursor) under MAX_ANSWER_BYTES. */
 const ENVELOPE_BYTES = 2_048;
@@ -82,9 +81,9 @@ export async function getImage(
 
 /**
  * One page of every image of a task in ascending order_id, read from the order index block by
- * block (a deleted image has no index key; one the index still shows is dropped by its block's
- * tombstone), each with its set in the live snapshot, or in the cursor's: once that snapshot's
- * chunks are gone, 1015. 1003 when the task has no images left.
+ * block (a deleted image has lost its index key: the index is sparse; one deleted within the
+ * index's lag, typically under a second, may still show), each with its set in the live snapshot,
+ * or in the cursor's: once that snapshot's chunks are gone, 1015. 1003 when the task has no images left.
  */
 export async function listImages(ctx: StoreContext, query: ImageQuery, deadline: number): Promise<ImagePage> {
   const { taskId, limit } = query;
@@ -124,9 +123,7 @@ export async function listImages(ctx: StoreContext, query: ImageQuery, deadline:
       deadline,
       () => taken++ >= wanted,
     );
-    // The index may still show an image just deleted: its block's tombstone says so.
-    const deleted = read.length > 0 ? await readTombstones(ctx, taskId, [block], deadline) : new Set<number>();
-    items.push(...read.filter((item) => !deleted.has(item.order_id as number)));
+    items.push(...read);
     // A block read short is done: on to the next one.
     from = read.length < wanted ? (block + 1) * ORDER_BLOCK + 1 : (read.at(-1)?.order_id as number) + 1;
   }

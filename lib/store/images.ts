@@ -131,9 +131,9 @@ const toInfo = (item: Item): ImageInfo => ({
 /**
  * The images holding `orderIds` (ascending), read from the order index, the ranges in parallel;
  * undefined for an image deleted since (deletion removes its index key). The index lags the table:
- * when it shows fewer of them than asked, the tombstones of those blocks tell the deleted ones,
- * and the ranges still missing others are read again for up to INDEX_WAIT_MS, then the page
- * answers 503 rather than silently dropping one.
+ * when it shows fewer of them than asked, the tombstones of exactly the missing ones tell the
+ * deleted ones, and the ranges still missing others are read again for up to INDEX_WAIT_MS, then
+ * the page answers 503 rather than silently dropping one.
  */
 export async function readByOrder(
   ctx: StoreContext,
@@ -142,6 +142,7 @@ export async function readByOrder(
   deadline: number,
 ): Promise<(ImageInfo | undefined)[]> {
   const found = new Map<number, ImageInfo>();
+  const gone = new Set<number>();
   const wanted = new Set(orderIds);
   let pending = indexRanges(orderIds);
   const waitUntil = Math.min(deadline, Date.now() + ctx.config.indexWaitMs);
@@ -174,16 +175,9 @@ export async function readByOrder(
         if (wanted.has(item.order_id as number)) found.set(item.order_id as number, toInfo(item));
       if (range.members.some((id) => !found.has(id))) behind.push(range);
     });
-    // Read again each round: an image may be deleted while the index lags its registration.
-    const gone =
-      behind.length > 0
-        ? await readTombstones(
-            ctx,
-            taskId,
-            behind.map((range) => range.block),
-            deadline,
-          )
-        : new Set<number>();
+    // Asked again each round: an image may be deleted while the index lags its registration.
+    const missing = behind.flatMap((range) => range.members.filter((id) => !found.has(id) && !gone.has(id)));
+    for (const id of await readTombstones(ctx, taskId, missing, deadline)) gone.add(id);
     pending = behind.filter((range) => range.members.some((id) => !found.has(id) && !gone.has(id)));
   }
   return orderIds.map((id) => found.get(id));
