@@ -13,8 +13,9 @@ import { BUNDLING } from "./bundling.ts";
 export { PROJECT_ROOT };
 
 /**
- * What the idempotency store (Powertools for AWS Lambda, DynamoDB persistence) does to its table:
- * read a record, create it conditionally, complete it, and delete it when the request failed.
+ * What the idempotency middleware (lib/idempotency.ts) does to its table: read a record, create it
+ * conditionally, name its split, complete it or take it over, and delete it when the request
+ * changed nothing.
  */
 export const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] as const;
 

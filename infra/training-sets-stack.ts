@@ -67,7 +67,7 @@ export interface TrainingSetsStackProps extends StackProps {
  */
 export const OPEN_ROUTES: ReadonlySet<FunctionName> = new Set<FunctionName>(["OpenApiDocument"]);
 
-/** The idempotency table's keys (Powertools for AWS Lambda's DynamoDB persistence defaults). */
+/** The idempotency table's keys: one record a key (lib/idempotency.ts). */
 export const IDEMPOTENCY_TABLE = { partitionKey: "id", expiryAttribute: "expiration" } as const;
 
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";

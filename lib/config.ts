@@ -60,7 +60,7 @@ export function readCorsOrigins(env: NodeJS.ProcessEnv = process.env): string[] 
 
 /** Idempotency-Key settings (README "Idempotency keys"): the SplitTask and RegisterImages functions. */
 export interface IdempotencySettings {
-  /** The Powertools idempotency table: partition key `id` (S), TTL attribute `expiration`. */
+  /** The idempotency table: partition key `id` (S), TTL attribute `expiration`. */
   tableName: string;
   /** How long a key's answer is replayed, in seconds. */
   expirySeconds: number;
