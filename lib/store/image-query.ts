@@ -1,6 +1,8 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { answerBytes, carriedBytes } from "../answer-size.ts";
 import { ServiceError } from "../errors.ts";
 import type { ImageCursor, ImagePage, ImageQuery, ImageRecord, SetType } from "../model.ts";
+import { imagePageResponse } from "../responses.ts";
 import { ORDER_BLOCK, orderBlockKey, orderBlockOf, TABLE } from "../table.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
@@ -8,9 +10,6 @@ import { queryAll } from "./images.ts";
 import { type Chunk, chunkCount, chunkOf, codeAt } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";
 import { readTask, type StoreContext, type TaskItem } from "./task-item.ts";
-
-/** Bytes kept for a page's envelope (code, msg, task_id, next_cursor) under MAX_ANSWER_BYTES. */
-const ENVELOPE_BYTES = 2_048;
 
 const noImage = (taskId: string, imgId: string) =>
   new ServiceError(
@@ -137,11 +136,13 @@ export async function listImages(ctx: StoreContext, query: ImageQuery, deadline:
     const last = chunkOf(inSnapshot.at(-1)?.order_id as number);
     for (const chunk of await readChunks(ctx, taskId, ref, first, last, deadline)) chunks.set(chunk.index, chunk);
   }
+  // The cap counts the answer as Lambda carries it, with room for a cursor after the page's last image.
+  const longestCursor = { ...start, after: (page.at(-1)?.order_id as number | undefined) ?? start.after };
   const images: ImageRecord[] = [];
-  let bytes = ENVELOPE_BYTES;
+  let bytes = answerBytes(imagePageResponse({ taskId, images: [], nextCursor: longestCursor }));
   for (const item of page) {
     const image = record(item, setIn(chunks, ref, item.order_id as number));
-    const size = Buffer.byteLength(JSON.stringify(image)) + 1;
+    const size = carriedBytes(image) + (images.length > 0 ? 1 : 0);
     if (bytes + size > ctx.config.maxAnswerBytes && images.length > 0) break;
     bytes += size;
     images.push(image);

@@ -1,12 +1,12 @@
+import { answerBytes, carriedBytes } from "../answer-size.ts";
 import { ServiceError } from "../errors.ts";
 import type { Cursor, ImageInfo, ListQuery, SetPage } from "../model.ts";
+import { setPageResponse } from "../responses.ts";
 import { readByOrder } from "./images.ts";
 import { CHUNK_IMAGES, type Chunk, chunkCount, chunkOf, walkSet } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";
 import { readTask, type StoreContext } from "./task-item.ts";
 
-/** Bytes kept for a page's envelope (code, msg, task_id, next_cursor) under MAX_ANSWER_BYTES. */
-const ENVELOPE_BYTES = 2_048;
 /** Chunks read at once while walking a sparse set. */
 const MAX_CHUNKS_A_READ = 8;
 
@@ -24,23 +24,29 @@ export async function listSet(ctx: StoreContext, query: ListQuery, deadline: num
   const ref: SnapshotRef = { version: start.version, token: start.token, n: start.n, chunks: chunkCount(start.n) };
 
   // Deleted members are dropped (they are in the snapshot, no longer in the index): walk on until
-  // the page is full, the set ends, or the answer cap is reached.
+  // the page is full, the set or the snapshot ends, or the answer cap is reached. The cap counts the
+  // answer as Lambda carries it, with room for the longest cursor this walk can give (position
+  // below size, after below n).
+  const longestCursor = { ...start, setType, position: start.size - 1, after: start.n - 1 };
   const budget = ctx.config.maxAnswerBytes;
   const images: ImageInfo[] = [];
-  let bytes = ENVELOPE_BYTES;
+  let bytes = answerBytes(setPageResponse({ taskId, images: [], nextCursor: longestCursor }, setType));
   let position = start.position;
   let after = start.after;
   let full = false;
-  while (!full && images.length < limit && position < start.size) {
+  let walkedToEnd = false;
+  while (!full && !walkedToEnd && images.length < limit && position < start.size) {
     const walkFrom = { ...start, position, after };
     const want = Math.min(limit - images.length, start.size - position);
     const orderIds = await nextMembers(ctx, walkFrom, ref, want, deadline);
+    // Fewer members than asked for: the snapshot has no more (a cursor's size can claim more than its set holds).
+    walkedToEnd = orderIds.length < want;
     if (orderIds.length === 0) break;
     const found = await readByOrder(ctx, taskId, orderIds, deadline);
     for (let i = 0; i < orderIds.length; i++) {
       const image = found[i];
       if (image) {
-        const size = Buffer.byteLength(JSON.stringify(image)) + 1;
+        const size = carriedBytes(image) + (images.length > 0 ? 1 : 0);
         if (bytes + size > budget && images.length > 0) {
           full = true;
           break;
@@ -59,8 +65,8 @@ export async function listSet(ctx: StoreContext, query: ListQuery, deadline: num
       { detail: `every image of set ${setType} of task ${taskId} in split version ${start.version} was deleted` },
     );
   }
-  const nextCursor: Cursor | undefined =
-    position < start.size && after > 0 ? { ...start, setType, position, after } : undefined;
+  const more = full || (!walkedToEnd && position < start.size && after < start.n);
+  const nextCursor: Cursor | undefined = more && after > 0 ? { ...start, setType, position, after } : undefined;
   return { taskId, images, nextCursor };
 }
 
