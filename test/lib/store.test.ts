@@ -4,7 +4,7 @@ import { DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore } from "../../lib/store/index.ts";
 import { CHUNK_IMAGES } from "../../lib/store/snapshot.ts";
-import { chunkKey, TASK_ITEM_SK } from "../../lib/table.ts";
+import { chunkKey, TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
 import {
   codeOf,
   counts,
@@ -267,6 +267,34 @@ describe("expiry of snapshots", () => {
     expect([...expiringVersions]).toEqual([1]);
     const unexpired = items.filter((item) => item.img_id.startsWith("#split#") && item.expires_at === undefined);
     expect(unexpired).toHaveLength(20);
+  });
+
+  it("a snapshot just retired (out of the last 20) stays readable through its grace period: its cursor pages on to the end", async () => {
+    // Arrange: a cursor on version 1, then 20 more splits retire version 1 (its expiry set, an hour ahead)
+    const { store, config } = await freshStore();
+    const taskId = "task-retired";
+    await registerImages(store, taskId, 30);
+    const first = await split(store, { taskId, counts: counts(20, 5, 5), seed: "r0" });
+    const page = await store.listSet({ taskId, setType: 0, limit: 5, cursor: undefined });
+    for (let i = 1; i <= 20; i++) await split(store, { taskId, counts: counts(10, 5, 5), seed: `r${i}` });
+    const retired = (await reservedItems(config.tableName, taskId)).filter((item) =>
+      item.img_id.startsWith(`#split#${"1".padStart(10, "0")}#`),
+    );
+    expect(retired.length).toBeGreaterThan(0);
+    for (const chunk of retired) expect(chunk).toHaveProperty(TABLE.expiryAttribute);
+
+    // Act: page on at once
+    const rest: string[] = [];
+    let cursor = page.nextCursor;
+    while (cursor) {
+      const next = await store.listSet({ taskId, setType: 0, limit: 5, cursor });
+      rest.push(...next.images.map((image) => image.img_id));
+      cursor = next.nextCursor;
+    }
+
+    // Assert
+    const all = [...page.images.map((image) => image.img_id), ...rest];
+    expect(all.sort()).toEqual([...first.drawn[0]].sort());
   });
 
   it("a reader whose snapshot's chunks are gone gets 1015, not 1500", async () => {
