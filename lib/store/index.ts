@@ -8,9 +8,9 @@ import type {
   ImageQuery,
   ImageRecord,
   ListQuery,
+  LiveSplit,
   RegisterRequest,
   RegisterResult,
-  LiveSplit,
   SetPage,
   SplitRecord,
   SplitRef,
@@ -22,10 +22,10 @@ import { deleteImages } from "./deletion.ts";
 import { getImage, listImages } from "./image-query.ts";
 import { queryAll, readAllImages, type StoredImage } from "./images.ts";
 import { listSet } from "./listing.ts";
+import { readRecords } from "./records.ts";
 import { registerImages } from "./register.ts";
 import { ensureTable, tableReady } from "./schema.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
-import { readRecords } from "./records.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
 import {
   type PublishedSplit,
@@ -38,10 +38,10 @@ import {
 } from "./task-item.ts";
 
 export type { StoredImage } from "./images.ts";
+export { plannedDigest } from "./records.ts";
 export type { Chunk } from "./snapshot.ts";
 export type { SnapshotRef } from "./snapshots.ts";
 export type { PublishedSplit, PublishOutcome } from "./task-item.ts";
-export { plannedDigest } from "./records.ts";
 
 /** A task as a split starts from: its image count, live split and the published window. */
 export interface TaskState {
@@ -79,7 +79,11 @@ export interface Store {
     deadline?: number,
   ): Promise<PublishOutcome>;
   /** Whether split `ref` was published, read from the task item's published window (strongly consistent). */
-  standing(taskId: string, ref: PublishedSplit, deadline?: number): Promise<"published" | "lost" | "absent" | "unknown">;
+  standing(
+    taskId: string,
+    ref: PublishedSplit,
+    deadline?: number,
+  ): Promise<"published" | "lost" | "absent" | "unknown">;
   /** The record of one split; undefined once it has expired. */
   readRecord(taskId: string, ref: PublishedSplit, deadline?: number): Promise<SplitRecord | undefined>;
   /** Expires a snapshot that can never become live (its split is known not to be published). */
@@ -188,9 +192,7 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
       publish(ctx, taskId, planned, split, previous, by(deadline)),
     ),
     standing: translated(async (taskId, ref, deadline) => standing(await readTask(ctx, taskId, by(deadline)), ref)),
-    readRecord: translated(
-      async (taskId, ref, deadline) => (await readRecords(ctx, taskId, [ref], by(deadline)))[0],
-    ),
+    readRecord: translated(async (taskId, ref, deadline) => (await readRecords(ctx, taskId, [ref], by(deadline)))[0]),
     expireSnapshot: translated((taskId, ref, deadline) => expireSnapshot(ctx, taskId, ref, by(deadline))),
     expireUnreferenced: translated((taskId, published, retained, deadline) =>
       expireUnreferenced(ctx, taskId, published, retained, by(deadline)),
