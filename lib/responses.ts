@@ -146,7 +146,12 @@ export const summaryResponse = (summary: TaskSummary) => ({
   deleted_count: summary.deletedCount,
   split: summary.live ? splitRecord(summary.live) : null,
   history: summary.history.map((record) => {
-    const { label_counts: _omitted, label_counts_total: _total, label_counts_truncated: _cut, ...rest } = splitRecord(record);
+    const {
+      label_counts: _omitted,
+      label_counts_total: _total,
+      label_counts_truncated: _cut,
+      ...rest
+    } = splitRecord(record);
     return rest;
   }),
 });

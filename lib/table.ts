@@ -46,8 +46,6 @@ export const chunkKey = (version: number, token: string, chunk: number): string 
 /** Sort key of the run item a split writes before its chunks, so a later split can find and expire them. */
 export const runKey = (version: number, token: string): string => `#run#${pad(version)}#${token}`;
 
-export const RUN_PREFIX = "#run#";
-
 export const TOMBSTONE_PREFIX = "#deleted#";
 
 /**

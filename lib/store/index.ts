@@ -13,7 +13,6 @@ import type {
   RegisterResult,
   SetPage,
   SplitRecord,
-  SplitRef,
   TaskSummary,
 } from "../model.ts";
 import { TABLE, tombstoneKey, tombstoneOrderId } from "../table.ts";

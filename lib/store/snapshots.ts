@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited } from "../concurrency.ts";
 import { ServiceError } from "../errors.ts";
 import { HISTORY_LENGTH, type SplitRecord, type SplitRef } from "../model.ts";
