@@ -13,6 +13,8 @@
  *                 measurement: every measure starts on an idle task.
  *   registration  Images registered through the store in requests of 1,000, through a proxy whose
  *                 limits are unreachable (it only counts units): time and WRU.
+ *   history       What registering, deleting, publishing and listing cost after a long history
+ *                 (bench/history.ts), beside the same on a task without one.
  *   process       plan of 1M ids, handler bundles; with --million the peak RSS of a 1M-image split.
  * Big tasks are seeded straight into the table; only the registration measure registers.
  */
@@ -31,6 +33,7 @@ import { createStore } from "../lib/store/index.ts";
 import { startDynamoDbLocal } from "../scripts/dynamodb-local.ts";
 import { PROJECT_ROOT } from "../scripts/project-root.ts";
 import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy.ts";
+import { benchHistory } from "./history.ts";
 import {
   imageIdOf,
   imageItem,
@@ -68,7 +71,7 @@ const ROUNDS = 3;
 const PAGE = 5_000;
 const TABLE_NAME = "bench";
 
-type Section = "local" | "aws-model" | "registration" | "process";
+type Section = "local" | "aws-model" | "registration" | "history" | "process";
 interface Row {
   section: Section;
   name: string;
@@ -435,6 +438,8 @@ try {
   if (!modelOnly) await benchLocal(config, db.endpoint);
   await benchModel(config, db.endpoint);
   if (!modelOnly) await benchRegistration(config, db.endpoint);
+  console.error("history (units counted through a proxy with unreachable limits)");
+  for (const row of await benchHistory(config, db.endpoint, quick ? 5 : 25)) add({ section: "history", ...row });
 } finally {
   await db.stop();
 }
@@ -468,7 +473,7 @@ writeFileSync(
   `${JSON.stringify(
     {
       mode: quick ? "quick" : "full",
-      sections: modelOnly ? ["aws-model"] : ["local", "aws-model", "registration", "process"],
+      sections: modelOnly ? ["aws-model", "history"] : ["local", "aws-model", "registration", "history", "process"],
       million,
       node: process.version,
       at: new Date().toISOString(),

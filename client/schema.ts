@@ -241,14 +241,26 @@ export interface components {
       requested_sizes?: components["schemas"]["SetSizes"];
       achieved_sizes?: components["schemas"]["SetSizes"];
       label_counts?: components["schemas"]["LabelCount"][];
+      /** @description present only when label_counts was cut to its first entries: how many there were */
+      label_counts_total?: number;
+      /** @constant */
+      label_counts_truncated?: true;
       rare_labels?: {
         /** @enum {unknown} */
         policy: "training" | "random" | "error";
         labels: components["schemas"]["LabelCount"][];
+        /** @description present only when labels was cut to its first entries: how many there were */
+        labels_total?: number;
+        /** @constant */
+        labels_truncated?: true;
       };
       moved_count?: number;
       newly_assigned_count?: number;
       leaked_groups?: string[];
+      /** @description present only when leaked_groups was cut to its first entries: how many there were */
+      leaked_groups_total?: number;
+      /** @constant */
+      leaked_groups_truncated?: true;
       held_back_count?: number;
     };
     ImageInfo: {
@@ -294,7 +306,15 @@ export interface components {
       moved_count: number;
       /** @description the live split only */
       label_counts?: components["schemas"]["LabelCount"][];
+      /** @description present only when label_counts was cut to its first entries: how many there were */
+      label_counts_total?: number;
+      /** @constant */
+      label_counts_truncated?: true;
       leaked_groups: string[];
+      /** @description present only when leaked_groups was cut to its first entries: how many there were */
+      leaked_groups_total?: number;
+      /** @constant */
+      leaked_groups_truncated?: true;
     };
     /** @description The task's live split and its history (without set_type_id). */
     TaskSummary: {
