@@ -3,7 +3,8 @@ import { TABLE } from "../../lib/table.ts";
 /**
  * DynamoDB's per-partition capacity, as a pure model the fault proxy (test/support/fault-proxy.ts)
  * applies to the calls it forwards to DynamoDB Local, which never throttles. Numbers from the
- * DynamoDB developer guide (see ../shared/FACTS.md).
+ * DynamoDB developer guide ("Read/write capacity", "Transactions", "GSI", "Burst and adaptive
+ * capacity").
  *
  * Buckets
  * - One token bucket per partition key value: for the table (key: the table's partition key value,
@@ -20,7 +21,8 @@ import { TABLE } from "../../lib/table.ts";
  *
  * Write units (WCU)
  * - Table: per item ceil(max(size before, size after) / 1 KB), minimum 1 (a delete of a missing
- *   item costs 1). TransactWriteItems: the table units of every action count twice (prepare +
+ *   item costs 1). The sizes are the whole stored item's, whatever the write names: an UpdateItem
+ *   or a transaction's Update that changes one small attribute of a large item pays for all of it. TransactWriteItems: the table units of every action count twice (prepare +
  *   commit); a ConditionCheck action costs like a transactional write of the item it checks.
  * - Each GSI, from the item's entry in it before and after (an entry exists when the item has all
  *   the index's key attributes; it holds the table keys, the index keys and the projected

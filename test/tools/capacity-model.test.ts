@@ -347,28 +347,6 @@ describe("through the proxy at DynamoDB's per-partition limits", () => {
     client = clientAt(proxy().endpoint);
   });
 
-  it("3,000 ~100-byte items into one partition key throttle to 1,000 WCU/s; spread over 30 keys they do not", async () => {
-    const hot = Array.from({ length: 3000 }, (_, i) => smallImage("hot", i));
-    expect(itemSize(hot[0])).toBeLessThan(1024);
-    const started = Date.now();
-    const one = await batchWriteAll(client, hot, 16);
-    const elapsed = Date.now() - started;
-
-    expect(one.unprocessedAnswers + one.throttledAnswers).toBeGreaterThan(0);
-    expect(elapsed).toBeGreaterThanOrEqual(1800); // 1,000 in the full bucket, then 2,000 at 1,000/s
-    const consumed = proxy().capacity!.consumed();
-    expect(consumed.writeUnits).toBe(3000);
-    expect(consumed.table.writeUnits).toBe(3000);
-    expect(consumed.indexes).toEqual({});
-    expect(consumed.unprocessedItems).toBeGreaterThan(0);
-
-    proxy().capacity!.reset();
-    const spread = Array.from({ length: 3000 }, (_, i) => smallImage(`spread-${i % 30}`, i));
-    const many = await batchWriteAll(client, spread, 16);
-    expect(many).toEqual({ unprocessedAnswers: 0, throttledAnswers: 0 });
-    expect(proxy().capacity!.consumed()).toMatchObject({ writeUnits: 3000, unprocessedItems: 0, throttledCalls: 0 });
-  });
-
   it("a Query of ~1 MB charges ~256 RCU strongly consistent and half that eventually, whatever it projects", async () => {
     const items = Array.from({ length: 255 }, (_, i) => ({
       task_id: { S: "big" },
@@ -437,6 +415,61 @@ describe("through the proxy at DynamoDB's per-partition limits", () => {
       table: { readUnits: 0 },
       indexes: { [INDEX]: { readUnits: 0.5 } },
     });
+  });
+
+  it("an UpdateItem and a transaction's Update are billed by the whole stored item, the larger of before and after", async () => {
+    const capacity = proxy().capacity!;
+    const key = { task_id: { S: "whole" }, img_id: { S: "#task" } };
+    const item = { ...key, payload: { S: "x".repeat(3500) } }; // 3,530 bytes: 4 WCU whatever changes
+    expect(itemSize(item)).toBe(3530);
+    await direct.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    const update = (expression: string, values?: SdkItem) =>
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: expression,
+        ...(values ? { ExpressionAttributeValues: values } : {}),
+      });
+    const table = () => capacity.consumed().table.writeUnits;
+
+    // A one-byte counter on a 3.5 KB item: the item's 4 units.
+    await client.send(update("ADD n :one", { ":one": { N: "1" } }));
+    expect(table()).toBe(4);
+    // The same in a transaction: twice that.
+    await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: key,
+              UpdateExpression: "ADD n :one",
+              ExpressionAttributeValues: { ":one": { N: "1" } },
+            },
+          },
+        ],
+      }),
+    );
+    expect(table()).toBe(4 + 8);
+    // Shrinking it is paid at its size before; growing it, at its size after.
+    await client.send(update("REMOVE payload"));
+    expect(table()).toBe(4 + 8 + 4);
+    await client.send(update("SET payload = :b", { ":b": { S: "y".repeat(2500) } }));
+    expect(table()).toBe(4 + 8 + 4 + 3);
+    // A conditional update that fails still pays for the item as it stands.
+    await client
+      .send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: "ADD n :one",
+          ConditionExpression: "attribute_not_exists(n)",
+          ExpressionAttributeValues: { ":one": { N: "1" } },
+        }),
+      )
+      .catch(() => undefined);
+    expect(table()).toBe(4 + 8 + 4 + 3 + 3);
+    expect(capacity.consumed().indexes).toEqual({});
   });
 
   it("write counters match what was sent: index writes per key change, projected change, transaction ×2", async () => {
@@ -547,6 +580,83 @@ describe("through the proxy at DynamoDB's per-partition limits", () => {
     await sleep(320);
     const later = await client.send(query);
     expect(later.Items).toEqual([{ img_id: { S: "img-000001" } }]);
+  });
+});
+
+/** Sends each batch once, `parallel` at a time; returns the batches (or their unprocessed rest) still to write. */
+async function writeRound(client: DynamoDBClient, batches: WriteRequest[][], parallel: number) {
+  const queue = [...batches];
+  const left: WriteRequest[][] = [];
+  let admitted = 0;
+  let unprocessedAnswers = 0;
+  let throttledAnswers = 0;
+  const worker = async () => {
+    for (let batch = queue.pop(); batch; batch = queue.pop()) {
+      try {
+        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
+        const rest = out.UnprocessedItems?.[tableName] ?? [];
+        admitted += batch.length - rest.length;
+        if (rest.length > 0) {
+          unprocessedAnswers++;
+          left.push(rest);
+        }
+      } catch (error) {
+        if ((error as Error).name !== "ProvisionedThroughputExceededException") throw error;
+        throttledAnswers++;
+        left.push(batch);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return { left, admitted, refusals: unprocessedAnswers + throttledAnswers };
+}
+
+describe("through the proxy on a clock the test moves (the model's time, not the machine's)", () => {
+  let now = 0;
+  let proxy: FaultProxy;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(endpoint(), { capacity: { now: () => now } });
+    client = clientAt(proxy.endpoint);
+  });
+  afterAll(() => proxy.close());
+
+  const batchesOf = (items: SdkItem[]) =>
+    Array.from({ length: Math.ceil(items.length / 25) }, (_, b) =>
+      items.slice(b * 25, b * 25 + 25).map((Item) => ({ PutRequest: { Item } }) as WriteRequest),
+    );
+
+  it("3,000 ~100-byte items into one partition key go through at 1,000 WCU a second; spread over 30 keys, all at once", async () => {
+    const hot = Array.from({ length: 3000 }, (_, i) => smallImage("hot-clock", i));
+    expect(itemSize(hot[0])).toBeLessThan(1024);
+
+    // Every pending batch is sent once a round, however fast or slow this machine is; between
+    // rounds the model's clock moves one second. Only the bucket decides what gets in.
+    const admittedPerRound: number[] = [];
+    let refusals = 0;
+    let pending = batchesOf(hot);
+    while (pending.length > 0 && admittedPerRound.length < 10) {
+      if (admittedPerRound.length > 0) now += 1000;
+      const round = await writeRound(client, pending, 16);
+      admittedPerRound.push(round.admitted);
+      refusals += round.refusals;
+      pending = round.left;
+    }
+    // A full bucket holds one second (1,000 WCU), then 1,000 a second: 3,000 take two seconds of model time.
+    expect(admittedPerRound).toEqual([1000, 1000, 1000]);
+    expect(refusals).toBeGreaterThan(0);
+    const consumed = proxy.capacity!.consumed();
+    expect(consumed.writeUnits).toBe(3000);
+    expect(consumed.table.writeUnits).toBe(3000);
+    expect(consumed.indexes).toEqual({});
+    expect(consumed.unprocessedItems).toBe(2000 + 1000); // refused in round 1, then in round 2
+
+    // The same load over 30 partition keys (100 each) at one instant: every key's bucket has room.
+    proxy.capacity!.reset();
+    const spread = Array.from({ length: 3000 }, (_, i) => smallImage(`spread-clock-${i % 30}`, i));
+    const once = await writeRound(client, batchesOf(spread), 16);
+    expect(once).toEqual({ left: [], admitted: 3000, refusals: 0 });
+    expect(proxy.capacity!.consumed()).toMatchObject({ writeUnits: 3000, unprocessedItems: 0, throttledCalls: 0 });
   });
 });
 
