@@ -32,9 +32,23 @@ import {
  *
  * It is the one fault tool: wire faults (policies: throttles, errors, cancelled transactions,
  * unprocessed batch items, dropped requests or answers, delays, held calls), process death
- * (kill, crashAfter), paused calls (pauseAt), index lag, and, with `capacity`, DynamoDB's
- * per-partition limits (test/support/capacity-model.ts: the rules are in its doc comment). The
- * policy decides first; a call it lets through is then charged by the capacity model.
+ * (kill, crashAfter), paused calls (pauseAt), index lag, with `conflicts` DynamoDB's transaction
+ * conflicts, and with `capacity` DynamoDB's per-partition limits (test/support/capacity-model.ts:
+ * the rules are in its doc comment). The policy decides first; a call it lets through is then
+ * checked for conflicts, then charged by the capacity model.
+ *
+ * Conflicts (DynamoDB Local never raises them): while a TransactWriteItems is in flight (from the
+ * moment the proxy takes it on until DynamoDB Local has answered it) it holds the items its actions
+ * name, Put, Update, Delete and ConditionCheck alike, by table and key. A call that touches a held
+ * item is answered without being forwarded, as DynamoDB answers it:
+ * - TransactWriteItems or TransactGetItems: TransactionCanceledException, CancellationReasons code
+ *   TransactionConflict on each action naming a held item and None on the others;
+ * - PutItem, UpdateItem, DeleteItem: TransactionConflictException.
+ * The transaction that got there first goes on. Other reads, and BatchWriteItem, are never
+ * refused, and a plain write in flight holds nothing. DynamoDB Local
+ * answers in about a millisecond, so a transaction is held `holdMs` before it is forwarded (its
+ * items held meanwhile), standing for the time a transaction takes in DynamoDB: overlaps then
+ * really happen. A refused call is not charged by the capacity model.
  */
 
 /** DynamoDB wire JSON, read loosely: the proxy only looks at a few well-known fields. */
@@ -85,7 +99,8 @@ export interface LoggedCall {
   seq: number;
   operation: string;
   input: Json;
-  fault: Fault["kind"] | "dead";
+  /** "conflict": refused because an in-flight transaction held an item it touches (option `conflicts`). */
+  fault: Fault["kind"] | "dead" | "conflict";
   /** Time the call arrived and the time it was answered (or dropped). */
   at: number;
   done: number;
@@ -178,7 +193,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Policies and helpers (what test/support/faults.ts offered, on the wire)
+// Policies and helpers
 
 /** "BatchWriteItemCommand" or "BatchWriteItem": the operation name the proxy sees. */
 const operationName = (operation: string) => operation.replace(/Command$/, "");
@@ -216,9 +231,23 @@ export const pauseAt =
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+export interface ConflictOptions {
+  /**
+   * How long a TransactWriteItems waits, holding its items, before it is forwarded (default
+   * DEFAULT_CONFLICT_HOLD_MS): the time a transaction takes in DynamoDB, during which calls on its
+   * items conflict.
+   */
+  holdMs?: number;
+}
+
+/** A transaction's hold when `conflicts: true`: a few times what DynamoDB Local takes to answer one. */
+export const DEFAULT_CONFLICT_HOLD_MS = 20;
+
 export interface FaultProxyOptions {
   /** Apply DynamoDB's per-partition limits (test/support/capacity-model.ts); true = the documented defaults. */
   capacity?: boolean | CapacityOptions;
+  /** Raise transaction conflicts as DynamoDB does (see the doc comment at the top); true = the default hold. */
+  conflicts?: boolean | ConflictOptions;
 }
 
 export interface FaultProxy {
@@ -236,6 +265,12 @@ export interface FaultProxy {
    * alone stay visible. Set it before the writes it should affect.
    */
   indexLagMs: number;
+  /**
+   * With `conflicts`: a TransactWriteItems for which this returns a promise stays in flight, its
+   * items held, until the promise settles (after holdMs), so a test can overlap calls with it
+   * exactly. Called just before the transaction is forwarded, its items held.
+   */
+  holdTransaction: ((call: Call) => Promise<unknown> | undefined) | undefined;
   /** The capacity model when started with `capacity`: consumed(), reset(). */
   readonly capacity: CapacityModel | undefined;
   /** Every call so far, in arrival order. */
@@ -246,10 +281,23 @@ export interface FaultProxy {
   completed(operation: string): number;
   /** How many image rows were written by calls DynamoDB answered with 2xx (see imageWrites). */
   readonly imagesWritten: number;
+  /** Calls refused with a transaction conflict (option `conflicts`), since the start. */
+  readonly conflictsInjected: number;
   /** The process behind this proxy died: from now on every call is dropped, and so is every answer still in flight. */
   kill(): void;
   readonly dead: boolean;
-  /** A new process on the same path: alive again, no policy, no index lag (the log, counters and capacity are kept). */
+  /**
+   * What the calls a dead process still makes get (default "drop": the connection closes, and the
+   * doomed code retries them until its deadline). "refuse" answers them with a 400 that no caller
+   * retries, so the doomed code ends at once and a test need not give it a deadline sized to reach
+   * its boundary. The call being sent when the process died and the answers in flight are dropped
+   * either way, and nothing reaches DynamoDB after the death.
+   */
+  afterDeath: "drop" | "refuse";
+  /**
+   * A new process on the same path: alive again, no policy, no index lag, no holdTransaction,
+   * afterDeath "drop" (the log, counters and capacity are kept).
+   */
   reset(): void;
   close(): Promise<void>;
 }
@@ -341,6 +389,14 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   let seq = 0;
   let dead = false;
   let imagesWritten = 0;
+  const conflictsOn = options.conflicts !== undefined && options.conflicts !== false;
+  const holdMs =
+    typeof options.conflicts === "object"
+      ? (options.conflicts.holdMs ?? DEFAULT_CONFLICT_HOLD_MS)
+      : DEFAULT_CONFLICT_HOLD_MS;
+  /** Items held by in-flight transactions (table and key), with how many hold each. */
+  const held = new Map<string, number>();
+  let conflictsInjected = 0;
 
   const lagKey = (table: string, index: string, item: string, entry: string) =>
     `${table}\u0000${index}\u0000${item}\u0000${entry}`;
@@ -516,6 +572,71 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     return itemWriteCharges(t.table, t.schema, t.before, after, { transactional: t.transactional });
   };
 
+  /** The items (table and key, as text) each action of a call names; undefined for calls that cannot conflict. */
+  const touchedItems = async (request: IncomingMessage, operation: string, input: Json) => {
+    let named: { table: string; key: Item | undefined }[];
+    if (operation === "TransactWriteItems")
+      named = ((input.TransactItems ?? []) as Json[]).map((action) => {
+        const a = action.Put ?? action.Update ?? action.Delete ?? action.ConditionCheck ?? {};
+        return { table: String(a.TableName ?? ""), key: (a.Item ?? a.Key) as Item | undefined };
+      });
+    else if (operation === "TransactGetItems")
+      named = ((input.TransactItems ?? []) as Json[]).map((action) => ({
+        table: String(action.Get?.TableName ?? ""),
+        key: action.Get?.Key as Item | undefined,
+      }));
+    else if (operation === "PutItem") named = [{ table: String(input.TableName ?? ""), key: input.Item }];
+    else if (operation === "UpdateItem" || operation === "DeleteItem")
+      named = [{ table: String(input.TableName ?? ""), key: input.Key }];
+    else return undefined;
+    const items: (string | undefined)[] = [];
+    for (const { table, key } of named) {
+      const schema = key ? await schemaOf(request, table) : undefined;
+      items.push(schema && key ? `${table}\u0000${keyOf(schema, key)}` : undefined);
+    }
+    return items;
+  };
+
+  /**
+   * A call's conflict with the in-flight transactions: the answer refusing it, or (for a
+   * TransactWriteItems let through) its items now held until `release`.
+   */
+  const checkConflicts = async (request: IncomingMessage, operation: string, input: Json) => {
+    const items = await touchedItems(request, operation, input);
+    if (!items) return undefined;
+    // No await from here on: checking and holding are one step.
+    const clashes = items.map((item) => item !== undefined && (held.get(item) ?? 0) > 0);
+    if (clashes.some(Boolean)) {
+      const refusal: Json = operation.startsWith("Transact")
+        ? transactionCanceled(
+            clashes.map((clash) =>
+              clash
+                ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" }
+                : { Code: "None" },
+            ),
+          )
+        : {
+            __type: "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+            message: "Transaction is ongoing for the item",
+          };
+      return { refusal, holding: false, release: () => {} };
+    }
+    if (operation !== "TransactWriteItems") return undefined;
+    const mine = [...new Set(items.filter((item): item is string => item !== undefined))];
+    for (const item of mine) held.set(item, (held.get(item) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const item of mine) {
+        const left = (held.get(item) ?? 1) - 1;
+        if (left > 0) held.set(item, left);
+        else held.delete(item);
+      }
+    };
+    return { refusal: undefined, holding: true, release };
+  };
+
   const throughputExceeded = (response: ServerResponse, where: Omit<Charge, "units">, kind: "Read" | "Write") => {
     model?.noteThrottled();
     send(response, 400, {
@@ -559,6 +680,14 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     };
     if (["CreateTable", "DeleteTable", "UpdateTable"].includes(operation)) schemas.delete(String(input.TableName));
 
+    if (dead && proxy.afterDeath === "refuse") {
+      entry.fault = "dead";
+      finish(400);
+      return send(response, 400, {
+        __type: "com.amazon.coral.validate#ValidationException",
+        message: "the process that made this call is dead",
+      });
+    }
     let fault: Fault = (dead ? undefined : proxy.policy?.(call)) ?? { kind: "pass" };
     entry.fault = fault.kind;
     for (;;) {
@@ -605,6 +734,34 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
       default:
     }
 
+    // Conflicts: a call touching an item that an in-flight transaction holds is refused; a
+    // transaction that goes through holds its items until DynamoDB has answered it.
+    const conflict = conflictsOn ? await checkConflicts(request, operation, input) : undefined;
+    if (conflict?.refusal) {
+      conflictsInjected++;
+      entry.fault = "conflict";
+      finish(400);
+      return send(response, 400, conflict.refusal);
+    }
+    try {
+      return await forwardCall(request, response, call, raw, entry, finish, fault, conflict);
+    } finally {
+      conflict?.release();
+    }
+  };
+
+  /** Sends a call the policy let through on to DynamoDB Local, applying the capacity model and the index lag. */
+  const forwardCall = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    call: Call,
+    raw: Buffer,
+    entry: LoggedCall,
+    finish: (status: number | undefined) => void,
+    fault: Fault,
+    conflict: { holding: boolean; release: () => void } | undefined,
+  ) => {
+    const { operation, input } = call;
     // Forwarded from here on, possibly reshaped.
     let body: Json = input;
     let unprocessed: Json | undefined;
@@ -712,7 +869,12 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     if (nothingLeft) {
       output = operation === "BatchGetItem" ? { Responses: {} } : {};
     } else {
+      if (conflict?.holding) {
+        if (holdMs > 0) await sleep(holdMs);
+        await proxy.holdTransaction?.(call)?.catch(() => undefined);
+      }
       answer = await upstreamCall(request, body === input ? raw : Buffer.from(JSON.stringify(body)));
+      conflict?.release();
       status = answer.status;
     }
     const now = Date.now();
@@ -990,6 +1152,8 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const proxy: FaultProxy = {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     policy: undefined,
+    holdTransaction: undefined,
+    afterDeath: "drop",
     indexLagMs: 0,
     capacity: model,
     log,
@@ -997,6 +1161,9 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     completed: (operation) => completed.get(operationName(operation)) ?? 0,
     get imagesWritten() {
       return imagesWritten;
+    },
+    get conflictsInjected() {
+      return conflictsInjected;
     },
     kill: () => {
       dead = true;
@@ -1007,6 +1174,8 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     reset: () => {
       dead = false;
       proxy.policy = undefined;
+      proxy.holdTransaction = undefined;
+      proxy.afterDeath = "drop";
       proxy.indexLagMs = 0;
     },
     close: async () => {
