@@ -48,6 +48,8 @@ export async function readRecords(
   return keys.flatMap((key) => bySortKey.get(key[TABLE.sortKey] as string) ?? []);
 }
 
+const DIGEST_SLICE = 10_000;
+
 /**
  * A digest of the img_ids a split planned over, whatever order they were read in: a rebuilt answer
  * is the first answer only when the images are the same (equal counts are not enough: a late
@@ -55,5 +57,8 @@ export async function readRecords(
  */
 export function plannedDigest(imgIds: readonly string[]): string {
   const ids = isCanonicallySorted(imgIds) ? imgIds : [...imgIds].sort(compareIds);
-  return createHash("sha256").update(ids.join("\n")).digest("base64url").slice(0, 22);
+  const hash = createHash("sha256");
+  // In slices: one string of a million ids would be ~20 MB more at a split's peak memory.
+  for (let i = 0; i < ids.length; i += DIGEST_SLICE) hash.update(`${ids.slice(i, i + DIGEST_SLICE).join("\n")}\n`);
+  return hash.digest("base64url").slice(0, 22);
 }
