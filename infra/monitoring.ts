@@ -23,11 +23,11 @@ import { API_TIMEOUT_SECONDS } from "../lib/routes.ts";
 /** Every alarm looks at 5-minute periods. */
 const PERIOD = Duration.minutes(5);
 
-/** What the alarms watch: thresholds in one place, so the README and the tests read the same numbers. */
+/** What the alarms watch: thresholds in one place, so docs/operations.md and the tests read the same numbers. */
 export const THRESHOLDS = {
   /** Share of the stage's requests answered 5xx (the `5XXError` average is that share). */
   api5xxRate: 0.05,
-  /** p99 of the stage's latency, ms: the SPEC's budget for the largest split (25 s) under API Gateway's 29 s. */
+  /** p99 of the stage's latency, ms: the budget for the largest split (25 s) under API Gateway's 29 s. */
   apiLatencyP99Ms: 25_000,
   /** DynamoDB throttle events (read + write) in a period; storage retries them, so only a sustained run alarms. */
   throttleEvents: 1,

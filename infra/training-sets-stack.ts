@@ -97,7 +97,7 @@ const GATEWAY_REASON = "$context.error.messageString";
 /**
  * What API Gateway answers by itself, reshaped to `{code,msg}` so that nothing but the service's
  * JSON ever reaches the caller. Without a statusCode the gateway's own status is kept. Refusals
- * are SPEC 1027: 401 when credentials are missing or expired (with `WWW-Authenticate` naming the
+ * are code 1027: 401 when credentials are missing or expired (with `WWW-Authenticate` naming the
  * scheme), 403 when they are invalid or not allowed.
  */
 export function gatewayResponses(auth: ApiAuth): readonly GatewayResponseRow[] {
@@ -203,7 +203,7 @@ export class TrainingSetsStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       ...maxThroughput,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Only retired or dead snapshot items carry it (SPEC "Expiry, never of a live snapshot").
+      // Only retired or dead snapshot items carry it (docs/design.md "Expiry, never of a live snapshot").
       timeToLiveAttribute: TABLE.expiryAttribute,
       removalPolicy,
     });
@@ -238,7 +238,7 @@ export class TrainingSetsStack extends Stack {
       restApiName: `TrainingSets-${stage}`,
       description: `training-sets (${stage}): split a task's images into training, verifying and testing sets`,
       endpointTypes: [EndpointType.REGIONAL],
-      // The account-wide API Gateway logging role is not this service's to own (README "Deploy").
+      // The account-wide API Gateway logging role is not this service's to own (docs/operations.md "Deploy").
       cloudWatchRole: false,
       // Answers of 1 KiB or more are gzipped for callers that accept it (a 5,000-image page is ~500 KB of JSON).
       minCompressionSize: Size.kibibytes(1),
@@ -272,7 +272,7 @@ export class TrainingSetsStack extends Stack {
     Validations.of(this.api).acknowledge({
       id: "AwsSolutions-APIG2",
       reason:
-        "Request validation stays in the functions: they answer the legacy platform's exact Chinese messages and codes in the SPEC's rule order (body, task_id, then each field), which an API Gateway request validator would pre-empt with its own 400.",
+        "Request validation stays in the functions: they answer the legacy platform's exact Chinese messages and codes in the contract's rule order (body, task_id, then each field), which an API Gateway request validator would pre-empt with its own 400.",
     });
     Validations.of(this.api.deploymentStage).acknowledge({
       id: "AwsSolutions-APIG3",
@@ -295,7 +295,7 @@ export class TrainingSetsStack extends Stack {
     const functions: Partial<Record<FunctionName, ServiceFunction>> = {};
     const addFunction = (name: FunctionName, props: ServiceFunctionProps) => {
       const fn = new ServiceFunction(this, name, { ...props, logRemovalPolicy: removalPolicy });
-      // The function's name is its logical id, so `sam local invoke <name>` and the README stay readable.
+      // The function's name is its logical id, so `sam local invoke <name>` and docs/operations.md stay readable.
       (fn.node.defaultChild as CfnFunction).overrideLogicalId(name);
       fn.bindTable(this.table, TABLE_ACCESS[name], [index.indexName]);
       functions[name] = fn;
@@ -389,7 +389,7 @@ function acknowledgeAuthorization(method: Method, name: FunctionName, auth: ApiA
     ack("AwsSolutions-COG4", reason);
   } else if (auth.type === "none") {
     const reason =
-      "training-sets:auth=none was chosen explicitly: a private stage behind something else that authenticates callers (README Deploy).";
+      "training-sets:auth=none was chosen explicitly: a private stage behind something else that authenticates callers (docs/operations.md, Deploy).";
     ack("AwsSolutions-APIG4", reason);
     ack("AwsSolutions-COG4", reason);
   } else if (auth.type === "iam") {

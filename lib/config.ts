@@ -58,7 +58,7 @@ export function readCorsOrigins(env: NodeJS.ProcessEnv = process.env): string[] 
     .filter((origin) => origin !== "");
 }
 
-/** Idempotency-Key settings (README "Idempotency keys"): the SplitTask and RegisterImages functions. */
+/** Idempotency-Key settings (docs/api.md "Idempotency keys"): the SplitTask and RegisterImages functions. */
 export interface IdempotencySettings {
   /** The idempotency table: partition key `id` (S), TTL attribute `expiration`. */
   tableName: string;

@@ -1,4 +1,4 @@
-/** Every error the service answers with: SPEC "Error codes", plus 1016 for a bad seed and 1017–1022 for the split options. */
+/** Every error the service answers with: the codes of docs/api.md "Errors", 1016 for a bad seed and 1017–1022 for the split options. */
 const catalogue = {
   1001: { status: 400, msg: () => "请求体必须是 JSON 对象" },
   1002: { status: 400, msg: () => "task_id 缺失或格式错误" },
@@ -48,7 +48,7 @@ export const errorCatalogue = (): { code: ErrorCode; status: number; msg: string
     return { code, status: catalogue[code].status, msg: catalogue[code].msg(placeholders) };
   });
 
-/** A failure the caller is told about: a SPEC code, its HTTP status and its Chinese message. */
+/** A failure the caller is told about: a code of docs/api.md, its HTTP status and its Chinese message. */
 export class ServiceError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

@@ -1,5 +1,5 @@
 /**
- * Idempotent retries (README "Idempotency keys"): a PUT /training/tasks/sets, POST or DELETE
+ * Idempotent retries (docs/api.md "Idempotency keys"): a PUT /training/tasks/sets, POST or DELETE
  * /training/tasks/images that carries an `Idempotency-Key` header runs once per key, route and
  * caller within IDEMPOTENCY_EXPIRY_SECONDS; a retry gets the first answer again with
  * `Idempotent-Replayed: true`. One record a key, in a table of its own (partition key `id`, TTL on

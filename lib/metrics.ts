@@ -5,12 +5,12 @@ import { SERVICE_NAME, serviceLogger, writeLine } from "./log.ts";
 export const NAMESPACE = "TrainingSets";
 
 /**
- * The service's metrics (README "Logs and metrics"). Every one carries the dimension `service`;
+ * The service's metrics (docs/operations.md "Logs and metrics"). Every one carries the dimension `service`;
  * the ones marked so carry one more. A task_id is never a dimension: each value would be a
  * metric of its own, billed; it belongs in the logs.
  */
 export const METRIC = {
-  /** Count, dimensions `route` and `code`: every HTTP answer, by route and SPEC code (0 = success). */
+  /** Count, dimensions `route` and `code`: every HTTP answer, by route and error code (docs/api.md) (0 = success). */
   answers: "Answers",
   /** Milliseconds: a published split, from its first read to its publish. */
   splitDuration: "SplitDuration",

@@ -274,7 +274,7 @@ export const SPLIT_REQUEST_EXAMPLES = {
 /** Examples of the POST body; each parses with lib/validate.ts (tested). */
 export const REGISTER_REQUEST_EXAMPLES = {
   legacy: {
-    summary: "The legacy API's images (README)",
+    summary: "The legacy API's images (docs/api.md)",
     value: {
       task_id: "2018072049434026765",
       images: [
@@ -753,7 +753,7 @@ function errorTable(entries: ErrorEntry[]): string {
   return ["| code | HTTP | when | msg |", "|---|---|---|---|", ...rows].join("\n");
 }
 
-/** The Idempotency-Key request header of the PUT, the POST and (when its route takes one) the DELETE (README "Idempotency keys"). */
+/** The Idempotency-Key request header of the PUT, the POST and (when its route takes one) the DELETE (docs/api.md "Idempotency keys"). */
 const IDEMPOTENCY_KEY_PARAMETER: Parameter = {
   name: "Idempotency-Key",
   in: "header",

@@ -20,7 +20,7 @@ Serves the training-sets API on http://127.0.0.1:8000 over an embedded DynamoDB 
   --help        show this
 
 Environment: DYNAMODB_ENDPOINT (another DynamoDB: no Java is started), TABLE_NAME, AWS_REGION,
-and the service's settings (README "Configuration").`;
+and the service's settings (docs/operations.md "Configuration").`;
 
 const DEMO_TASK = "2018062212345678911";
 const DEMO_NAMES = ["img_拓海_1.png", ...Array.from({ length: 9 }, (_, i) => `img_${i + 1}.jpg`)];
@@ -106,7 +106,7 @@ if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
   } catch (error) {
     await fail(`table ${config.tableName}: ${causeOf(error)}`, 1);
   }
-  // The Idempotency-Key table, as the stack makes it (README "Idempotency keys").
+  // The Idempotency-Key table, as the stack makes it (docs/api.md "Idempotency keys").
   const idempotencyTable = readIdempotencySettings().tableName;
   try {
     const endpoint = process.env.DYNAMODB_ENDPOINT;

@@ -20,7 +20,7 @@ const givenFields = (image: ImageInput): Item => ({
 });
 
 /**
- * Idempotent upsert (SPEC "Register"): a known image gets the fields given set with UpdateItem
+ * Idempotent upsert (docs/design.md "Registration"): a known image gets the fields given set with UpdateItem
  * (an omitted state, label or group keeps its value); new images get order_ids from one atomic
  * allocation and are created with conditional puts, the task's image count added in the same
  * transaction, so the count never drifts from the images. Never waits for a split.

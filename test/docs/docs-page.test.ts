@@ -57,7 +57,7 @@ describe.skipIf(!present)("the docs page (GET /docs) in headless Chromium", () =
     const screenshot = join(dir, "docs-page.png");
     await page.screenshot({ path: screenshot });
     expect(statSync(screenshot).size).toBeGreaterThan(10_000);
-    // DOCS_SCREENSHOT=1 refreshes the README's picture.
+    // DOCS_SCREENSHOT=1 refreshes the picture in docs/api.md.
     if (process.env.DOCS_SCREENSHOT === "1")
       copyFileSync(screenshot, new URL("../../docs/docs-page.png", import.meta.url));
     console.log(`docs page screenshot: ${screenshot}`);

@@ -208,7 +208,7 @@ describe("failed and dropped calls are retried without changing the outcome", ()
   });
 });
 
-describe("registration answers lost on the wire (SPEC Register)", () => {
+describe("registration answers lost on the wire (docs/design.md, Registration)", () => {
   it("the allocation's answer lost: a hole in the order_ids, the images still numbered distinct and ascending, and the next split ignores the hole", async () => {
     // Arrange: DynamoDB applies the first allocation (order_ids 1..250), its answer never arrives, the retry allocates 251..500
     const { truth, faulty, tableName } = await stores();

@@ -4,7 +4,7 @@ import { readConfig } from "../../lib/config.ts";
 import type { FunctionName } from "../../lib/routes.ts";
 import { createStore } from "../../lib/store/index.ts";
 import { lambdaContext, loadHandler } from "../../scripts/lambda.ts";
-import { invokeLines } from "../support/readme.ts";
+import { invokeLines } from "../support/docs.ts";
 
 const root = new URL("../../", import.meta.url);
 const readEvent = (file: string) => JSON.parse(readFileSync(new URL(file, root), "utf8")) as Record<string, unknown>;
@@ -13,10 +13,10 @@ beforeAll(async () => {
   await createStore(readConfig()).ensureTable();
 });
 
-describe("events/ fixtures, through their handlers in the README's order", () => {
+describe("events/ fixtures, through their handlers in the order of docs/operations.md", () => {
   const lines = invokeLines();
 
-  it("are all in the README's npm run invoke lines", () => {
+  it("are all in docs/operations.md's npm run invoke lines", () => {
     const events = readdirSync(new URL("events/", root)).filter((name) => name.endsWith(".json"));
     expect(new Set(lines.map((line) => line.event))).toEqual(new Set(events.map((name) => `events/${name}`)));
   });

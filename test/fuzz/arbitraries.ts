@@ -4,10 +4,10 @@ import { MAX_BODY_BYTES } from "../../lib/model.ts";
 
 /**
  * Generators of bad requests for the fuzz tests. Each case is bad by construction and carries the
- * code the SPEC says it must get ("the first failing rule"): a valid request is built, the field
+ * code the contract says it must get ("the first failing rule"): a valid request is built, the field
  * that fails first is replaced by a value from that field's family of definitely-invalid values,
  * every later field may be anything at all, and unrelated keys (`__proto__`, `constructor`, deep
- * JSON, Unicode) are mixed in. The families are written from the SPEC, not from lib/validate.ts.
+ * JSON, Unicode) are mixed in. The families are written from the contract (docs/api.md), not from lib/validate.ts.
  */
 
 export const ID = /^[0-9A-Za-z_-]{1,64}$/;
@@ -121,11 +121,11 @@ export const badId = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
 );
 
-/** A count the SPEC accepts: a safe integer ≥ min, as a JSON number or an integer string. */
+/** A count the contract accepts: a safe integer ≥ min, as a JSON number or an integer string. */
 export const validCount = (min: number, max: number) =>
   fc.integer({ min, max }).chain((n) => fc.constantFrom<unknown>(n, String(n)));
 
-/** A count the SPEC refuses: below min, not an integer, unsafe, not a number or integer string. */
+/** A count the contract refuses: below min, not an integer, unsafe, not a number or integer string. */
 export const badCount = (min: number) =>
   fc.oneof(
     fc.integer({ min: -1_000_000, max: min - 1 }).chain((n) => fc.constantFrom<unknown>(n, String(n))),

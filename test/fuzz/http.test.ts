@@ -20,13 +20,13 @@ import {
 
 /**
  * Fuzzing the handlers (invoked directly with API Gateway events) and the local gateway (over
- * loopback HTTP) with generated bad requests: every answer is a SPEC code with its SPEC status and
- * message, JSON with the SPEC content type, never a 5xx, and the table is byte for byte what it
+ * loopback HTTP) with generated bad requests: every answer is a documented code with its status and
+ * message, JSON with the documented content type, never a 5xx, and the table is byte for byte what it
  * was before (no bad request writes, not even a lease).
  */
 
-/** SPEC "Error codes": the HTTP status of each code, and the message where the SPEC fixes it. */
-const SPEC: Record<number, { status: readonly number[]; msg: string | RegExp }> = {
+/** docs/api.md "Errors": the HTTP status of each code, and the message where the contract fixes it. */
+const CODES: Record<number, { status: readonly number[]; msg: string | RegExp }> = {
   1001: { status: [400], msg: "请求体必须是 JSON 对象" },
   1002: { status: [400], msg: "task_id 缺失或格式错误" },
   1003: { status: [404], msg: /^任务id为 [0-9A-Za-z_-]{1,64} 的任务下没有图像$/ },
@@ -97,7 +97,7 @@ beforeAll(async () => {
 });
 afterAll(async () => api.close());
 
-/** Asserts a reply is one of `codes` with the SPEC's status, message, content type and nothing else. */
+/** Asserts a reply is one of `codes` with the documented status, message, content type and nothing else. */
 function expectSpecReply(
   status: number,
   contentType: string | null | undefined,
@@ -109,7 +109,7 @@ function expectSpecReply(
   const body = JSON.parse(text) as Record<string, unknown>;
   expect(codes).toContain(body.code);
   if (body.code === 0) return body;
-  const spec = SPEC[body.code as number];
+  const spec = CODES[body.code as number];
   expect(spec?.status).toContain(status);
   // Every refusal keeps the legacy msg and says in English what was wrong.
   expect(Object.keys(body)).toEqual(["code", "msg", "detail"]);
@@ -354,7 +354,7 @@ function normalise(path: string): string {
 }
 
 describe("the local gateway, over HTTP with generated bad requests", () => {
-  it("500 requests (wrong methods and paths, odd query strings, bad and oversized bodies) get only SPEC codes, and nothing is written", async () => {
+  it("500 requests (wrong methods and paths, odd query strings, bad and oversized bodies) get only documented codes, and nothing is written", async () => {
     await fc.assert(
       fc.asyncProperty(httpCase(), async (c) => {
         const response = await fetch(`${api.base}${c.path}${c.query}`, {

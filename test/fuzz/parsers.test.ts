@@ -8,7 +8,7 @@ import { badRegisterBody, badSplitBody, ID, listQuery, validId } from "./arbitra
 
 /**
  * Property-based fuzzing of the pure request parsers: thousands of generated bad requests, each
- * bad by construction, must get exactly the SPEC's first-failing code; arbitrary input must either
+ * bad by construction, must get exactly the contract's first-failing code; arbitrary input must either
  * parse into a well-formed request or fail with one of the route's codes, never anything else.
  */
 

@@ -117,7 +117,7 @@ export async function readWholeSet(store: Store, taskId: string, setType: SetTyp
 }
 
 /**
- * SPEC guarantee 1: each set lists exactly the split's images, once each, in ascending order_id;
+ * Guarantee 1 (docs/design.md): each set lists exactly the split's images, once each, in ascending order_id;
  * no image is in two sets; every image keeps the order_id it was registered with.
  */
 export async function expectCompleteSplit(

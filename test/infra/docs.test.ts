@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { addTrainingSetsStack } from "../../infra/build-app.ts";
 import { errorEntries, openApiDocument } from "../../lib/openapi.ts";
 import { FUNCTIONS } from "../../lib/routes.ts";
-import { invokeLines, samLines } from "../support/readme.ts";
+import { invokeLines, samLines } from "../support/docs.ts";
 
 interface Resource {
   Type: string;
@@ -31,7 +31,7 @@ const resources = artifact.template.Resources as Record<string, Resource>;
 
 const events = readdirSync(new URL("events/", root)).filter((name) => name.endsWith(".json"));
 
-describe("the README's sam local invoke lines", () => {
+describe("docs/operations.md's sam local invoke lines", () => {
   const lines = samLines();
 
   it("exist, one per event fixture, covering every function", () => {
@@ -56,16 +56,16 @@ describe("the README's sam local invoke lines", () => {
     }
   });
 
-  it("pair each event with the same function as the README's npm run invoke lines, in the same order", () => {
+  it("pair each event with the same function as docs/operations.md's npm run invoke lines, in the same order", () => {
     expect(lines.map(({ logicalId, event }) => [logicalId, event])).toEqual(
       invokeLines().map(({ name, event }) => [name, event]),
     );
   });
 });
 
-describe("the README's error table", () => {
-  const text = readFileSync(new URL("README.md", root), "utf8");
-  const section = text.slice(text.indexOf("### Errors"), text.indexOf("\n## ", text.indexOf("### Errors")));
+describe("docs/api.md's error table", () => {
+  const text = readFileSync(new URL("docs/api.md", root), "utf8");
+  const section = text.slice(text.indexOf("## Errors"), text.indexOf("\n## ", text.indexOf("## Errors") + 1));
   const rows = [...section.matchAll(/^\| (\d{4}) +\| ([\d /]+?) +\| .*? \| (\S.*?) +\|$/gm)].map(
     ([, code, http, msg]) => ({
       code: Number(code),

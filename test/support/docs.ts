@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 
-const README = new URL("../../README.md", import.meta.url);
+const OPERATIONS = new URL("../../docs/operations.md", import.meta.url);
 
-/** Lines of the README's shell blocks that match `pattern` (anchored), with their groups. */
+/** Lines of docs/operations.md's shell blocks that match `pattern` (anchored), with their groups. */
 function commands(pattern: RegExp): RegExpMatchArray[] {
-  const text = readFileSync(README, "utf8");
+  const text = readFileSync(OPERATIONS, "utf8");
   const blocks = [...text.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((match) => match[1] ?? "");
   return blocks
     .flatMap((block) => block.split("\n"))
@@ -12,7 +12,7 @@ function commands(pattern: RegExp): RegExpMatchArray[] {
     .filter((match): match is RegExpMatchArray => match !== null);
 }
 
-/** The README's `npm run invoke -- <function> <event-file>` lines, in order. */
+/** docs/operations.md's `npm run invoke -- <function> <event-file>` lines, in order. */
 export const invokeLines = () =>
   commands(/^npm run invoke -- (\S+) (\S+)$/).map(([line, name, event]) => ({
     line,
@@ -20,7 +20,7 @@ export const invokeLines = () =>
     event: event ?? "",
   }));
 
-/** The README's `sam local invoke -t <template> <logical id> -e <event-file>` lines, in order. */
+/** docs/operations.md's `sam local invoke -t <template> <logical id> -e <event-file>` lines, in order. */
 export const samLines = () =>
   commands(/^sam local invoke -t (\S+) (\S+) -e (\S+)$/).map(([line, template, logicalId, event]) => ({
     line,
