@@ -5,7 +5,7 @@ import type { ImageInput } from "../client/index.ts";
 import { UsageError } from "./usage.ts";
 
 /** The columns (CSV) or keys (JSON) an image may have: the POST's image fields. */
-export const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;
+const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;
 const REQUIRED = ["img_id", "img_name"] as const;
 
 /**

@@ -10,7 +10,7 @@ import { progress } from "./progress.ts";
 export const LIST_FORMATS = ["csv", "json", "txt"] as const;
 export type ListFormat = (typeof LIST_FORMATS)[number];
 /** The columns of `list` (a set's images). */
-export const SET_COLUMNS = ["img_id", "img_name", "state", "order_id"] as const;
+const SET_COLUMNS = ["img_id", "img_name", "state", "order_id"] as const;
 /** The columns of `images` (the task's images, each with its set in the live split). */
 export const IMAGE_COLUMNS = ["img_id", "img_name", "state", "order_id", "label", "group", "set_type_id"] as const;
 /** How many times a listing starts again after 1015 (the split was made again under it). */

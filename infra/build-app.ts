@@ -10,7 +10,7 @@ import { TrainingSetsStack } from "./training-sets-stack.ts";
 export const STACK_ID = "TrainingSetsStack";
 
 /** The CloudFormation stack name of a stage: dev and prod side by side in one account. */
-export const stackName = (stage: string): string => `TrainingSets-${stage}`;
+const stackName = (stage: string): string => `TrainingSets-${stage}`;
 
 /**
  * The stack as `cdk synth` and `cdk deploy` make it: the options from the app's CDK context, and

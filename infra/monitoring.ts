@@ -24,7 +24,7 @@ import { API_TIMEOUT_SECONDS } from "../lib/routes.ts";
 const PERIOD = Duration.minutes(5);
 
 /** What the alarms watch: thresholds in one place, so docs/operations.md and the tests read the same numbers. */
-export const THRESHOLDS = {
+const THRESHOLDS = {
   /** Share of the stage's requests answered 5xx (the `5XXError` average is that share). */
   api5xxRate: 0.05,
   /** p99 of the stage's latency, ms: the budget for the largest split (25 s) under API Gateway's 29 s. */

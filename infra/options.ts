@@ -6,7 +6,7 @@ import type { ApiAuth, TrainingSetsStackProps } from "./training-sets-stack.ts";
 // One direction only: this file reads context into the stack's props (a type import); the stack
 // never reads context, and build-app.ts wires the two together.
 
-export const CONTEXT_PREFIX = "training-sets:";
+const CONTEXT_PREFIX = "training-sets:";
 
 /** What the context decides; the rest of the stack's props (name, description) is build-app.ts's. */
 export type StackOptions = Omit<TrainingSetsStackProps, "env" | "stackName" | "description"> & {

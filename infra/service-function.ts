@@ -10,14 +10,12 @@ import type { TableAccess, TableAction } from "../lib/routes.ts";
 import { PROJECT_ROOT } from "../scripts/project-root.ts";
 import { BUNDLING } from "./bundling.ts";
 
-export { PROJECT_ROOT };
-
 /**
  * What the idempotency middleware (lib/idempotency.ts) does to its table: read a record, create it
  * conditionally, name its split, complete it or take it over, and delete it when the request
  * changed nothing.
  */
-export const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] as const;
+const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] as const;
 
 export interface ServiceFunctionProps {
   /** Handler file relative to the project root, e.g. `functions/split-task.ts` (from FUNCTIONS). */

@@ -65,7 +65,7 @@ export interface TrainingSetsStackProps extends StackProps {
  * Routes that stay open under every auth setting. The OpenAPI document is the API's contract,
  * built in code: it holds no data and reads no table. Every other route is secured by default.
  */
-export const OPEN_ROUTES: ReadonlySet<FunctionName> = new Set<FunctionName>(["OpenApiDocument"]);
+const OPEN_ROUTES: ReadonlySet<FunctionName> = new Set<FunctionName>(["OpenApiDocument"]);
 
 /** The idempotency table's keys: one record a key (lib/idempotency.ts). */
 export const IDEMPOTENCY_TABLE = { partitionKey: "id", expiryAttribute: "expiration" } as const;
@@ -82,7 +82,7 @@ const gatewayBody = (code: ErrorCode, extra: { requestId?: boolean; detail?: str
   return JSON.stringify(body).replace('"$context.error.messageString"', "$context.error.messageString");
 };
 
-export interface GatewayResponseRow {
+interface GatewayResponseRow {
   id: string;
   type: ResponseType;
   statusCode?: string;
@@ -100,7 +100,7 @@ const GATEWAY_REASON = "$context.error.messageString";
  * are code 1027: 401 when credentials are missing or expired (with `WWW-Authenticate` naming the
  * scheme), 403 when they are invalid or not allowed.
  */
-export function gatewayResponses(auth: ApiAuth): readonly GatewayResponseRow[] {
+function gatewayResponses(auth: ApiAuth): readonly GatewayResponseRow[] {
   const scheme = auth.type === "iam" ? "AWS4-HMAC-SHA256" : auth.type === "cognito" ? "Bearer" : undefined;
   const challenge = scheme ? { "WWW-Authenticate": `'${scheme}'` } : undefined;
   const refused = gatewayBody(1027, { requestId: true, detail: GATEWAY_REASON });
@@ -141,11 +141,8 @@ export function gatewayResponses(auth: ApiAuth): readonly GatewayResponseRow[] {
   ];
 }
 
-/** The gateway responses under the default (IAM) setting. */
-export const GATEWAY_RESPONSES: readonly GatewayResponseRow[] = gatewayResponses({ type: "iam" });
-
 /** One JSON line per request in the stage's access log. Every value quoted: a missing one is "-". */
-export const ACCESS_LOG_FIELDS = {
+const ACCESS_LOG_FIELDS = {
   requestId: "$context.requestId",
   extendedRequestId: "$context.extendedRequestId",
   requestTime: "$context.requestTimeEpoch",

@@ -61,7 +61,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The known field `name` most likely meant (same letters ignoring case and `_`, or at most 2 edits away). */
-export function nearest(name: string, known: readonly string[]): string | undefined {
+function nearest(name: string, known: readonly string[]): string | undefined {
   const exact = known.find((field) => normalised(field) === normalised(name));
   if (exact) return exact;
   let best: { field: string; cost: number } | undefined;

@@ -39,8 +39,8 @@ import { documentClient, isLoopback, isThrottling } from "./store/client.ts";
 import type { PublishedSplit } from "./store/index.ts";
 
 /** The request header (lower case: the header normalizer has run) and the replay header. */
-export const IDEMPOTENCY_HEADER = "idempotency-key";
-export const REPLAYED_HEADER = "Idempotent-Replayed";
+const IDEMPOTENCY_HEADER = "idempotency-key";
+const REPLAYED_HEADER = "Idempotent-Replayed";
 
 /** Visible ASCII (0x21–0x7E), 1–255 of them. */
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

@@ -9,7 +9,7 @@ export const NAMESPACE = "TrainingSets";
  * the ones marked so carry one more. A task_id is never a dimension: each value would be a
  * metric of its own, billed; it belongs in the logs.
  */
-export const METRIC = {
+const METRIC = {
   /** Count, dimensions `route` and `code`: every HTTP answer, by route and error code (docs/api.md) (0 = success). */
   answers: "Answers",
   /** Milliseconds: a published split, from its first read to its publish. */

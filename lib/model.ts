@@ -23,7 +23,7 @@ export type RareLabelPolicy = (typeof RARE_LABEL_POLICIES)[number];
 
 /** `fresh`: the legacy API's behaviour, every image drawn anew; `keep`: assigned images stay, only unassigned ones are distributed. */
 export const SPLIT_MODES = ["fresh", "keep"] as const;
-export type SplitMode = (typeof SPLIT_MODES)[number];
+type SplitMode = (typeof SPLIT_MODES)[number];
 
 /** The optional fields of PUT /training/tasks/sets beyond the legacy API's, with their defaults filled in. */
 export interface SplitOptions {

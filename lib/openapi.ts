@@ -23,11 +23,11 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A JSON Schema 2020-12 object (OpenAPI 3.1's schema dialect). */
 export type JsonSchema = { [key: string]: unknown };
 
-export interface Example {
+interface Example {
   summary: string;
   value: unknown;
 }
-export interface MediaType {
+interface MediaType {
   schema: JsonSchema;
   examples?: Record<string, Example>;
 }
@@ -36,7 +36,7 @@ export interface ResponseObject {
   headers?: Record<string, { schema: JsonSchema; description?: string }>;
   content?: Record<string, MediaType>;
 }
-export interface Parameter {
+interface Parameter {
   name: string;
   in: "query" | "header";
   required: boolean;

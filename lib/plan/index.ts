@@ -15,7 +15,7 @@ import { DRAW_ORDER, type PlanRequest } from "./types.ts";
 
 export { placeUnits, type Units } from "./groups.ts";
 export { roundShares } from "./rounding.ts";
-export { largestRemainder, RATIO_SCALE, sizesFromRatios, tieBreaker } from "./sizes.ts";
+export { largestRemainder, RATIO_SCALE, sizesFromRatios } from "./sizes.ts";
 export { ALGORITHM_VERSION, ALGORITHM_VERSIONS, type PlanImage, type PlanRequest, type SplitPlan } from "./types.ts";
 
 /**

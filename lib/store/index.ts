@@ -38,7 +38,6 @@ import {
 
 export type { StoredImage } from "./images.ts";
 export { plannedDigest } from "./records.ts";
-export type { Chunk } from "./snapshot.ts";
 export type { SnapshotRef } from "./snapshots.ts";
 export type { PublishedSplit, PublishOutcome } from "./task-item.ts";
 

@@ -13,7 +13,7 @@ import { MAX_BODY_BYTES } from "../../lib/model.ts";
 export const ID = /^[0-9A-Za-z_-]{1,64}$/;
 
 /** A JSON fragment spliced into a body as is (for what JSON.stringify cannot write: 1e999, deep nesting). */
-export interface Raw {
+interface Raw {
   raw: string;
 }
 type Value = unknown;
@@ -32,7 +32,7 @@ function hasKeys(value: unknown): boolean {
 }
 
 /** Writes a JSON object from entries, keeping duplicate and `__proto__` keys exactly as given. */
-export const objectText = (entries: readonly Entry[]) =>
+const objectText = (entries: readonly Entry[]) =>
   `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${isRaw(value) ? value.raw : JSON.stringify(value)}`).join(",")}}`;
 
 // Nesting stays within what the body parser's reviver walks on any stack (deeper bodies: see the HTTP fuzz).
@@ -104,7 +104,7 @@ const noiseEntries = (fields: readonly string[]) =>
 export const validId = fc.oneof(fc.stringMatching(ID), fc.constantFrom("2018062212345678911", "0", "-", "_"));
 
 /** Anything that is not a task_id / img_id: a string outside the charset or length, an unsafe or non-integer number, another type. */
-export const badId = fc.oneof(
+const badId = fc.oneof(
   fc
     .oneof(
       unicode,
@@ -122,11 +122,11 @@ export const badId = fc.oneof(
 );
 
 /** A count the contract accepts: a safe integer ≥ min, as a JSON number or an integer string. */
-export const validCount = (min: number, max: number) =>
+const validCount = (min: number, max: number) =>
   fc.integer({ min, max }).chain((n) => fc.constantFrom<unknown>(n, String(n)));
 
 /** A count the contract refuses: below min, not an integer, unsafe, not a number or integer string. */
-export const badCount = (min: number) =>
+const badCount = (min: number) =>
   fc.oneof(
     fc.integer({ min: -1_000_000, max: min - 1 }).chain((n) => fc.constantFrom<unknown>(n, String(n))),
     fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }),
@@ -150,11 +150,11 @@ export const badCount = (min: number) =>
     fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
   );
 
-export const validSeed = fc.oneof(
+const validSeed = fc.oneof(
   fc.string({ unit: "binary", minLength: 1, maxLength: 128 }),
   fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
 );
-export const badSeed = fc.oneof(
+const badSeed = fc.oneof(
   fc.constantFrom("", "\uD800", "seed\uDFFF", "\uDC00\uD800"),
   fc.string({ unit: "binary", minLength: 129, maxLength: 200 }),
   fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }),
@@ -486,7 +486,7 @@ const stripQuotes = (s: string) => (s.length >= 2 && s.startsWith('"') && s.ends
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64url");
 
 /** Cursors that can never parse for (task, setType): forged, truncated, foreign, malformed. */
-export function badCursor(task: string, setType: number, real: string): fc.Arbitrary<string> {
+function badCursor(task: string, setType: number, real: string): fc.Arbitrary<string> {
   const goodFields = [task, setType, 3, "a", 7, 8, "img-8"];
   const badField: fc.Arbitrary<unknown>[] = [
     fc.oneof(
