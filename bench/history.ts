@@ -12,19 +12,7 @@ import { createStore, type Store } from "../lib/store/index.ts";
 import { ORDER_BLOCK, TABLE, TASK_ITEM_SK } from "../lib/table.ts";
 import { itemSize } from "../test/support/capacity-model.ts";
 import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy.ts";
-import { imageIdOf } from "./support.ts";
-
-export interface HistoryRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  baselineName?: string;
-  writeUnits?: number;
-  readUnits?: number;
-  target?: { ratio?: number; max?: number };
-  note?: string;
-}
+import { imageIdOf, type Measure } from "./support.ts";
 
 /** 128 four-byte characters: a label or group name at its most expensive. */
 const longName = (i: number) => `${String(i).padStart(4, "0")}${"𠜎".repeat(124)}`;
@@ -56,9 +44,9 @@ async function units(proxy: FaultProxy, work: () => Promise<unknown>) {
   };
 }
 
-export async function benchHistory(config: StoreConfig, endpoint: string, splits: number): Promise<HistoryRow[]> {
+export async function benchHistory(config: StoreConfig, endpoint: string, splits: number): Promise<Measure[]> {
   const proxy = await startFaultProxy(endpoint, { capacity: { writeUnitsPerSecond: 1e12, readUnitsPerSecond: 1e12 } });
-  const rows: HistoryRow[] = [];
+  const rows: Measure[] = [];
   try {
     const direct = createStore({ ...config, endpoint });
     const modelled = createStore({ ...config, endpoint: proxy.endpoint });

@@ -38,6 +38,7 @@ import {
   imageIdOf,
   imageItem,
   itemBytes,
+  type Measure,
   median,
   rawClient,
   rawIndexPage,
@@ -72,19 +73,8 @@ const PAGE = 5_000;
 const TABLE_NAME = "bench";
 
 type Section = "local" | "aws-model" | "registration" | "history" | "process";
-interface Row {
+interface Row extends Measure {
   section: Section;
-  name: string;
-  value: number;
-  unit: string;
-  /** What the value is compared with, measured in the same run. */
-  baseline?: number;
-  baselineName?: string;
-  writeUnits?: number;
-  readUnits?: number;
-  /** Met when value / baseline ≤ ratio, or value ≤ max. */
-  target?: { ratio?: number; max?: number };
-  note?: string;
 }
 const rows: Row[] = [];
 const add = (row: Row) => {

@@ -14,6 +14,21 @@ import { LAYOUT } from "../lib/store/task-item.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../lib/table.ts";
 import { numberSize } from "../test/support/capacity-model.ts";
 
+/** One measured value, beside the baseline measured in the same run. */
+export interface Measure {
+  name: string;
+  value: number;
+  unit: string;
+  /** What the value is compared with, measured in the same run. */
+  baseline?: number;
+  baselineName?: string;
+  writeUnits?: number;
+  readUnits?: number;
+  /** Met when value / baseline ≤ ratio, or value ≤ max. */
+  target?: { ratio?: number; max?: number };
+  note?: string;
+}
+
 /** Calls in flight in every raw baseline: the store's default STORAGE_CONCURRENCY. */
 export const RAW_CONCURRENCY = 16;
 
