@@ -6,10 +6,10 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { StoreConfig } from "../lib/config.ts";
 import { DEFAULT_SPLIT_OPTIONS, type ImageInput } from "../lib/model.ts";
-import { splitTask } from "../lib/split.ts";
+import { splitTask } from "../lib/split/split.ts";
 import { createClient } from "../lib/store/client.ts";
 import { createStore, type Store } from "../lib/store/index.ts";
-import { ORDER_BLOCK, TABLE, TASK_ITEM_SK } from "../lib/table.ts";
+import { ORDER_BLOCK, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
 import { itemSize } from "../test/support/capacity-model.ts";
 import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy.ts";
 import { imageIdOf, type Measure } from "./support.ts";

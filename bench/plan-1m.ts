@@ -1,5 +1,5 @@
 /** Child process of bench/run.ts: plans a split of N ids and prints {ms, baselineRssMb, peakRssMb}. */
-import { planSplit } from "../lib/plan/index.ts";
+import { planSplit } from "../lib/split/plan/index.ts";
 
 const n = Number(process.argv[2] ?? 1_000_000);
 // As storage returns them: sorted by img_id, order_ids 1..n in registration order.

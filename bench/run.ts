@@ -28,7 +28,7 @@ import { BUNDLING } from "../infra/bundling.ts";
 import { readConfig, type StoreConfig } from "../lib/config.ts";
 import type { SetSizes, SetType } from "../lib/model.ts";
 import { ROUTES } from "../lib/routes.ts";
-import { splitTask } from "../lib/split.ts";
+import { splitTask } from "../lib/split/split.ts";
 import { createStore } from "../lib/store/index.ts";
 import { startDynamoDbLocal } from "../scripts/dynamodb-local.ts";
 import { PROJECT_ROOT } from "../scripts/project-root.ts";

@@ -4,7 +4,7 @@
  * Usage: split-1m.ts <endpoint> <table> <taskId>; prints {ms, baselineRssMb, peakRssMb, drawn}.
  */
 import { readConfig } from "../lib/config.ts";
-import { splitTask } from "../lib/split.ts";
+import { splitTask } from "../lib/split/split.ts";
 import { createStore } from "../lib/store/index.ts";
 import { usualCounts } from "./support.ts";
 

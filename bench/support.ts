@@ -11,7 +11,7 @@ import type { StoreConfig } from "../lib/config.ts";
 import type { SetSizes } from "../lib/model.ts";
 import { checkDeadline, createClient, documentClient, retrying } from "../lib/store/client.ts";
 import { LAYOUT } from "../lib/store/task-item.ts";
-import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../lib/table.ts";
+import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
 import { numberSize } from "../test/support/capacity-model.ts";
 
 /** One measured value, beside the baseline measured in the same run. */

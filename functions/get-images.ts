@@ -1,7 +1,7 @@
+import { parseImagesQuery } from "../lib/http/index.ts";
 import { httpService, ok } from "../lib/http.ts";
 import { imagePageResponse, imageResponse } from "../lib/responses.ts";
 import { deadlineOf, store } from "../lib/runtime.ts";
-import { parseImagesQuery } from "../lib/validate.ts";
 
 /**
  * GET /training/tasks/images?task_id=…&img_id=… — one image and its set in the live split;

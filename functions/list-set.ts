@@ -1,7 +1,7 @@
+import { parseSetsQuery } from "../lib/http/index.ts";
 import { httpService, ok } from "../lib/http.ts";
 import { setPageResponse, summaryResponse } from "../lib/responses.ts";
 import { deadlineOf, store } from "../lib/runtime.ts";
-import { parseSetsQuery } from "../lib/validate.ts";
 
 /**
  * GET /training/tasks/sets?task_id=…&set_type_id=N — one page of one set, in order_id order;

@@ -1,8 +1,7 @@
+import { idempotent, parseRegisterRequest } from "../lib/http/index.ts";
 import { httpService, ok } from "../lib/http.ts";
-import { idempotent } from "../lib/idempotency.ts";
 import { registerResponse } from "../lib/responses.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
-import { parseRegisterRequest } from "../lib/validate.ts";
 
 /** POST /training/tasks/images — register (upsert) images of a task; with an Idempotency-Key, once per key. */
 export const handler = httpService({ withBody: true })

@@ -1,13 +1,13 @@
 import type { Context } from "aws-lambda";
 import { serviceLogger } from "../lib/log.ts";
 import { flushMetrics } from "../lib/metrics.ts";
-import { parseResplitEvent, resplitTasks } from "../lib/resplit.ts";
 import { store } from "../lib/runtime.ts";
+import { parseResplitEvent, resplitTasks } from "../lib/split/index.ts";
 
 /**
  * Scheduled re-split (EventBridge, not HTTP): re-splits each task named by the event with the
  * counts of its last split and a fresh seed, and reports per task what happened (one log line and
- * one ResplitTasks metric by outcome a task, lib/resplit.ts), through the service's logger with the
+ * one ResplitTasks metric by outcome a task, lib/split/resplit.ts), through the service's logger with the
  * invocation's context and, as correlation id, the EventBridge event's id.
  */
 export const handler = async (event: unknown, context?: Pick<Context, "getRemainingTimeInMillis">) => {

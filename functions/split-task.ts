@@ -1,10 +1,8 @@
+import { beforePublishOf, idempotent, parseSplitSpec } from "../lib/http/index.ts";
 import { httpService, ok } from "../lib/http.ts";
-import { beforePublishOf, idempotent } from "../lib/idempotency.ts";
 import { splitResponse } from "../lib/responses.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
-import { splitTask } from "../lib/split.ts";
-import { splitReplays } from "../lib/split-replays.ts";
-import { parseSplitSpec } from "../lib/validate.ts";
+import { splitReplays, splitTask } from "../lib/split/index.ts";
 
 const { maxAnswerBytes } = store.config;
 

@@ -1,6 +1,6 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { ServiceError } from "../lib/errors.ts";
-import { parseTaskId } from "../lib/validate.ts";
+import { parseTaskId } from "../lib/http/validate.ts";
 import type { ApiAuth, TrainingSetsStackProps } from "./training-sets-stack.ts";
 
 // One direction only: this file reads context into the stack's props (a type import); the stack

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from "../scripts/project-root.ts";
 import { BUNDLING } from "./bundling.ts";
 
 /**
- * What the idempotency middleware (lib/idempotency.ts) does to its table: read a record, create it
+ * What the idempotency middleware (lib/http/idempotency.ts) does to its table: read a record, create it
  * conditionally, name its split, complete it or take it over, and delete it when the request
  * changed nothing.
  */

@@ -22,7 +22,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { type ErrorCode, ServiceError } from "../lib/errors.ts";
 import { type FunctionName, JOBS, ROUTES, TABLE_ACCESS, timeoutSeconds } from "../lib/routes.ts";
-import { TABLE } from "../lib/table.ts";
+import { TABLE } from "../lib/store/table.ts";
 import { Monitoring } from "./monitoring.ts";
 import { ServiceFunction, type ServiceFunctionProps } from "./service-function.ts";
 
@@ -67,7 +67,7 @@ export interface TrainingSetsStackProps extends StackProps {
  */
 const OPEN_ROUTES: ReadonlySet<FunctionName> = new Set<FunctionName>(["OpenApiDocument"]);
 
-/** The idempotency table's keys: one record a key (lib/idempotency.ts). */
+/** The idempotency table's keys: one record a key (lib/http/idempotency.ts). */
 export const IDEMPOTENCY_TABLE = { partitionKey: "id", expiryAttribute: "expiration" } as const;
 
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";

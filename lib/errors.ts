@@ -39,7 +39,7 @@ export type ErrorCode = keyof typeof catalogue;
 
 /**
  * Every code with its usual HTTP status and its message pattern (each parameter as `{name}`),
- * read-only: the OpenAPI document (lib/openapi.ts) is generated from it.
+ * read-only: the OpenAPI document (lib/contract/openapi.ts) is generated from it.
  */
 export const errorCatalogue = (): { code: ErrorCode; status: number; msg: string }[] =>
   (Object.keys(catalogue) as unknown as string[]).map((key) => {

@@ -9,7 +9,7 @@ import { serviceLogger } from "./log.ts";
 import { publishAnswer } from "./metrics.ts";
 import { MAX_BODY_BYTES } from "./model.ts";
 import { ROUTES } from "./routes.ts";
-import { parseTaskId } from "./validate.ts";
+import { parseTaskId } from "./http/validate.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
 

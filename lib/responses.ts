@@ -1,6 +1,6 @@
 import { answerBytes, listEntriesBytes } from "./answer-size.ts";
 import { truncated } from "./capped.ts";
-import { encodeCursor, encodeImageCursor } from "./cursor.ts";
+import { encodeCursor, encodeImageCursor } from "./http/cursor.ts";
 import {
   type Capped,
   type DeleteResult,

@@ -1,6 +1,6 @@
 import type { Context } from "aws-lambda";
 import { readConfig } from "./config.ts";
-import type { FieldPolicy } from "./fields.ts";
+import type { FieldPolicy } from "./http/fields.ts";
 import { log } from "./log.ts";
 import { createStore } from "./store/index.ts";
 

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { readConfig, readIdempotencySettings } from "../lib/config.ts";
-import { ensureIdempotencyTable, idempotencyClient } from "../lib/idempotency.ts";
+import { ensureIdempotencyTable, idempotencyClient } from "../lib/http/idempotency.ts";
 import { isLoopback } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
 import { dynamoDbLocalUnlessEndpoint, JavaMissingError, type RunningDynamoDb } from "./dynamodb-local.ts";
@@ -75,7 +75,7 @@ if (!/^\d+$/.test(options.port) || port < 1 || port > 65535) {
   await fail(`--port must be a number from 1 to 65535, got "${options.port}"`, 2);
 }
 
-// Split progress lines (lib/split.ts logs them at debug) help when a big split takes a while.
+// Split progress lines (lib/split/split.ts logs them at debug) help when a big split takes a while.
 process.env.LOG_LEVEL ??= "debug";
 // CloudWatch metric lines (EMF) mean nothing on a terminal; POWERTOOLS_METRICS_DISABLED=false shows them.
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";

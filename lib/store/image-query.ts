@@ -3,7 +3,7 @@ import { answerBytes, carriedBytes } from "../answer-size.ts";
 import { ServiceError } from "../errors.ts";
 import type { ImageCursor, ImagePage, ImageQuery, ImageRecord, SetType } from "../model.ts";
 import { imagePageResponse } from "../responses.ts";
-import { ORDER_BLOCK, orderBlockKey, orderBlockOf, TABLE } from "../table.ts";
+import { ORDER_BLOCK, orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { queryAll } from "./images.ts";

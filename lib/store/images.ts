@@ -1,9 +1,9 @@
 import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited, sleep } from "../concurrency.ts";
 import { storageUnavailable } from "../errors.ts";
-import { alphabetOf, splitPoints } from "../key-ranges.ts";
+import { alphabetOf, splitPoints } from "./key-ranges.ts";
 import type { ImageInfo } from "../model.ts";
-import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../table.ts";
+import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "./table.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import type { StoreContext } from "./task-item.ts";

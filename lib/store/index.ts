@@ -15,7 +15,7 @@ import type {
   SplitRecord,
   TaskSummary,
 } from "../model.ts";
-import { TABLE, tombstoneKey, tombstoneOrderId } from "../table.ts";
+import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import { createClient, documentClient, isThrottling } from "./client.ts";
 import { deleteImages } from "./deletion.ts";
 import { getImage, listImages } from "./image-query.ts";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { SplitRecord, SplitRef } from "../model.ts";
-import { compareIds } from "../plan/names.ts";
-import { isCanonicallySorted } from "../shuffle.ts";
-import { runKey, TABLE } from "../table.ts";
+import { compareIds } from "../split/plan/names.ts";
+import { isCanonicallySorted } from "../split/shuffle.ts";
+import { runKey, TABLE } from "./table.ts";
 import { getAll } from "./batch.ts";
 import { retrying } from "./client.ts";
 import type { StoreContext } from "./task-item.ts";

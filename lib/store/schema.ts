@@ -5,7 +5,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
-import { TABLE } from "../table.ts";
+import { TABLE } from "./table.ts";
 
 /**
  * Creates the table with its order index and TTL when it does not exist yet (the local server,

@@ -3,7 +3,7 @@ import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited } from "../concurrency.ts";
 import { ServiceError } from "../errors.ts";
 import { HISTORY_LENGTH, type SplitRecord, type SplitRef } from "../model.ts";
-import { chunkKey, runKey, TABLE } from "../table.ts";
+import { chunkKey, runKey, TABLE } from "./table.ts";
 import { getAll, type Item, putAll } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { writeRecord } from "./records.ts";

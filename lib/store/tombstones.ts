@@ -1,4 +1,4 @@
-import { TABLE, tombstoneKey, tombstoneOrderId } from "../table.ts";
+import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import { getAll } from "./batch.ts";
 import type { StoreContext } from "./task-item.ts";
 

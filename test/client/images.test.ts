@@ -6,7 +6,7 @@ import {
   MAX_IDS_PER_DELETE,
   TrainingSetsError,
 } from "../../client/index.ts";
-import { openApiDocument } from "../../lib/openapi.ts";
+import { openApiDocument } from "../../lib/contract/openapi.ts";
 import { ROUTES } from "../../lib/routes.ts";
 import { expectContract, rejection, startApi } from "../support/http.ts";
 import { type StandInImage, standInImages, startImagesStandIn } from "../support/images-stand-in.ts";

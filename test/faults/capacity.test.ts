@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StoreConfig } from "../../lib/config.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
-import { TABLE } from "../../lib/table.ts";
+import { TABLE } from "../../lib/store/table.ts";
 import {
   type Fault,
   imageWrites,

@@ -4,7 +4,7 @@ import { ServiceError } from "../../lib/errors.ts";
 import { DEFAULT_SPLIT_OPTIONS, type SetSizes } from "../../lib/model.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
-import { TABLE } from "../../lib/table.ts";
+import { TABLE } from "../../lib/store/table.ts";
 import {
   type Call,
   chunkWrites,

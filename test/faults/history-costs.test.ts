@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LIST_BYTES } from "../../lib/capped.ts";
 import { DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
-import { TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
+import { TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
 import { itemSize } from "../support/capacity-model.ts";
 import { useFaultProxy } from "../support/fault-proxy.ts";
 import { counts, freshStore, imageId, localClient, split } from "../support/store.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { readConfig } from "../../lib/config.ts";
-import { decodeCursor } from "../../lib/cursor.ts";
+import { decodeCursor } from "../../lib/http/cursor.ts";
 import { SET_TYPES, type SetType } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import {

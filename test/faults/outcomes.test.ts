@@ -1,10 +1,10 @@
 import { ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { readConfig, readIdempotencySettings } from "../../lib/config.ts";
-import { splitTask } from "../../lib/split.ts";
+import { splitTask } from "../../lib/split/split.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
-import { TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
+import { TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
 import { deferred, type FaultProxy, isPublish, startFaultProxy } from "../support/fault-proxy.ts";
 import { type Reply, startApi } from "../support/http.ts";
 import { counts, localClient, readWholeSet, registerImages, storesThrough } from "../support/store.ts";

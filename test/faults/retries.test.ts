@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import { SET_TYPES } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
-import { TASK_ITEM_SK } from "../../lib/table.ts";
+import { TASK_ITEM_SK } from "../../lib/store/table.ts";
 import {
   type Call,
   type Fault,

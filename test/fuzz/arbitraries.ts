@@ -7,7 +7,7 @@ import { MAX_BODY_BYTES } from "../../lib/model.ts";
  * code the contract says it must get ("the first failing rule"): a valid request is built, the field
  * that fails first is replaced by a value from that field's family of definitely-invalid values,
  * every later field may be anything at all, and unrelated keys (`__proto__`, `constructor`, deep
- * JSON, Unicode) are mixed in. The families are written from the contract (docs/api.md), not from lib/validate.ts.
+ * JSON, Unicode) are mixed in. The families are written from the contract (docs/api.md), not from lib/http/validate.ts.
  */
 
 export const ID = /^[0-9A-Za-z_-]{1,64}$/;

@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
 import { IDEMPOTENCY_TABLE, TrainingSetsStack, type TrainingSetsStackProps } from "../../infra/training-sets-stack.ts";
 import { FUNCTIONS, type FunctionName, ROUTES } from "../../lib/routes.ts";
-import { TABLE } from "../../lib/table.ts";
+import { TABLE } from "../../lib/store/table.ts";
 
 type Json = Record<string, unknown>;
 interface Resource {

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { ImageCursor, ImageRecord, SetType } from "../../lib/model.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import type { Store } from "../../lib/store/index.ts";
-import { chunkKey, TABLE, TASK_ITEM_SK, TOMBSTONE_PREFIX, tombstoneKey } from "../../lib/table.ts";
-import { parseDeleteRequest, parseImagesQuery } from "../../lib/validate.ts";
+import { chunkKey, TABLE, TASK_ITEM_SK, TOMBSTONE_PREFIX, tombstoneKey } from "../../lib/store/table.ts";
+import { parseDeleteRequest, parseImagesQuery } from "../../lib/http/validate.ts";
 import {
   codeOf,
   counts,

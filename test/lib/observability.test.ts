@@ -4,7 +4,7 @@ import { ServiceError } from "../../lib/errors.ts";
 import { httpService, ok } from "../../lib/http.ts";
 import { log } from "../../lib/log.ts";
 import { countRefusedSplit, flushMetrics, metricsEnabled, NAMESPACE, recordSplit } from "../../lib/metrics.ts";
-import { resplitTasks } from "../../lib/resplit.ts";
+import { resplitTasks } from "../../lib/split/resplit.ts";
 import { retrying } from "../../lib/store/client.ts";
 import type { Store } from "../../lib/store/index.ts";
 

@@ -1,7 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { errorCatalogue, ServiceError } from "../../lib/errors.ts";
-import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/fields.ts";
+import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/http/fields.ts";
 import {
   DELETE_REQUEST_EXAMPLES,
   errorEntries,
@@ -12,7 +12,7 @@ import {
   openApiDocument,
   REGISTER_REQUEST_EXAMPLES,
   SPLIT_REQUEST_EXAMPLES,
-} from "../../lib/openapi.ts";
+} from "../../lib/contract/openapi.ts";
 import { ROUTES } from "../../lib/routes.ts";
 import {
   parseDeleteRequest,
@@ -20,7 +20,7 @@ import {
   parseRegisterRequest,
   parseSetsQuery,
   parseSplitSpec,
-} from "../../lib/validate.ts";
+} from "../../lib/http/validate.ts";
 import { contract } from "../support/contract.ts";
 
 const document = openApiDocument();
@@ -97,8 +97,8 @@ describe("the OpenAPI document", () => {
   });
 });
 
-describe("the document and lib/validate.ts", () => {
-  it("name the same request fields (lib/fields.ts), request bodies closed to others", () => {
+describe("the document and lib/http/validate.ts", () => {
+  it("name the same request fields (lib/http/fields.ts), request bodies closed to others", () => {
     expect(propertyNames("SplitRequest").sort()).toEqual([...SPLIT_FIELDS].sort());
     expect(propertyNames("RegisterRequest").sort()).toEqual([...REGISTER_FIELDS].sort());
     expect(propertyNames("ImageInput").sort()).toEqual([...IMAGE_FIELDS].sort());

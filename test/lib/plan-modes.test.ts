@@ -13,8 +13,8 @@ import {
   type SplitPlan,
   sizesFromRatios,
   type Units,
-} from "../../lib/plan/index.ts";
-import { seededRandom, shuffle, shuffleIds } from "../../lib/shuffle.ts";
+} from "../../lib/split/plan/index.ts";
+import { seededRandom, shuffle, shuffleIds } from "../../lib/split/shuffle.ts";
 
 /** Sizes by set type, given in the legacy API's response order: training, verifying, testing. */
 const sizes = (training: number, verifying: number, testing: number): SetSizes => ({

@@ -19,8 +19,8 @@ import {
   roundShares,
   type SplitPlan,
   sizesFromRatios,
-} from "../../lib/plan/index.ts";
-import { seededRandom, shuffle, shuffleIds } from "../../lib/shuffle.ts";
+} from "../../lib/split/plan/index.ts";
+import { seededRandom, shuffle, shuffleIds } from "../../lib/split/shuffle.ts";
 
 /** Enough runs to meet every combination of modes many times, few enough for a few seconds. */
 const RUNS = 400;

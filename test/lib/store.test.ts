@@ -4,7 +4,7 @@ import { DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore } from "../../lib/store/index.ts";
 import { CHUNK_IMAGES } from "../../lib/store/snapshot.ts";
-import { chunkKey, TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
+import { chunkKey, TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
 import {
   codeOf,
   counts,

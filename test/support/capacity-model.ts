@@ -1,4 +1,4 @@
-import { TABLE } from "../../lib/table.ts";
+import { TABLE } from "../../lib/store/table.ts";
 
 /**
  * DynamoDB's per-partition capacity, as a pure model the fault proxy (test/support/fault-proxy.ts)
@@ -87,7 +87,7 @@ export interface TableSchema {
   indexes: IndexSchema[];
 }
 
-/** The project's table layout (lib/table.ts), for unit tests; the proxy reads each table's own with DescribeTable. */
+/** The project's table layout (lib/store/table.ts), for unit tests; the proxy reads each table's own with DescribeTable. */
 export const appTableSchema = (): TableSchema => ({
   partitionKey: TABLE.partitionKey,
   sortKey: TABLE.sortKey,

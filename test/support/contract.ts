@@ -1,6 +1,6 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { type Operation, openApiDocument, type ResponseObject } from "../../lib/openapi.ts";
+import { type Operation, openApiDocument, type ResponseObject } from "../../lib/contract/openapi.ts";
 
 /**
  * The OpenAPI document as ajv (JSON Schema 2020-12, OpenAPI 3.1's dialect) sees it: every

@@ -3,7 +3,7 @@ import { Agent, createServer, request as forward, type IncomingMessage, type Ser
 import type { AddressInfo, Socket } from "node:net";
 import { crc32 } from "node:zlib";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
-import { TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
+import { TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
 import {
   CapacityModel,
   type CapacityOptions,

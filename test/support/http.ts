@@ -61,7 +61,7 @@ export function expectContract(method: string, path: string, response: Response,
   const problems = contract.checkReply(method, path, response.status, response.headers.get("content-type"), body);
   if (problems.length > 0) {
     throw new Error(
-      `${method} ${path} answered ${response.status} outside the OpenAPI document (lib/openapi.ts):\n  ${problems.join("\n  ")}\nbody: ${text.slice(0, 2000)}`,
+      `${method} ${path} answered ${response.status} outside the OpenAPI document (lib/contract/openapi.ts):\n  ${problems.join("\n  ")}\nbody: ${text.slice(0, 2000)}`,
     );
   }
 }

@@ -14,11 +14,11 @@ import {
   type SplitResult,
   type SplitSpec,
 } from "../../lib/model.ts";
-import { splitTask } from "../../lib/split.ts";
+import { splitTask } from "../../lib/split/split.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import { LAYOUT } from "../../lib/store/task-item.ts";
-import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../../lib/table.ts";
+import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
 
 export const localClient = () =>
   new DynamoDBClient({

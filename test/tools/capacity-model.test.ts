@@ -11,7 +11,7 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { TABLE } from "../../lib/table.ts";
+import { TABLE } from "../../lib/store/table.ts";
 import {
   appTableSchema,
   attributeValueSize,

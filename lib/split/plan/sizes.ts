@@ -1,4 +1,4 @@
-import { type SetRatios, type SetSizes, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { type SetRatios, type SetSizes, TESTING, TRAINING, VERIFYING } from "../../model.ts";
 import { seededRandom, shuffle } from "../shuffle.ts";
 
 /** Ratios are read to nine decimal places: r counts as round(r · 10⁹) / 10⁹, so sizes never depend on binary rounding. */

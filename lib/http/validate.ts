@@ -1,5 +1,5 @@
 import { decodeCursor, decodeImageCursor } from "./cursor.ts";
-import { type ErrorCode, ServiceError } from "./errors.ts";
+import { type ErrorCode, ServiceError } from "../errors.ts";
 import {
   checkFields,
   DELETE_FIELDS,
@@ -35,8 +35,8 @@ import {
   TESTING,
   TRAINING,
   VERIFYING,
-} from "./model.ts";
-import { ALGORITHM_VERSIONS } from "./plan/index.ts";
+} from "../model.ts";
+import { ALGORITHM_VERSIONS } from "../split/plan/index.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const INTEGER = /^-?\d+$/;

@@ -31,12 +31,12 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { MiddlewareObj, Request } from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { type IdempotencySettings, readCorsOrigins, readIdempotencySettings, type StoreConfig } from "./config.ts";
-import { describeError, ServiceError, storageUnavailable } from "./errors.ts";
-import { corsHeaders } from "./http.ts";
-import { log } from "./log.ts";
-import { documentClient, isLoopback, isThrottling } from "./store/client.ts";
-import type { PublishedSplit } from "./store/index.ts";
+import { type IdempotencySettings, readCorsOrigins, readIdempotencySettings, type StoreConfig } from "../config.ts";
+import { describeError, ServiceError, storageUnavailable } from "../errors.ts";
+import { corsHeaders } from "../http.ts";
+import { log } from "../log.ts";
+import { documentClient, isLoopback, isThrottling } from "../store/client.ts";
+import type { PublishedSplit } from "../store/index.ts";
 
 /** The request header (lower case: the header normalizer has run) and the replay header. */
 const IDEMPOTENCY_HEADER = "idempotency-key";

@@ -1,5 +1,5 @@
-import { ServiceError } from "../errors.ts";
-import { type SetSizes, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { ServiceError } from "../../errors.ts";
+import { type SetSizes, TESTING, TRAINING, VERIFYING } from "../../model.ts";
 import { SET_NAMES } from "./names.ts";
 import { BIN_OF_SET, NO_SET, type PlanImage } from "./types.ts";
 

@@ -1,5 +1,5 @@
-import { ServiceError } from "../errors.ts";
-import type { RareLabelPolicy } from "../model.ts";
+import { ServiceError } from "../../errors.ts";
+import type { RareLabelPolicy } from "../../model.ts";
 import { shuffle } from "../shuffle.ts";
 import { compareIds, listLabels } from "./names.ts";
 import { roundShares } from "./rounding.ts";

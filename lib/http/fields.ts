@@ -1,4 +1,4 @@
-import { ServiceError } from "./errors.ts";
+import { ServiceError } from "../errors.ts";
 
 /** The PUT's optional split fields, in the order they are checked. */
 export const OPTION_FIELDS = [

@@ -1,4 +1,4 @@
-import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../model.ts";
 import { isCanonicallySorted, seededRandom, shuffle } from "../shuffle.ts";
 import { compareIds } from "./names.ts";
 import { DRAW_ORDER, NO_SET, type PlanImage, type PlanSets } from "./types.ts";

@@ -2,8 +2,8 @@
  * The split planner: which images go to which set, from a seed, a request and the task's images.
  * `planSplit` is the one entry; the other exports are its types and the pieces tests pin down.
  */
-import { ServiceError } from "../errors.ts";
-import { type RareLabelPolicy, type SetSizes, type SplitOptions, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { ServiceError } from "../../errors.ts";
+import { type RareLabelPolicy, type SetSizes, type SplitOptions, TESTING, TRAINING, VERIFYING } from "../../model.ts";
 import { drawPlain, permutation, readIds, setsFromBins } from "./draw.ts";
 import { placeGroups } from "./groups.ts";
 import { fillInOrder, fillKeep, preparePool, tooMany } from "./pool.ts";

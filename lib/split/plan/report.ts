@@ -7,7 +7,7 @@ import {
   TESTING,
   TRAINING,
   VERIFYING,
-} from "../model.ts";
+} from "../../model.ts";
 import { compareIds } from "./names.ts";
 import { ALGORITHM_VERSION, type PlanImage, type PlanSets, type SplitPlan } from "./types.ts";
 

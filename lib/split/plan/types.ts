@@ -7,7 +7,7 @@ import {
   TESTING,
   TRAINING,
   VERIFYING,
-} from "../model.ts";
+} from "../../model.ts";
 
 /**
  * The algorithm every plan is made with. A split records it with its seed: the same version,

@@ -1,5 +1,5 @@
-import { ServiceError } from "./errors.ts";
-import { type Cursor, type ImageCursor, SET_TYPES } from "./model.ts";
+import { ServiceError } from "../errors.ts";
+import { type Cursor, type ImageCursor, SET_TYPES } from "../model.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const TOKEN = /^[0-9a-f]{1,32}$/;

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { capList } from "./capped.ts";
-import { describeError, ServiceError } from "./errors.ts";
-import { log } from "./log.ts";
-import { countRefusedSplit, recordSplit } from "./metrics.ts";
+import { capList } from "../capped.ts";
+import { describeError, ServiceError } from "../errors.ts";
+import { log } from "../log.ts";
+import { countRefusedSplit, recordSplit } from "../metrics.ts";
 import {
   HISTORY_LENGTH,
   SET_TYPES,
@@ -15,7 +15,7 @@ import {
   TESTING,
   TRAINING,
   VERIFYING,
-} from "./model.ts";
+} from "../model.ts";
 import { permutation, readIds } from "./plan/draw.ts";
 import { type PlanImage, planSplit, type SplitPlan } from "./plan/index.ts";
 import { drawSeed } from "./shuffle.ts";
@@ -27,8 +27,8 @@ import {
   type Store,
   type StoredImage,
   type TaskState,
-} from "./store/index.ts";
-import { chunkCount, packSnapshot } from "./store/snapshot.ts";
+} from "../store/index.ts";
+import { chunkCount, packSnapshot } from "../store/snapshot.ts";
 
 const noImages = (taskId: string) =>
   new ServiceError(

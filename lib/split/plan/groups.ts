@@ -1,4 +1,4 @@
-import { ServiceError } from "../errors.ts";
+import { ServiceError } from "../../errors.ts";
 import { compareIds, listLabels } from "./names.ts";
 import type { Strata } from "./strata.ts";
 import { BINS, NO_SET, type PlanImage } from "./types.ts";

@@ -1,12 +1,12 @@
 /**
  * The API's contract as an OpenAPI 3.1 document, built once in code: the error part from the one
  * catalogue (lib/errors.ts), the limits and enums from lib/model.ts and lib/plan; the request
- * schemas name exactly the fields of lib/fields.ts (the compiler checks it: `satisfies`).
- * Served at GET /openapi.json; tests tie it to lib/validate.ts and check every HTTP test
+ * schemas name exactly the fields of lib/http/fields.ts (the compiler checks it: `satisfies`).
+ * Served at GET /openapi.json; tests tie it to lib/http/validate.ts and check every HTTP test
  * response against it.
  */
-import { type ErrorCode, errorCatalogue } from "./errors.ts";
-import type { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "./fields.ts";
+import { type ErrorCode, errorCatalogue } from "../errors.ts";
+import type { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../http/fields.ts";
 import {
   DEFAULT_LIMIT,
   MAX_BODY_BYTES,
@@ -15,9 +15,9 @@ import {
   RARE_LABEL_POLICIES,
   SET_TYPES,
   SPLIT_MODES,
-} from "./model.ts";
-import { ALGORITHM_VERSIONS } from "./plan/index.ts";
-import { ROUTES } from "./routes.ts";
+} from "../model.ts";
+import { ALGORITHM_VERSIONS } from "../split/plan/index.ts";
+import { ROUTES } from "../routes.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A JSON Schema 2020-12 object (OpenAPI 3.1's schema dialect). */
@@ -238,7 +238,7 @@ const json = (schema: JsonSchema, examples: Record<string, Example> = {}): { con
 const SPLIT_MSG = "TaskImgRel 表 图像集合数据更新， 成功";
 const DEMO_TASK = "2018062212345678911";
 
-/** Examples of the PUT body; each parses with lib/validate.ts (tested). */
+/** Examples of the PUT body; each parses with lib/http/validate.ts (tested). */
 export const SPLIT_REQUEST_EXAMPLES = {
   legacy: {
     summary: "The legacy API's request",
@@ -271,7 +271,7 @@ export const SPLIT_REQUEST_EXAMPLES = {
   },
 } satisfies Record<string, { summary: string; value: Json }>;
 
-/** Examples of the POST body; each parses with lib/validate.ts (tested). */
+/** Examples of the POST body; each parses with lib/http/validate.ts (tested). */
 export const REGISTER_REQUEST_EXAMPLES = {
   legacy: {
     summary: "The legacy API's images (docs/api.md)",
@@ -296,7 +296,7 @@ export const REGISTER_REQUEST_EXAMPLES = {
   },
 } satisfies Record<string, { summary: string; value: Json }>;
 
-/** Examples of the GET query; each parses with lib/validate.ts (tested). */
+/** Examples of the GET query; each parses with lib/http/validate.ts (tested). */
 export const LIST_QUERY_EXAMPLES = {
   legacy: {
     summary: "The legacy API's URL (quoted task_id)",
@@ -306,13 +306,13 @@ export const LIST_QUERY_EXAMPLES = {
   summary: { summary: "The task's split summary", value: { task_id: "42" } },
 } satisfies Record<string, { summary: string; value: Record<string, string> }>;
 
-/** Examples of the images GET query; each parses with lib/validate.ts (tested). */
+/** Examples of the images GET query; each parses with lib/http/validate.ts (tested). */
 export const IMAGES_QUERY_EXAMPLES = {
   image: { summary: "One image", value: { task_id: "2018072049434026765", img_id: "2018072080042233351" } },
   images: { summary: "Every image of the task, a page of 2", value: { task_id: "2018072049434026765", limit: "2" } },
 } satisfies Record<string, { summary: string; value: Record<string, string> }>;
 
-/** Examples of the DELETE body; each parses with lib/validate.ts (tested). */
+/** Examples of the DELETE body; each parses with lib/http/validate.ts (tested). */
 export const DELETE_REQUEST_EXAMPLES = {
   legacy: {
     summary: "Delete two images (one of them unknown)",

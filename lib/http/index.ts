@@ -1,0 +1,16 @@
+/**
+ * The HTTP edge of the functions: request parsing and validation (each request's fields, the
+ * legacy error order), cursors, and the Idempotency-Key middleware with its own records. The
+ * middy composition and the answer bodies (`lib/http.ts`, `lib/responses.ts`) belong here too.
+ */
+export { decodeCursor, decodeImageCursor, encodeCursor, encodeImageCursor } from "./cursor.ts";
+export { beforePublishOf, idempotent } from "./idempotency.ts";
+export {
+  parseDeleteRequest,
+  parseImagesQuery,
+  parseListQuery,
+  parseRegisterRequest,
+  parseSetsQuery,
+  parseSplitSpec,
+  parseTaskId,
+} from "./validate.ts";
