@@ -13,6 +13,8 @@
  *                 measurement: every measure starts on an idle task.
  *   registration  Images registered through the store in requests of 1,000, through a proxy whose
  *                 limits are unreachable (it only counts units): time and WRU.
+ *   uploaders     8 uploaders registering into one task while it is split, with transaction
+ *                 conflicts injected and the per-partition limits applied (bench/uploaders.ts).
  *   history       What registering, deleting, publishing and listing cost after a long history
  *                 (bench/history.ts), beside the same on a task without one.
  *   process       plan of 1M ids, handler bundles; with --million the peak RSS of a 1M-image split.
@@ -48,6 +50,7 @@ import {
   timed,
   usualCounts,
 } from "./support.ts";
+import { benchUploaders } from "./uploaders.ts";
 
 const root = PROJECT_ROOT;
 const { values } = parseArgs({
@@ -428,6 +431,17 @@ try {
   if (!modelOnly) await benchLocal(config, db.endpoint);
   await benchModel(config, db.endpoint);
   if (!modelOnly) await benchRegistration(config, db.endpoint);
+  console.error("uploaders (8 in parallel into one task, through conflicts and the per-partition limits)");
+  const up = await benchUploaders(config, db.endpoint, quick ? { imagesPerUploader: 500 } : {});
+  add({
+    section: "aws-model",
+    name: `8 uploaders × ${quick ? "500" : "10k"} images into one task (calls of 1,000), split ${up.splitsCodes.length}× meanwhile`,
+    value: up.registrationsMs,
+    unit: "ms",
+    writeUnits: up.writeUnits,
+    readUnits: up.readUnits,
+    note: `${up.conflictsInjected} conflicts injected; ${up.registrationRetries}/${up.registrationCalls} calls answered 503 and were sent again (slowest ${Math.round(up.slowestCallMs)} ms); splits ${up.splitsCodes.join(", ")}`,
+  });
   console.error("history (units counted through a proxy with unreachable limits)");
   for (const row of await benchHistory(config, db.endpoint, quick ? 5 : 25)) add({ section: "history", ...row });
 } finally {
