@@ -1,11 +1,12 @@
+import { type AttributeValue, QueryCommand as EntryQueryCommand } from "@aws-sdk/client-dynamodb";
 import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited, sleep } from "../concurrency.ts";
 import { storageUnavailable } from "../errors.ts";
-import { alphabetOf, splitPoints } from "./key-ranges.ts";
 import type { ImageInfo } from "../model.ts";
-import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "./table.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { alphabetOf, splitPoints } from "./key-ranges.ts";
+import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 import { readTombstones } from "./tombstones.ts";
 
@@ -121,12 +122,62 @@ function indexRanges(orderIds: readonly number[]): IndexRange[] {
   return ranges;
 }
 
-const toInfo = (item: Item): ImageInfo => ({
-  img_name: item.img_name as string,
-  img_id: item[TABLE.sortKey] as string,
-  state: item.state as number,
-  order_id: item.order_id as number,
+/** An order-index entry as DynamoDB sends it: attribute values, not yet converted. */
+type IndexEntry = Record<string, AttributeValue>;
+
+const numberOf = (value: AttributeValue | undefined) => (value?.N === undefined ? undefined : Number(value.N));
+
+const entryOrderId = (entry: IndexEntry): number => Number(entry[TABLE.orderIndex.sortKey]?.N);
+
+const toInfo = (entry: IndexEntry): ImageInfo => ({
+  img_name: entry.img_name?.S as string,
+  img_id: entry[TABLE.sortKey]?.S as string,
+  state: numberOf(entry.state) as number,
+  order_id: entryOrderId(entry),
 });
+
+/**
+ * Every entry of one order-index range: only the attributes a listing shows, and left as DynamoDB
+ * sends them (not through the DocumentClient's conversion), so that the many entries of a sparse
+ * set's range that are not members cost no more than a look at their order_id.
+ */
+async function readRange(
+  ctx: StoreContext,
+  taskId: string,
+  range: IndexRange,
+  deadline: number,
+  each: (entry: IndexEntry) => void,
+): Promise<void> {
+  const { indexName, partitionKey, sortKey } = TABLE.orderIndex;
+  let startKey: IndexEntry | undefined;
+  do {
+    const out = await retrying(deadline, () =>
+      ctx.db.send(
+        new EntryQueryCommand({
+          TableName: ctx.table,
+          IndexName: indexName,
+          KeyConditionExpression: "#block = :block AND #order BETWEEN :from AND :to",
+          ProjectionExpression: "#id, #name, #state, #order",
+          ExpressionAttributeNames: {
+            "#block": partitionKey,
+            "#order": sortKey,
+            "#id": TABLE.sortKey,
+            "#name": "img_name",
+            "#state": "state",
+          },
+          ExpressionAttributeValues: {
+            ":block": { S: orderBlockKey(taskId, range.block) },
+            ":from": { N: String(range.from) },
+            ":to": { N: String(range.to) },
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    for (const entry of out.Items ?? []) each(entry);
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+}
 
 /**
  * The images holding `orderIds` (ascending), read from the order index, the ranges in parallel;
@@ -155,24 +206,10 @@ export async function readByOrder(
     }
     const behind: typeof pending = [];
     await forEachLimited(pending, ctx.config.concurrency, async (range) => {
-      const { indexName, partitionKey, sortKey } = TABLE.orderIndex;
-      const items = await queryAll(
-        ctx,
-        {
-          TableName: ctx.table,
-          IndexName: indexName,
-          KeyConditionExpression: "#block = :block AND #order BETWEEN :from AND :to",
-          ExpressionAttributeNames: { "#block": partitionKey, "#order": sortKey },
-          ExpressionAttributeValues: {
-            ":block": orderBlockKey(taskId, range.block),
-            ":from": range.from,
-            ":to": range.to,
-          },
-        },
-        deadline,
-      );
-      for (const item of items)
-        if (wanted.has(item.order_id as number)) found.set(item.order_id as number, toInfo(item));
+      await readRange(ctx, taskId, range, deadline, (entry) => {
+        const orderId = entryOrderId(entry);
+        if (wanted.has(orderId)) found.set(orderId, toInfo(entry));
+      });
       if (range.members.some((id) => !found.has(id))) behind.push(range);
     });
     // Asked again each round: an image may be deleted while the index lags its registration.
