@@ -10,8 +10,8 @@ import { backoffMs, forEachLimited, sleep } from "../lib/concurrency.ts";
 import type { StoreConfig } from "../lib/config.ts";
 import type { SetSizes } from "../lib/model.ts";
 import { checkDeadline, createClient, documentClient, retrying } from "../lib/store/client.ts";
-import { LAYOUT } from "../lib/store/task-item.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
+import { LAYOUT } from "../lib/store/task-item.ts";
 import { numberSize } from "../test/support/capacity-model.ts";
 
 /** One measured value, beside the baseline measured in the same run. */

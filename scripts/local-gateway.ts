@@ -152,7 +152,7 @@ export function createGateway(handlers: Handlers, options: { log?: (line: string
       // request.url is a path; "//x/…" must not be read as a host (as new URL(url, base) would).
       const url = new URL(`http://localhost${request.url?.startsWith("/") ? request.url : "/"}`);
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-      // The docs page (local only; the deployed API serves /openapi.json, README "Contract and docs page").
+      // The docs page (local only; the deployed API serves /openapi.json, docs/api.md "Contract and docs page").
       if (await serveDocs(request.method, path, response)) return;
       const onPath = ROUTES.filter((route) => route.path === path);
       const route = onPath.find((candidate) => candidate.method === request.method);

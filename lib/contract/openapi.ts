@@ -16,8 +16,8 @@ import {
   SET_TYPES,
   SPLIT_MODES,
 } from "../model.ts";
-import { ALGORITHM_VERSIONS } from "../split/plan/index.ts";
 import { ROUTES } from "../routes.ts";
+import { ALGORITHM_VERSIONS } from "../split/plan/index.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A JSON Schema 2020-12 object (OpenAPI 3.1's schema dialect). */

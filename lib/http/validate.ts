@@ -1,17 +1,4 @@
-import { decodeCursor, decodeImageCursor } from "./cursor.ts";
 import { type ErrorCode, ServiceError } from "../errors.ts";
-import {
-  checkFields,
-  DELETE_FIELDS,
-  type FieldPolicy,
-  IMAGE_FIELDS,
-  OPTION_FIELDS,
-  RATIO_FIELDS,
-  REGISTER_FIELDS,
-  SPLIT_FIELDS,
-  STRICT,
-  shown,
-} from "./fields.ts";
 import {
   type Cursor,
   DEFAULT_LIMIT,
@@ -37,6 +24,19 @@ import {
   VERIFYING,
 } from "../model.ts";
 import { ALGORITHM_VERSIONS } from "../split/plan/index.ts";
+import { decodeCursor, decodeImageCursor } from "./cursor.ts";
+import {
+  checkFields,
+  DELETE_FIELDS,
+  type FieldPolicy,
+  IMAGE_FIELDS,
+  OPTION_FIELDS,
+  RATIO_FIELDS,
+  REGISTER_FIELDS,
+  SPLIT_FIELDS,
+  STRICT,
+  shown,
+} from "./fields.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const INTEGER = /^-?\d+$/;

@@ -1,10 +1,10 @@
-import { ok } from "../http.ts";
 import type { KeptAnswer, RunningSplit, SplitReplays } from "../http/idempotency.ts";
+import { ok } from "../http.ts";
 import { log } from "../log.ts";
 import { TESTING, TRAINING, VERIFYING } from "../model.ts";
 import { splitResponse } from "../responses.ts";
-import { publishedResult } from "./split.ts";
 import type { Store } from "../store/index.ts";
+import { publishedResult } from "./split.ts";
 
 const LISTS = ["img_ids_set_training", "img_ids_set_verifying", "img_ids_set_testing"] as const;
 

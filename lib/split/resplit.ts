@@ -1,11 +1,11 @@
 import { forEachLimited } from "../concurrency.ts";
 import { describeError, type ErrorCode, ServiceError } from "../errors.ts";
+import { parseTaskId } from "../http/validate.ts";
 import { type Level, log as serviceLog } from "../log.ts";
 import { publishResplitOutcome } from "../metrics.ts";
 import { TESTING, TRAINING, VERIFYING } from "../model.ts";
-import { splitTask } from "./split.ts";
 import type { Store } from "../store/index.ts";
-import { parseTaskId } from "../http/validate.ts";
+import { splitTask } from "./split.ts";
 
 /** What happened to one task of a scheduled re-split. */
 export type ResplitResult =

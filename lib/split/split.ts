@@ -16,9 +16,6 @@ import {
   TRAINING,
   VERIFYING,
 } from "../model.ts";
-import { permutation, readIds } from "./plan/draw.ts";
-import { type PlanImage, planSplit, type SplitPlan } from "./plan/index.ts";
-import { drawSeed } from "./shuffle.ts";
 import {
   type PublishedSplit,
   type PublishOutcome,
@@ -29,6 +26,9 @@ import {
   type TaskState,
 } from "../store/index.ts";
 import { chunkCount, packSnapshot } from "../store/snapshot.ts";
+import { permutation, readIds } from "./plan/draw.ts";
+import { type PlanImage, planSplit, type SplitPlan } from "./plan/index.ts";
+import { drawSeed } from "./shuffle.ts";
 
 const noImages = (taskId: string) =>
   new ServiceError(

@@ -4,9 +4,9 @@ import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { chunk } from "../concurrency.ts";
 import { ServiceError } from "../errors.ts";
 import type { DeleteRequest, DeleteResult } from "../model.ts";
-import { TABLE, tombstoneKey } from "./table.ts";
 import { getAll, type Item } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { TABLE, tombstoneKey } from "./table.ts";
 import { readTask, type StoreContext, taskKey } from "./task-item.ts";
 
 /** Images a transaction deletes: two actions each (the image, its tombstone) and the task item, within DynamoDB's 100. */

@@ -3,12 +3,12 @@ import { answerBytes, carriedBytes } from "../answer-size.ts";
 import { ServiceError } from "../errors.ts";
 import type { ImageCursor, ImagePage, ImageQuery, ImageRecord, SetType } from "../model.ts";
 import { imagePageResponse } from "../responses.ts";
-import { ORDER_BLOCK, orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { queryAll } from "./images.ts";
 import { type Chunk, chunkCount, chunkOf, codeAt } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";
+import { ORDER_BLOCK, orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
 import { readTask, type StoreContext, type TaskItem } from "./task-item.ts";
 
 const noImage = (taskId: string, imgId: string) =>

@@ -15,7 +15,6 @@ import type {
   SplitRecord,
   TaskSummary,
 } from "../model.ts";
-import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import { createClient, documentClient, isThrottling } from "./client.ts";
 import { deleteImages } from "./deletion.ts";
 import { getImage, listImages } from "./image-query.ts";
@@ -26,6 +25,7 @@ import { registerImages } from "./register.ts";
 import { ensureTable, tableReady } from "./schema.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
+import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import {
   type PublishedSplit,
   type PublishOutcome,

@@ -11,7 +11,7 @@ import { readTask, type StoreContext } from "./task-item.ts";
 const MAX_CHUNKS_A_READ = 8;
 
 /**
- * One page of one set (SPEC "Read a set"): the live snapshot (or the cursor's), walked from the
+ * One page of one set (docs/design.md "A listing"): the live snapshot (or the cursor's), walked from the
  * cursor for the set's next order_ids, whose images are read from the order index. A cursor keeps
  * reading its own snapshot for as long as that is retained; once its chunks are gone, 1015.
  */

@@ -3,9 +3,9 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { SplitRecord, SplitRef } from "../model.ts";
 import { compareIds } from "../split/plan/names.ts";
 import { isCanonicallySorted } from "../split/shuffle.ts";
-import { runKey, TABLE } from "./table.ts";
 import { getAll } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { runKey, TABLE } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 
 /**

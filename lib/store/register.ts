@@ -3,9 +3,9 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from "@
 import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { chunk, forEachLimited } from "../concurrency.ts";
 import type { ImageInput, RegisterRequest, RegisterResult } from "../model.ts";
-import { orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
 import { getAll, type Item } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
 import { allocateOrderIds, readTask, type StoreContext, taskKey } from "./task-item.ts";
 
 /** Image creations per transaction: DynamoDB's 100 actions, less the task item's count. */

@@ -3,11 +3,11 @@ import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited } from "../concurrency.ts";
 import { ServiceError } from "../errors.ts";
 import { HISTORY_LENGTH, type SplitRecord, type SplitRef } from "../model.ts";
-import { chunkKey, runKey, TABLE } from "./table.ts";
 import { getAll, type Item, putAll } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { writeRecord } from "./records.ts";
 import type { Chunk } from "./snapshot.ts";
+import { chunkKey, runKey, TABLE } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 
 /** Which snapshot: a split's version and token, its chunk count and the highest order_id it covers. */

@@ -3,8 +3,8 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk
 import type { StoreConfig } from "../config.ts";
 import { storageUnavailable } from "../errors.ts";
 import { HISTORY_LENGTH, type LiveSplit, type SplitRef } from "../model.ts";
-import { TABLE, TASK_ITEM_SK } from "./table.ts";
 import { isThrottling, retrying } from "./client.ts";
+import { TABLE, TASK_ITEM_SK } from "./table.ts";
 
 /** What every storage module works with: the document client, the settings, the table name. */
 export interface StoreContext {

@@ -1,5 +1,5 @@
-import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import { getAll } from "./batch.ts";
+import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 
 /**

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor } from "../../lib/http/cursor.ts";
 import { ServiceError } from "../../lib/errors.ts";
-import type { Cursor } from "../../lib/model.ts";
+import { decodeCursor, encodeCursor } from "../../lib/http/cursor.ts";
 import { parseRegisterRequest, parseSetsQuery, parseSplitSpec } from "../../lib/http/validate.ts";
+import type { Cursor } from "../../lib/model.ts";
 import { badRegisterBody, badSplitBody, ID, listQuery, validId } from "./arbitraries.ts";
 
 /**

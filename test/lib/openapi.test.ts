@@ -1,7 +1,5 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { errorCatalogue, ServiceError } from "../../lib/errors.ts";
-import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/http/fields.ts";
 import {
   DELETE_REQUEST_EXAMPLES,
   errorEntries,
@@ -13,7 +11,8 @@ import {
   REGISTER_REQUEST_EXAMPLES,
   SPLIT_REQUEST_EXAMPLES,
 } from "../../lib/contract/openapi.ts";
-import { ROUTES } from "../../lib/routes.ts";
+import { errorCatalogue, ServiceError } from "../../lib/errors.ts";
+import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/http/fields.ts";
 import {
   parseDeleteRequest,
   parseImagesQuery,
@@ -21,6 +20,7 @@ import {
   parseSetsQuery,
   parseSplitSpec,
 } from "../../lib/http/validate.ts";
+import { ROUTES } from "../../lib/routes.ts";
 import { contract } from "../support/contract.ts";
 
 const document = openApiDocument();

@@ -17,8 +17,8 @@ import {
 import { splitTask } from "../../lib/split/split.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
-import { LAYOUT } from "../../lib/store/task-item.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
+import { LAYOUT } from "../../lib/store/task-item.ts";
 
 export const localClient = () =>
   new DynamoDBClient({
