@@ -1,6 +1,4 @@
-import { idempotent, parseDeleteRequest } from "../lib/http/index.ts";
-import { httpService, ok } from "../lib/http.ts";
-import { deleteResponse } from "../lib/responses.ts";
+import { deleteResponse, httpService, idempotent, ok, parseDeleteRequest } from "../lib/http/index.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 
 /** DELETE /training/tasks/images — logical deletion of images of a task; with an Idempotency-Key, once per key. */

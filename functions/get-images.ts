@@ -1,6 +1,4 @@
-import { parseImagesQuery } from "../lib/http/index.ts";
-import { httpService, ok } from "../lib/http.ts";
-import { imagePageResponse, imageResponse } from "../lib/responses.ts";
+import { httpService, imagePageResponse, imageResponse, ok, parseImagesQuery } from "../lib/http/index.ts";
 import { deadlineOf, store } from "../lib/runtime.ts";
 
 /**

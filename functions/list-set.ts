@@ -1,6 +1,4 @@
-import { parseSetsQuery } from "../lib/http/index.ts";
-import { httpService, ok } from "../lib/http.ts";
-import { setPageResponse, summaryResponse } from "../lib/responses.ts";
+import { httpService, ok, parseSetsQuery, setPageResponse, summaryResponse } from "../lib/http/index.ts";
 import { deadlineOf, store } from "../lib/runtime.ts";
 
 /**

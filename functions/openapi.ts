@@ -1,5 +1,5 @@
 import { openApiDocument } from "../lib/contract/index.ts";
-import { httpService, ok } from "../lib/http.ts";
+import { httpService, ok } from "../lib/http/index.ts";
 
 /** Built once per container: the document does not change while the code does not. */
 const document = openApiDocument();

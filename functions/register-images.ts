@@ -1,6 +1,4 @@
-import { idempotent, parseRegisterRequest } from "../lib/http/index.ts";
-import { httpService, ok } from "../lib/http.ts";
-import { registerResponse } from "../lib/responses.ts";
+import { httpService, idempotent, ok, parseRegisterRequest, registerResponse } from "../lib/http/index.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 
 /** POST /training/tasks/images — register (upsert) images of a task; with an Idempotency-Key, once per key. */

@@ -1,6 +1,4 @@
-import { beforePublishOf, idempotent, parseSplitSpec } from "../lib/http/index.ts";
-import { httpService, ok } from "../lib/http.ts";
-import { splitResponse } from "../lib/responses.ts";
+import { beforePublishOf, httpService, idempotent, ok, parseSplitSpec, splitResponse } from "../lib/http/index.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 import { splitReplays, splitTask } from "../lib/split/index.ts";
 

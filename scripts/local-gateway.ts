@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { readCorsOrigins } from "../lib/config.ts";
 import { ServiceError } from "../lib/errors.ts";
-import { errorResponse, REQUEST_ID_HEADER } from "../lib/http.ts";
+import { errorResponse, REQUEST_ID_HEADER } from "../lib/http/service.ts";
 import { MAX_BODY_BYTES } from "../lib/model.ts";
 import { ROUTES, type Route } from "../lib/routes.ts";
 import { serveDocs } from "./docs-page.ts";

@@ -20,7 +20,6 @@ import type { MiddlewareObj, Request } from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { type IdempotencySettings, readCorsOrigins, readIdempotencySettings, type StoreConfig } from "../config.ts";
 import { describeError, ServiceError, storageUnavailable } from "../errors.ts";
-import { corsHeaders } from "../http.ts";
 import { log } from "../log.ts";
 import { documentClient, isLoopback, isThrottling } from "../store/client.ts";
 import {
@@ -34,6 +33,7 @@ import {
   keyRecords,
   type RunningSplit,
 } from "./key-records.ts";
+import { corsHeaders } from "./service.ts";
 
 export { ensureIdempotencyTable, idempotencyClient, type KeptAnswer, type RunningSplit } from "./key-records.ts";
 

@@ -1,10 +1,20 @@
 /**
  * The HTTP edge of the functions: request parsing and validation (each request's fields, the
  * legacy error order), cursors, and the Idempotency-Key middleware with its own records. The
- * middy composition and the answer bodies (`lib/http.ts`, `lib/responses.ts`) belong here too.
+ * middy composition and the answer bodies (`lib/http/service.ts`, `lib/http/answers.ts`) belong here too.
  */
+export {
+  deleteResponse,
+  imagePageResponse,
+  imageResponse,
+  registerResponse,
+  setPageResponse,
+  splitResponse,
+  summaryResponse,
+} from "./answers.ts";
 export { decodeCursor, decodeImageCursor, encodeCursor, encodeImageCursor } from "./cursor.ts";
 export { beforePublishOf, idempotent } from "./idempotency.ts";
+export { httpService, ok } from "./service.ts";
 export {
   parseDeleteRequest,
   parseImagesQuery,

@@ -1,8 +1,8 @@
+import { splitResponse } from "../http/answers.ts";
 import type { KeptAnswer, RunningSplit, SplitReplays } from "../http/idempotency.ts";
-import { ok } from "../http.ts";
+import { ok } from "../http/service.ts";
 import { log } from "../log.ts";
 import { TESTING, TRAINING, VERIFYING } from "../model.ts";
-import { splitResponse } from "../responses.ts";
 import type { Store } from "../store/index.ts";
 import { publishedResult } from "./split.ts";
 

@@ -1,8 +1,8 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { answerBytes, carriedBytes } from "../answer-size.ts";
 import { ServiceError } from "../errors.ts";
+import { answerBytes, carriedBytes } from "../http/answer-size.ts";
+import { imagePageResponse } from "../http/answers.ts";
 import type { ImageCursor, ImagePage, ImageQuery, ImageRecord, SetType } from "../model.ts";
-import { imagePageResponse } from "../responses.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { queryAll } from "./images.ts";

@@ -1,7 +1,7 @@
-import { answerBytes, carriedBytes } from "../answer-size.ts";
 import { ServiceError } from "../errors.ts";
+import { answerBytes, carriedBytes } from "../http/answer-size.ts";
+import { setPageResponse } from "../http/answers.ts";
 import type { Cursor, ImageInfo, ListQuery, SetPage } from "../model.ts";
-import { setPageResponse } from "../responses.ts";
 import { readByOrder } from "./images.ts";
 import { CHUNK_IMAGES, type Chunk, chunkCount, chunkOf, walkSet } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { answerBytes, carriedBytes, MAX_ORIGIN_CHARS, MAX_REQUEST_ID_CHARS } from "../../lib/answer-size.ts";
 import { readConfig } from "../../lib/config.ts";
+import { answerBytes, carriedBytes, MAX_ORIGIN_CHARS, MAX_REQUEST_ID_CHARS } from "../../lib/http/answer-size.ts";
 import { type FunctionName, ROUTES } from "../../lib/routes.ts";
 import { createStore } from "../../lib/store/index.ts";
 import { lambdaContext, loadHandler } from "../../scripts/lambda.ts";

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
-import { httpService, ok } from "../../lib/http.ts";
+import { httpService, ok } from "../../lib/http/service.ts";
 import { log } from "../../lib/log.ts";
 import { countRefusedSplit, flushMetrics, metricsEnabled, NAMESPACE, recordSplit } from "../../lib/metrics.ts";
 import { resplitTasks } from "../../lib/split/resplit.ts";
@@ -117,7 +117,7 @@ describe("one JSON log line per request", () => {
     // A cold start: fresh modules, so the logger reads LOG_LEVEL anew.
     process.env.LOG_LEVEL = "debug";
     vi.resetModules();
-    const fresh = await import("../../lib/http.ts");
+    const fresh = await import("../../lib/http/service.ts");
     const freshLog = await import("../../lib/log.ts");
     const handler = fresh.httpService({ withBody: true, corsOrigins: [] }).handler(async () => {
       freshLog.log("debug", "split progress", { phase: "read", ms: 3 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { answerBytes } from "../../lib/answer-size.ts";
+import { answerBytes } from "../../lib/http/answer-size.ts";
+import { imagePageResponse, setPageResponse } from "../../lib/http/answers.ts";
 import type { Cursor, ImageInfo, SetType } from "../../lib/model.ts";
-import { imagePageResponse, setPageResponse } from "../../lib/responses.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import { counts, freshStore, imageId, split } from "../support/store.ts";
 

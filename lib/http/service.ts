@@ -3,13 +3,13 @@ import middy, { type Request } from "@middy/core";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { readCorsOrigins } from "./config.ts";
-import { describeError, ServiceError } from "./errors.ts";
-import { parseTaskId } from "./http/validate.ts";
-import { serviceLogger } from "./log.ts";
-import { publishAnswer } from "./metrics.ts";
-import { MAX_BODY_BYTES } from "./model.ts";
-import { ROUTES } from "./routes.ts";
+import { readCorsOrigins } from "../config.ts";
+import { describeError, ServiceError } from "../errors.ts";
+import { serviceLogger } from "../log.ts";
+import { publishAnswer } from "../metrics.ts";
+import { MAX_BODY_BYTES } from "../model.ts";
+import { ROUTES } from "../routes.ts";
+import { parseTaskId } from "./validate.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
 

@@ -1,6 +1,4 @@
-import { answerBytes, listEntriesBytes } from "./answer-size.ts";
-import { truncated } from "./capped.ts";
-import { encodeCursor, encodeImageCursor } from "./http/cursor.ts";
+import { truncated } from "../capped.ts";
 import {
   type Capped,
   type DeleteResult,
@@ -18,7 +16,9 @@ import {
   TESTING,
   TRAINING,
   VERIFYING,
-} from "./model.ts";
+} from "../model.ts";
+import { answerBytes, listEntriesBytes } from "./answer-size.ts";
+import { encodeCursor, encodeImageCursor } from "./cursor.ts";
 
 const bySetName = (sizes: SetSizes) => ({
   training: sizes[TRAINING],
