@@ -23,7 +23,7 @@ import { retrying } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
 import { orderBlockKey, orderBlockOf, TABLE } from "../lib/store/table.ts";
 import { createGateway, loadHandlers } from "../scripts/local-gateway.ts";
-import { median, RAW_CONCURRENCY, rawClient, rawIndexPage, seedTask, timed, usualCounts } from "./support.ts";
+import { median, RAW_CONCURRENCY, rawClient, rawIndexPage, seedTask, usualCounts } from "./support.ts";
 
 export interface HttpPageRow {
   name: string;
@@ -37,7 +37,28 @@ export interface HttpPageRow {
 }
 
 const PAGE = 5_000;
-const ROUNDS = 7;
+const ROUNDS = 9;
+
+/** Wall time and this process's CPU time of each run of one measure. */
+interface Runs {
+  ms: number[];
+  cpuMs: number[];
+}
+
+const runs = (): Runs => ({ ms: [], cpuMs: [] });
+
+/**
+ * Runs `work` once into `into`. The CPU time is this process's (the gateway, the handler, the SDK
+ * and the fetch all run here): on a shared machine it moves far less than the wall time does.
+ */
+async function measure(into: Runs, work: () => Promise<unknown>): Promise<void> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await work();
+  into.ms.push(performance.now() - start);
+  const used = process.cpuUsage(cpu);
+  into.cpuMs.push((used.user + used.system) / 1000);
+}
 
 /** One index Query range: a block and the order_ids [from, to] of the page's members in it. */
 interface BlockRange {
@@ -105,7 +126,8 @@ async function withEnv<T>(values: Record<string, string>, work: () => Promise<T>
 
 /**
  * The HTTP GET page of 5,000 from the 10% set of an `n`-image task, the same page in process, and
- * the raw index reads under it: medians of ROUNDS after a warm-up, the four interleaved round by round.
+ * the raw index reads under it: medians of ROUNDS after a warm-up, the four interleaved round by round,
+ * each with the CPU time it took in this process.
  */
 export async function benchHttpPage(config: StoreConfig, endpoint: string, n: number): Promise<HttpPageRow[]> {
   const store = createStore({ ...config, endpoint });
@@ -142,10 +164,10 @@ export async function benchHttpPage(config: StoreConfig, endpoint: string, n: nu
     answerBytes = Buffer.byteLength(text);
   };
 
-  const http: number[] = [];
-  const inProcess: number[] = [];
-  const raw: number[] = [];
-  const contiguous: number[] = [];
+  const http = runs();
+  const inProcess = runs();
+  const raw = runs();
+  const contiguous = runs();
   let rawItems = 0;
   try {
     await withEnv(env, async () => {
@@ -160,10 +182,10 @@ export async function benchHttpPage(config: StoreConfig, endpoint: string, n: nu
       rawItems = await rawRanges(db, config.tableName, taskId, ranges);
       await rawIndexPage(db, config.tableName, taskId, limit);
       for (let round = 0; round < ROUNDS; round++) {
-        http.push(await timed(get));
-        inProcess.push(await timed(() => store.listSet(query)));
-        raw.push(await timed(() => rawRanges(db, config.tableName, taskId, ranges)));
-        contiguous.push(await timed(() => rawIndexPage(db, config.tableName, taskId, limit)));
+        await measure(http, get);
+        await measure(inProcess, () => store.listSet(query));
+        await measure(raw, () => rawRanges(db, config.tableName, taskId, ranges));
+        await measure(contiguous, () => rawIndexPage(db, config.tableName, taskId, limit));
       }
     });
   } finally {
@@ -173,35 +195,37 @@ export async function benchHttpPage(config: StoreConfig, endpoint: string, n: nu
 
   const of = `${limit.toLocaleString("en")} from the 10% set of ${n.toLocaleString("en")}`;
   const rawName = `raw Query of the index range the page's members fall in (${ranges.length} blocks)`;
+  const ms = (r: Runs) => median(r.ms);
+  const cpu = (r: Runs) => `${median(r.cpuMs).toFixed(0)} ms CPU here`;
   return [
     {
       name: `HTTP GET page of ${of}`,
-      value: median(http),
+      value: ms(http),
       unit: "ms",
-      baseline: median(raw),
+      baseline: ms(raw),
       baselineName: rawName,
       target: { max: 1_000 },
-      note: `median of ${ROUNDS}; local gateway and real handler in this process, fetch to the end of the body; ${(answerBytes / 1e6).toFixed(2)} MB answer; ${logLines / (ROUNDS + 1)} log line a request`,
+      note: `median of ${ROUNDS}; local gateway and real handler in this process, fetch to the end of the body; ${cpu(http)}; ${(answerBytes / 1e6).toFixed(2)} MB answer; ${logLines / (ROUNDS + 1)} log line a request`,
     },
     {
       name: `  store.listSet of the same page (in process)`,
-      value: median(inProcess),
+      value: ms(inProcess),
       unit: "ms",
-      baseline: median(raw),
+      baseline: ms(raw),
       baselineName: rawName,
-      note: `HTTP − in process: ${(median(http) - median(inProcess)).toFixed(0)} ms (the answer's JSON, middy, the log line, the gateway)`,
+      note: `${cpu(inProcess)}; HTTP adds ${(ms(http) - ms(inProcess)).toFixed(0)} ms, ${(median(http.cpuMs) - median(inProcess.cpuMs)).toFixed(0)} ms CPU (the answer's JSON, middy, the log line, the gateway, the fetch)`,
     },
     {
       name: `  ${rawName}`,
-      value: median(raw),
+      value: ms(raw),
       unit: "ms",
-      note: `${rawItems.toLocaleString("en")} index items for ${limit.toLocaleString("en")} members spanning ${spanned.toLocaleString("en")} order_ids; one Query (and its next pages) per block, in parallel, whole entries`,
+      note: `${rawItems.toLocaleString("en")} index items for ${limit.toLocaleString("en")} members spanning ${spanned.toLocaleString("en")} order_ids; one Query (and its next pages) per block, in parallel, whole entries; ${cpu(raw)}`,
     },
     {
       name: `  raw Query of ${limit.toLocaleString("en")} contiguous order-index items`,
-      value: median(contiguous),
+      value: ms(contiguous),
       unit: "ms",
-      note: "one block: what a page of the 70% set reads",
+      note: `one block: what a page of the 70% set reads; ${cpu(contiguous)}`,
     },
   ];
 }
