@@ -12,15 +12,12 @@ export {
   splitResponse,
   summaryResponse,
 } from "./answers.ts";
-export { decodeCursor, decodeImageCursor, encodeCursor, encodeImageCursor } from "./cursor.ts";
 export { beforePublishOf, idempotent } from "./idempotency.ts";
 export { httpService, ok } from "./service.ts";
 export {
   parseDeleteRequest,
   parseImagesQuery,
-  parseListQuery,
   parseRegisterRequest,
   parseSetsQuery,
   parseSplitSpec,
-  parseTaskId,
 } from "./validate.ts";

@@ -30,7 +30,7 @@ export const ok = (body: object): APIGatewayProxyResult => {
  * A request's id: API Gateway's (`requestContext.requestId`, what the caller can quote), else the
  * Lambda invocation's when the event has none (a direct invoke), else "unknown".
  */
-export function requestIdOf(
+function requestIdOf(
   event: Partial<Pick<APIGatewayProxyEvent, "requestContext">> | undefined,
   context?: Partial<Pick<Context, "awsRequestId">>,
 ): string {
@@ -38,7 +38,7 @@ export function requestIdOf(
 }
 
 /** What a failure answers: a ServiceError as it is, a body the JSON parser refused as 1001, anything else 1500. */
-export function toServiceError(error: unknown): ServiceError {
+function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
   if (isParserRefusal(error)) return new ServiceError(1001, {}, { detail: "the body is not valid JSON" });
   return new ServiceError(1500);
@@ -118,7 +118,7 @@ function originOf(event: APIGatewayProxyEvent | undefined): string | undefined {
 type HttpRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
 
 /** The route of an event as the stack defines it ("PUT /training/tasks/sets"), or "unknown": a metric dimension, so never free text. */
-export function routeOf(event: Partial<APIGatewayProxyEvent> | undefined): string {
+function routeOf(event: Partial<APIGatewayProxyEvent> | undefined): string {
   const route = ROUTES.find(
     (candidate) => candidate.method === event?.httpMethod && candidate.path === event?.resource,
   );

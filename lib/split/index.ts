@@ -5,5 +5,5 @@
  * talks to storage only through the `Store` of `lib/store`, and to HTTP not at all.
  */
 export { splitReplays } from "./replays.ts";
-export { parseResplitEvent, type ResplitOptions, type ResplitResult, resplitTasks } from "./resplit.ts";
-export { publishedResult, type SplitHooks, splitTask } from "./split.ts";
+export { parseResplitEvent, resplitTasks } from "./resplit.ts";
+export { splitTask } from "./split.ts";

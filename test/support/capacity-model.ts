@@ -190,7 +190,7 @@ const scalar = (value: AttributeValue | undefined): string | undefined =>
   value === undefined ? undefined : String(value.S ?? value.N ?? value.B);
 
 /** Stable JSON (map keys sorted), to compare attribute values. */
-export function canonical(value: unknown): string {
+function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object")
     return `{${Object.keys(value)
@@ -263,7 +263,7 @@ export function itemWriteCharges(
 }
 
 /** Attribute names an update expression names at the head of a path (#aliases resolved). */
-export function namesInExpression(expression: string | undefined, aliases: Record<string, string> = {}): Set<string> {
+function namesInExpression(expression: string | undefined, aliases: Record<string, string> = {}): Set<string> {
   const names = new Set<string>();
   const keywords = new Set(["SET", "REMOVE", "ADD", "DELETE", "if_not_exists", "list_append", "AND", "OR", "NOT"]);
   for (const match of String(expression ?? "").matchAll(/(?<![:.\w#])(#?[A-Za-z_][\w]*)/g)) {
@@ -339,7 +339,7 @@ export interface CapacityOptions {
   now?: () => number;
 }
 
-export interface UnitCount {
+interface UnitCount {
   readUnits: number;
   writeUnits: number;
 }

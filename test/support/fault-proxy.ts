@@ -32,7 +32,7 @@ import {
  *
  * It is the one fault tool: wire faults (policies: throttles, errors, cancelled transactions,
  * unprocessed batch items, dropped requests or answers, delays, held calls), process death
- * (kill, crashAfter), paused calls (pauseAt), index lag, with `conflicts` DynamoDB's transaction
+ * (kill), held calls (a "hold" fault), index lag, with `conflicts` DynamoDB's transaction
  * conflicts, and with `capacity` DynamoDB's per-partition limits (test/support/capacity-model.ts:
  * the rules are in its doc comment). The policy decides first; a call it lets through is then
  * checked for conflicts, then charged by the capacity model.
@@ -66,7 +66,7 @@ export interface Call {
   input: Json;
 }
 
-export type ThrottleError = "ProvisionedThroughputExceededException" | "ThrottlingException";
+type ThrottleError = "ProvisionedThroughputExceededException" | "ThrottlingException";
 
 /** What the proxy does with one call. */
 export type Fault =
@@ -198,40 +198,9 @@ export function seededRandom(seed: number): () => number {
 /** "BatchWriteItemCommand" or "BatchWriteItem": the operation name the proxy sees. */
 const operationName = (operation: string) => operation.replace(/Command$/, "");
 
-/** The first fault any of `policies` decides, in order. */
-export const allOf =
-  (...policies: (Policy | undefined)[]): Policy =>
-  (call) => {
-    for (const policy of policies) {
-      const fault = policy?.(call);
-      if (fault) return fault;
-    }
-    return undefined;
-  };
-
-/**
- * The process dies after `count` successful calls of `operation` from now on: the next call of it
- * and every later call (of any operation) is dropped before DynamoDB, as are answers still in
- * flight (`proxy.dead` turns true). "Successful" = answered 2xx by the time the next call arrives.
- */
-export function crashAfter(proxy: FaultProxy, operation: string, count: number): Policy {
-  const name = operationName(operation);
-  const base = proxy.completed(name);
-  return (call) => {
-    if (call.operation === name && proxy.completed(name) - base >= count) proxy.kill();
-    return undefined;
-  };
-}
-
-/** Holds every call of `operation` until `until` settles (a paused process), then lets it through. */
-export const pauseAt =
-  (operation: string, until: Promise<unknown>): Policy =>
-  (call) =>
-    call.operation === operationName(operation) ? { kind: "hold", until } : undefined;
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export interface ConflictOptions {
+interface ConflictOptions {
   /**
    * How long a TransactWriteItems waits, holding its items, before it is forwarded (default
    * DEFAULT_CONFLICT_HOLD_MS): the time a transaction takes in DynamoDB, during which calls on its
