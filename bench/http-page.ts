@@ -23,18 +23,7 @@ import { retrying } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
 import { orderBlockKey, orderBlockOf, TABLE } from "../lib/store/table.ts";
 import { createGateway, loadHandlers } from "../scripts/local-gateway.ts";
-import { median, RAW_CONCURRENCY, rawClient, rawIndexPage, seedTask, usualCounts } from "./support.ts";
-
-export interface HttpPageRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  baselineName?: string;
-  readUnits?: number;
-  target?: { ratio?: number; max?: number };
-  note?: string;
-}
+import { type Measure, median, RAW_CONCURRENCY, rawClient, rawIndexPage, seedTask, usualCounts } from "./support.ts";
 
 const PAGE = 5_000;
 const ROUNDS = 9;
@@ -129,7 +118,7 @@ async function withEnv<T>(values: Record<string, string>, work: () => Promise<T>
  * the raw index reads under it: medians of ROUNDS after a warm-up, the four interleaved round by round,
  * each with the CPU time it took in this process.
  */
-export async function benchHttpPage(config: StoreConfig, endpoint: string, n: number): Promise<HttpPageRow[]> {
+export async function benchHttpPage(config: StoreConfig, endpoint: string, n: number): Promise<Measure[]> {
   const store = createStore({ ...config, endpoint });
   const db = rawClient(config, endpoint);
   const taskId = `http-page-${n}`;
