@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, describe, expect, it } from "vitest";
 import { addTrainingSetsStack } from "../../infra/build-app.ts";
-import { errorEntries, openApiDocument } from "../../lib/contract/openapi.ts";
+import { errorEntries } from "../../lib/contract/errors.ts";
+import { openApiDocument } from "../../lib/contract/openapi.ts";
 import { FUNCTIONS } from "../../lib/routes.ts";
 import { invokeLines, samLines } from "../support/docs.ts";
 

@@ -1,16 +1,15 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
+import { errorEntries, msgRegex } from "../../lib/contract/errors.ts";
 import {
   DELETE_REQUEST_EXAMPLES,
-  errorEntries,
   IMAGES_QUERY_EXAMPLES,
-  type JsonSchema,
   LIST_QUERY_EXAMPLES,
-  msgRegex,
-  openApiDocument,
   REGISTER_REQUEST_EXAMPLES,
   SPLIT_REQUEST_EXAMPLES,
-} from "../../lib/contract/openapi.ts";
+} from "../../lib/contract/examples.ts";
+import { openApiDocument } from "../../lib/contract/openapi.ts";
+import type { JsonSchema } from "../../lib/contract/shapes.ts";
 import { errorCatalogue, ServiceError } from "../../lib/errors.ts";
 import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/http/fields.ts";
 import {

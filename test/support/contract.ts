@@ -1,6 +1,7 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { type Operation, openApiDocument, type ResponseObject } from "../../lib/contract/openapi.ts";
+import { openApiDocument } from "../../lib/contract/openapi.ts";
+import type { Operation, ResponseObject } from "../../lib/contract/shapes.ts";
 
 /**
  * The OpenAPI document as ajv (JSON Schema 2020-12, OpenAPI 3.1's dialect) sees it: every
