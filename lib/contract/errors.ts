@@ -1,8 +1,8 @@
+/** The error part of the contract: every code's statuses, message pattern and meaning, from the one catalogue (lib/errors.ts). */
 import { type ErrorCode, errorCatalogue } from "../errors.ts";
 import { MAX_BODY_BYTES } from "../model.ts";
 import { type Json, type JsonSchema, type ResponseObject, ref } from "./shapes.ts";
 
-/** The error part of the contract: every code's statuses, message pattern and meaning, from the one catalogue (lib/errors.ts). */
 /** HTTP statuses a code is answered with besides its catalogue status. */
 const OTHER_STATUSES: Partial<Record<ErrorCode, number[]>> = { 1013: [405], 1027: [401], 1500: [503] };
 

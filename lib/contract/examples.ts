@@ -1,6 +1,6 @@
+/** The contract's examples: request bodies and queries (each parses, tested) and answers. */
 import type { Json } from "./shapes.ts";
 
-/** The contract's examples: request bodies and queries (each parses, tested) and answers. */
 export const SPLIT_MSG = "TaskImgRel 表 图像集合数据更新， 成功";
 export const DEMO_TASK = "2018062212345678911";
 

@@ -1,10 +1,10 @@
+/** The domain schemas of the contract: requests, answers and what they are made of. */
 import type { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../http/fields.ts";
 import { MAX_IMAGES_PER_REQUEST, RARE_LABEL_POLICIES, SET_TYPES, SPLIT_MODES } from "../model.ts";
 import { ALGORITHM_VERSIONS } from "../split/plan/index.ts";
 import { SPLIT_MSG } from "./examples.ts";
 import { cut, ID_PATTERN, int, type JsonSchema, object, ref, SAFE } from "./shapes.ts";
 
-/** The domain schemas of the contract: requests, answers and what they are made of. */
 export const DOMAIN_SCHEMAS: Record<string, JsonSchema> = {
   Id: {
     type: "string",
