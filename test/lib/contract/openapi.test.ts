@@ -1,26 +1,26 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { errorEntries, msgRegex } from "../../lib/contract/errors.ts";
+import { errorEntries, msgRegex } from "../../../lib/contract/errors.ts";
 import {
   DELETE_REQUEST_EXAMPLES,
   IMAGES_QUERY_EXAMPLES,
   LIST_QUERY_EXAMPLES,
   REGISTER_REQUEST_EXAMPLES,
   SPLIT_REQUEST_EXAMPLES,
-} from "../../lib/contract/examples.ts";
-import { openApiDocument } from "../../lib/contract/openapi.ts";
-import type { JsonSchema } from "../../lib/contract/shapes.ts";
-import { errorCatalogue, ServiceError } from "../../lib/errors.ts";
-import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../lib/http/fields.ts";
+} from "../../../lib/contract/examples.ts";
+import { openApiDocument } from "../../../lib/contract/openapi.ts";
+import type { JsonSchema } from "../../../lib/contract/shapes.ts";
+import { errorCatalogue, ServiceError } from "../../../lib/errors.ts";
+import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../../lib/http/fields.ts";
 import {
   parseDeleteRequest,
   parseImagesQuery,
   parseRegisterRequest,
   parseSetsQuery,
   parseSplitSpec,
-} from "../../lib/http/validate.ts";
-import { ROUTES } from "../../lib/routes.ts";
-import { contract } from "../support/contract.ts";
+} from "../../../lib/http/validate.ts";
+import { ROUTES } from "../../../lib/routes.ts";
+import { contract } from "../../support/contract.ts";
 
 const document = openApiDocument();
 const schemas: Record<string, JsonSchema> = document.components.schemas;

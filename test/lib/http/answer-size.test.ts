@@ -9,10 +9,10 @@ import {
   listEntriesBytes,
   MAX_ORIGIN_CHARS,
   MAX_REQUEST_ID_CHARS,
-} from "../../lib/http/answer-size.ts";
-import { splitResponse } from "../../lib/http/answers.ts";
-import { httpService, ok } from "../../lib/http/service.ts";
-import type { SplitResult } from "../../lib/model.ts";
+} from "../../../lib/http/answer-size.ts";
+import { splitResponse } from "../../../lib/http/answers.ts";
+import { httpService, ok } from "../../../lib/http/service.ts";
+import type { SplitResult } from "../../../lib/model.ts";
 
 /** What Lambda counts against its 6 MB: the response object as it serializes it. */
 const lambdaBytes = (result: APIGatewayProxyResult) => Buffer.byteLength(JSON.stringify(result));

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
-import { readCorsOrigins } from "../../lib/config.ts";
-import { ServiceError, storageUnavailable } from "../../lib/errors.ts";
-import { errorResponse, httpService, ok } from "../../lib/http/service.ts";
+import { readCorsOrigins } from "../../../lib/config.ts";
+import { ServiceError, storageUnavailable } from "../../../lib/errors.ts";
+import { errorResponse, httpService, ok } from "../../../lib/http/service.ts";
 
 describe("errorResponse", () => {
   it("keeps a ServiceError's code, message and status, with the JSON content type", () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { deferred, type Policy, useFaultProxy } from "../support/fault-proxy.ts";
-import { codeOf, freshStore, imageId, registerImages, storesThrough } from "../support/store.ts";
+import { deferred, type Policy, useFaultProxy } from "../../support/fault-proxy.ts";
+import { codeOf, freshStore, imageId, registerImages, storesThrough } from "../../support/store.ts";
 
 const proxy = useFaultProxy();
 

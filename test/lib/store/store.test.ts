@@ -1,10 +1,10 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
-import { documentClient } from "../../lib/store/client.ts";
-import { createStore } from "../../lib/store/index.ts";
-import { CHUNK_IMAGES } from "../../lib/store/snapshot.ts";
-import { chunkKey, TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
+import { DEFAULT_SPLIT_OPTIONS } from "../../../lib/model.ts";
+import { documentClient } from "../../../lib/store/client.ts";
+import { createStore } from "../../../lib/store/index.ts";
+import { CHUNK_IMAGES } from "../../../lib/store/snapshot.ts";
+import { chunkKey, TABLE, TASK_ITEM_SK } from "../../../lib/store/table.ts";
 import {
   codeOf,
   counts,
@@ -17,7 +17,7 @@ import {
   registrationOrder,
   seedImages,
   split,
-} from "../support/store.ts";
+} from "../../support/store.ts";
 
 const db = documentClient(localClient());
 

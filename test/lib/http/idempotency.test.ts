@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { DeleteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readConfig, readIdempotencySettings } from "../../lib/config.ts";
-import { callerOf, normalizeKey } from "../../lib/http/idempotency.ts";
-import { documentClient } from "../../lib/store/client.ts";
-import { expectContract, startApi } from "../support/http.ts";
-import { imageId, localClient, seedImages } from "../support/store.ts";
+import { readConfig, readIdempotencySettings } from "../../../lib/config.ts";
+import { callerOf, normalizeKey } from "../../../lib/http/idempotency.ts";
+import { documentClient } from "../../../lib/store/client.ts";
+import { expectContract, startApi } from "../../support/http.ts";
+import { imageId, localClient, seedImages } from "../../support/store.ts";
 
 let api: Awaited<ReturnType<typeof startApi>>;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "../../lib/errors.ts";
+import { ServiceError } from "../../../lib/errors.ts";
 import {
   type SetRatios,
   type SetSizes,
@@ -10,7 +10,7 @@ import {
   TESTING,
   TRAINING,
   VERIFYING,
-} from "../../lib/model.ts";
+} from "../../../lib/model.ts";
 import {
   type PlanImage,
   type PlanRequest,
@@ -19,8 +19,8 @@ import {
   roundShares,
   type SplitPlan,
   sizesFromRatios,
-} from "../../lib/split/plan/index.ts";
-import { seededRandom, shuffle, shuffleIds } from "../../lib/split/shuffle.ts";
+} from "../../../lib/split/plan/index.ts";
+import { seededRandom, shuffle, shuffleIds } from "../../../lib/split/shuffle.ts";
 
 /** Enough runs to meet every combination of modes many times, few enough for a few seconds. */
 const RUNS = 400;

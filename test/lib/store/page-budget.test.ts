@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { answerBytes } from "../../lib/http/answer-size.ts";
-import { imagePageResponse, setPageResponse } from "../../lib/http/answers.ts";
-import type { Cursor, ImageInfo, SetType } from "../../lib/model.ts";
-import { createStore, type Store } from "../../lib/store/index.ts";
-import { counts, freshStore, imageId, split } from "../support/store.ts";
+import { answerBytes } from "../../../lib/http/answer-size.ts";
+import { imagePageResponse, setPageResponse } from "../../../lib/http/answers.ts";
+import type { Cursor, ImageInfo, SetType } from "../../../lib/model.ts";
+import { createStore, type Store } from "../../../lib/store/index.ts";
+import { counts, freshStore, imageId, split } from "../../support/store.ts";
 
 /** Names of every length up to 40 characters, of the characters an answer escapes twice, and a 4-byte one. */
 const nastyName = (i: number) => ['"', "\\", "𠜎", "\u0001"].map((c) => c.repeat(1 + (i % 10))).join("");

@@ -1,10 +1,10 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { parseDeleteRequest, parseImagesQuery } from "../../lib/http/validate.ts";
-import type { ImageCursor, ImageRecord, SetType } from "../../lib/model.ts";
-import { documentClient } from "../../lib/store/client.ts";
-import type { Store } from "../../lib/store/index.ts";
-import { chunkKey, TABLE, TASK_ITEM_SK, TOMBSTONE_PREFIX, tombstoneKey } from "../../lib/store/table.ts";
+import { parseDeleteRequest, parseImagesQuery } from "../../../lib/http/validate.ts";
+import type { ImageCursor, ImageRecord, SetType } from "../../../lib/model.ts";
+import { documentClient } from "../../../lib/store/client.ts";
+import type { Store } from "../../../lib/store/index.ts";
+import { chunkKey, TABLE, TASK_ITEM_SK, TOMBSTONE_PREFIX, tombstoneKey } from "../../../lib/store/table.ts";
 import {
   codeOf,
   counts,
@@ -15,7 +15,7 @@ import {
   registerImages,
   seedImages,
   split,
-} from "../support/store.ts";
+} from "../../support/store.ts";
 
 const db = documentClient(localClient());
 

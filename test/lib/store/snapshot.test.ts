@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SET_TYPES, type SetType } from "../../lib/model.ts";
+import { SET_TYPES, type SetType } from "../../../lib/model.ts";
 import {
   CHUNK_IMAGES,
   chunkCount,
@@ -10,7 +10,7 @@ import {
   snapshotSizes,
   unpackSnapshot,
   walkSet,
-} from "../../lib/store/snapshot.ts";
+} from "../../../lib/store/snapshot.ts";
 
 /** An assignment of order_ids 1..n with holes: `setOf[orderId]` is -1 (none or hole) or a set type. */
 const assignment = (maxN: number) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "../../lib/errors.ts";
-import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../lib/model.ts";
+import { ServiceError } from "../../../lib/errors.ts";
+import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../../lib/model.ts";
 import {
   ALGORITHM_VERSION,
   ALGORITHM_VERSIONS,
@@ -13,8 +13,8 @@ import {
   type SplitPlan,
   sizesFromRatios,
   type Units,
-} from "../../lib/split/plan/index.ts";
-import { seededRandom, shuffle, shuffleIds } from "../../lib/split/shuffle.ts";
+} from "../../../lib/split/plan/index.ts";
+import { seededRandom, shuffle, shuffleIds } from "../../../lib/split/shuffle.ts";
 
 /** Sizes by set type, given in the legacy API's response order: training, verifying, testing. */
 const sizes = (training: number, verifying: number, testing: number): SetSizes => ({

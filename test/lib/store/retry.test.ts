@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "../../lib/errors.ts";
-import { isRetryable, isThrottling, retrying } from "../../lib/store/client.ts";
+import { ServiceError } from "../../../lib/errors.ts";
+import { isRetryable, isThrottling, retrying } from "../../../lib/store/client.ts";
 
 const sdkError = (name: string, status = 400, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });

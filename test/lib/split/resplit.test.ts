@@ -1,13 +1,13 @@
 import { DeleteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { sleep } from "../../lib/concurrency.ts";
-import { storageUnavailable } from "../../lib/errors.ts";
-import { SET_TYPES } from "../../lib/model.ts";
-import { parseResplitEvent, resplitTasks } from "../../lib/split/resplit.ts";
-import { createStore, type Store } from "../../lib/store/index.ts";
-import { TABLE } from "../../lib/store/table.ts";
-import { deferred, isPublish, useFaultProxy } from "../support/fault-proxy.ts";
-import { counts, freshStore, imageId, localClient, readWholeSet, registerImages, split } from "../support/store.ts";
+import { sleep } from "../../../lib/concurrency.ts";
+import { storageUnavailable } from "../../../lib/errors.ts";
+import { SET_TYPES } from "../../../lib/model.ts";
+import { parseResplitEvent, resplitTasks } from "../../../lib/split/resplit.ts";
+import { createStore, type Store } from "../../../lib/store/index.ts";
+import { TABLE } from "../../../lib/store/table.ts";
+import { deferred, isPublish, useFaultProxy } from "../../support/fault-proxy.ts";
+import { counts, freshStore, imageId, localClient, readWholeSet, registerImages, split } from "../../support/store.ts";
 
 const proxy = useFaultProxy();
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { drawSeed, seededRandom, shuffle, shuffleIds } from "../../lib/split/shuffle.ts";
+import { drawSeed, seededRandom, shuffle, shuffleIds } from "../../../lib/split/shuffle.ts";
 
 const TWO_32 = 2 ** 32;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "../../lib/errors.ts";
-import { encodeCursor } from "../../lib/http/cursor.ts";
-import type { FieldPolicy } from "../../lib/http/fields.ts";
-import { parseListQuery, parseRegisterRequest, parseSplitSpec, parseTaskId } from "../../lib/http/validate.ts";
-import { type Cursor, DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
+import { ServiceError } from "../../../lib/errors.ts";
+import { encodeCursor } from "../../../lib/http/cursor.ts";
+import type { FieldPolicy } from "../../../lib/http/fields.ts";
+import { parseListQuery, parseRegisterRequest, parseSplitSpec, parseTaskId } from "../../../lib/http/validate.ts";
+import { type Cursor, DEFAULT_SPLIT_OPTIONS } from "../../../lib/model.ts";
 
 const MSG = {
   1001: "请求体必须是 JSON 对象",

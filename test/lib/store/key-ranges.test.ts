@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alphabetOf, splitPoints } from "../../lib/store/key-ranges.ts";
+import { alphabetOf, splitPoints } from "../../../lib/store/key-ranges.ts";
 
 describe("splitPoints", () => {
   it("spreads points evenly between two 19-digit ids, ascending and strictly inside", () => {

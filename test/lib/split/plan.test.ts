@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "../../lib/errors.ts";
-import { type SetType, TESTING, TRAINING, VERIFYING } from "../../lib/model.ts";
-import { type PlanImage, planSplit, type SplitPlan } from "../../lib/split/plan/index.ts";
-import { seededRandom, shuffle, shuffleIds } from "../../lib/split/shuffle.ts";
+import { ServiceError } from "../../../lib/errors.ts";
+import { type SetType, TESTING, TRAINING, VERIFYING } from "../../../lib/model.ts";
+import { type PlanImage, planSplit, type SplitPlan } from "../../../lib/split/plan/index.ts";
+import { seededRandom, shuffle, shuffleIds } from "../../../lib/split/shuffle.ts";
 
 /** `n` images with 19-digit ids; order_id i+1 unless `orderIds` says otherwise. */
 function makeImages(n: number, orderIds?: number[]): PlanImage[] {
