@@ -7,6 +7,8 @@
  *   local         DynamoDB Local, no limits: split vs the old design's per-image rewrite (raw
  *                 BatchWriteItem of as many image items) and vs a raw strongly consistent read of
  *                 the images; a 5,000-image GET page vs a raw Query of the order index.
+ *                 A GET page of 5,000 from the 10% set through the local gateway (bench/http-page.ts),
+ *                 beside the same page in process and the raw index reads under it.
  *   aws-model     The same calls through test/support/fault-proxy.ts with DynamoDB's per-partition
  *                 limits (1,000 WCU/s, 3,000 RCU/s per partition key value, table and index apart):
  *                 answer time and consumed units. Buckets are refilled (capacity.reset) before each
@@ -36,6 +38,7 @@ import { startDynamoDbLocal } from "../scripts/dynamodb-local.ts";
 import { PROJECT_ROOT } from "../scripts/project-root.ts";
 import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy.ts";
 import { benchHistory } from "./history.ts";
+import { benchHttpPage } from "./http-page.ts";
 import {
   imageIdOf,
   imageItem,
@@ -429,6 +432,11 @@ try {
   const config: StoreConfig = { ...readConfig(), endpoint: db.endpoint, tableName: TABLE_NAME, budgetMs: 600_000 };
   await createStore(config).ensureTable();
   if (!modelOnly) await benchLocal(config, db.endpoint);
+  if (!modelOnly) {
+    console.error("http (a GET page of the 10% set through the local gateway)");
+    for (const row of await benchHttpPage(config, db.endpoint, LOCAL_SIZES.at(-1) as number))
+      add({ section: "local", ...row });
+  }
   await benchModel(config, db.endpoint);
   if (!modelOnly) await benchRegistration(config, db.endpoint);
   console.error("uploaders (8 in parallel into one task, through conflicts and the per-partition limits)");
