@@ -72,19 +72,19 @@ describe("a big task through the capacity model (guarantee 7)", () => {
     await expectCompleteSplit(truth, result, registrationOrder(taskId));
   });
 
-  it("a GET page of 5,000 from the 70% set answers through the model within 1 s, whole and in order_id order", async () => {
+  it("a GET page of 5,000 from the 70% set fits in one second of one partition's read units, unthrottled, whole and in order_id order", async () => {
     // Arrange
     const result = await split(truth, { taskId, counts: counts(14_000, 3_000, 3_000), seed: "seventy" });
     await modelled.listSet({ taskId, setType: 0, limit: 10, cursor: undefined }); // a warm function
     proxy().capacity!.reset();
 
     // Act
-    const started = Date.now();
     const page = await modelled.listSet({ taskId, setType: 0, limit: 5_000, cursor: undefined });
-    const took = Date.now() - started;
 
-    // Assert
-    expect(took).toBeLessThan(1_000);
+    // Assert: modelled time, not the machine's: the units it read take under a second of the
+    // 3,000 RCU/s of the one index partition it reads (the bench measures the wall time)
+    const consumed = proxy().capacity!.consumed();
+    expect(consumed.readUnits).toBeLessThan(3_000);
     expect(page.images).toHaveLength(5_000);
     expect(page.nextCursor).toBeDefined();
     const orders = page.images.map((image) => image.order_id);
