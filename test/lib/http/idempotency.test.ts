@@ -147,7 +147,22 @@ describe("Idempotency-Key on PUT /training/tasks/sets", () => {
     await seedImages(readConfig(), "idem_lost", 3_000);
     const key = randomUUID();
     const body = splitBody("idem_lost", 2_000, 500, 500);
-    const lost = send("PUT", SETS, body, key, AbortSignal.timeout(20)).catch((error: unknown) => error);
+    const table = readIdempotencySettings().tableName;
+    // (the table is made on the first keyed request: none yet is no record yet)
+    const recordIds = async () =>
+      new Set(
+        ((await db.send(new ScanCommand({ TableName: table })).catch(() => ({ Items: [] }))).Items ?? []).map(
+          (item) => item.id as string,
+        ),
+      );
+    const before = await recordIds();
+    const caller = new AbortController();
+    const lost = send("PUT", SETS, body, key, caller.signal).catch((error: unknown) => error);
+    // The caller gives up once the server holds the key (before it has read the task's images).
+    while ([...(await recordIds())].every((id) => before.has(id))) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    caller.abort();
 
     // Act: the caller gave up; the split goes on. Retry (as the client does on 1025) until answered.
     expect(await lost).toBeInstanceOf(Error);
