@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { readConfig } from "../../lib/config.ts";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { decodeCursor } from "../../lib/http/cursor.ts";
 import { SET_TYPES, type SetType } from "../../lib/model.ts";
-import { createStore, type Store } from "../../lib/store/index.ts";
+import type { Store } from "../../lib/store/index.ts";
 import {
   type Call,
   chunkWrites,
@@ -11,9 +10,8 @@ import {
   type FaultProxy,
   isPublish,
   seededRandom,
-  startFaultProxy,
 } from "../support/fault-proxy.ts";
-import { type Reply, startApi } from "../support/http.ts";
+import { type Reply, useApiThroughProxy } from "../support/http.ts";
 
 /**
  * The deployed code path under faults: the real handlers behind the local gateway, with their
@@ -28,24 +26,12 @@ const IMAGES = "/training/tasks/images";
  */
 const STORAGE_MS = 2_000;
 
+const running = useApiThroughProxy({ ANSWER_MARGIN_MS: String(29_000 - STORAGE_MS) });
 let proxy: FaultProxy;
-let api: Awaited<ReturnType<typeof startApi>>;
+let api: ReturnType<typeof running>["api"];
 let truth: Store;
-const saved = { endpoint: process.env.DYNAMODB_ENDPOINT, margin: process.env.ANSWER_MARGIN_MS };
-beforeAll(async () => {
-  proxy = await startFaultProxy(inject("dynamoEndpoint"));
-  // Before the handlers are imported: they build their store from the environment once.
-  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
-  process.env.ANSWER_MARGIN_MS = String(29_000 - STORAGE_MS);
-  api = await startApi();
-  truth = createStore({ ...readConfig(), endpoint: inject("dynamoEndpoint") });
-});
-afterAll(async () => {
-  await api.close();
-  await proxy.close();
-  process.env.DYNAMODB_ENDPOINT = saved.endpoint;
-  if (saved.margin === undefined) delete process.env.ANSWER_MARGIN_MS;
-  else process.env.ANSWER_MARGIN_MS = saved.margin;
+beforeAll(() => {
+  ({ proxy, api, truth } = running());
 });
 
 type Drawn = Record<SetType, string[]>;

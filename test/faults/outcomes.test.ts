@@ -1,12 +1,12 @@
 import { ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readConfig, readIdempotencySettings } from "../../lib/config.ts";
 import { splitTask } from "../../lib/split/split.ts";
 import { documentClient } from "../../lib/store/client.ts";
-import { createStore, type Store } from "../../lib/store/index.ts";
+import type { Store } from "../../lib/store/index.ts";
 import { TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
-import { deferred, type FaultProxy, isPublish, startFaultProxy } from "../support/fault-proxy.ts";
-import { type Reply, startApi } from "../support/http.ts";
+import { deferred, type FaultProxy, isPublish } from "../support/fault-proxy.ts";
+import { type Reply, useApiThroughProxy } from "../support/http.ts";
 import { counts, localClient, readWholeSet, registerImages, storesThrough } from "../support/store.ts";
 
 /**
@@ -21,34 +21,16 @@ const STORAGE_MS = 2_000;
 /** Split answers above this many bytes are kept in the idempotency record without their id lists. */
 const KEEP_BYTES = 2_000;
 
+const running = useApiThroughProxy({
+  ANSWER_MARGIN_MS: String(29_000 - STORAGE_MS),
+  IDEMPOTENCY_KEEP_BYTES: String(KEEP_BYTES),
+});
 let proxy: FaultProxy;
-let api: Awaited<ReturnType<typeof startApi>>;
+let api: ReturnType<typeof running>["api"];
 let truth: Store;
 const db = documentClient(localClient());
-const saved = {
-  endpoint: process.env.DYNAMODB_ENDPOINT,
-  margin: process.env.ANSWER_MARGIN_MS,
-  keep: process.env.IDEMPOTENCY_KEEP_BYTES,
-};
-const restore = (name: string, value: string | undefined) => {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-};
-beforeAll(async () => {
-  proxy = await startFaultProxy(inject("dynamoEndpoint"));
-  // Before the handlers are imported: they read their settings from the environment once.
-  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
-  process.env.ANSWER_MARGIN_MS = String(29_000 - STORAGE_MS);
-  process.env.IDEMPOTENCY_KEEP_BYTES = String(KEEP_BYTES);
-  api = await startApi();
-  truth = createStore({ ...readConfig(), endpoint: inject("dynamoEndpoint") });
-});
-afterAll(async () => {
-  await api.close();
-  await proxy.close();
-  restore("DYNAMODB_ENDPOINT", saved.endpoint);
-  restore("ANSWER_MARGIN_MS", saved.margin);
-  restore("IDEMPOTENCY_KEEP_BYTES", saved.keep);
+beforeAll(() => {
+  ({ proxy, api, truth } = running());
 });
 
 const register = async (taskId: string, count: number) => {

@@ -1,8 +1,10 @@
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, inject } from "vitest";
 import { readConfig } from "../../lib/config.ts";
-import { createStore } from "../../lib/store/index.ts";
+import { createStore, type Store } from "../../lib/store/index.ts";
 import { createGateway, loadHandlers } from "../../scripts/local-gateway.ts";
 import { contract } from "./contract.ts";
+import { type FaultProxy, startFaultProxy } from "./fault-proxy.ts";
 
 export interface Reply {
   status: number;
@@ -74,4 +76,33 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("expected a rejection");
+}
+
+/**
+ * For a test file: the real handlers behind the local gateway, their DynamoDB (DYNAMODB_ENDPOINT)
+ * behind a fault proxy, and `env` set before they are imported (they read their settings once, as
+ * in Lambda); everything restored after. `truth` reaches the same DynamoDB directly.
+ */
+export function useApiThroughProxy(env: Record<string, string>) {
+  let running: { proxy: FaultProxy; api: Awaited<ReturnType<typeof startApi>>; truth: Store } | undefined;
+  const saved = Object.fromEntries(["DYNAMODB_ENDPOINT", ...Object.keys(env)].map((name) => [name, process.env[name]]));
+  beforeAll(async () => {
+    const proxy = await startFaultProxy(inject("dynamoEndpoint"));
+    process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
+    Object.assign(process.env, env);
+    const api = await startApi();
+    running = { proxy, api, truth: createStore({ ...readConfig(), endpoint: inject("dynamoEndpoint") }) };
+  });
+  afterAll(async () => {
+    await running?.api.close();
+    await running?.proxy.close();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  return () => {
+    if (!running) throw new Error("useApiThroughProxy: the handlers start in beforeAll");
+    return running;
+  };
 }

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readConfig, readIdempotencySettings } from "../../../lib/config.ts";
 import { documentClient } from "../../../lib/store/client.ts";
-import { createStore, type Store } from "../../../lib/store/index.ts";
+import type { Store } from "../../../lib/store/index.ts";
 import { TABLE } from "../../../lib/store/table.ts";
-import { type Call, deferred, type FaultProxy, isPublish, startFaultProxy } from "../../support/fault-proxy.ts";
-import { type Reply, startApi } from "../../support/http.ts";
+import { type Call, deferred, type FaultProxy, isPublish } from "../../support/fault-proxy.ts";
+import { type Reply, useApiThroughProxy } from "../../support/http.ts";
 import { counts, localClient, split } from "../../support/store.ts";
 
 /**
@@ -24,33 +24,17 @@ const KEEP_BYTES = 2_000;
 /** Small, so that a split of 1,000 images answers without its id lists. */
 const MAX_ANSWER_BYTES = 20_000;
 
+const running = useApiThroughProxy({
+  ANSWER_MARGIN_MS: String(29_000 - STORAGE_MS),
+  IDEMPOTENCY_KEEP_BYTES: String(KEEP_BYTES),
+  MAX_ANSWER_BYTES: String(MAX_ANSWER_BYTES),
+});
 let proxy: FaultProxy;
-let api: Awaited<ReturnType<typeof startApi>>;
+let api: ReturnType<typeof running>["api"];
 let truth: Store;
 const db = documentClient(localClient());
-const saved = Object.fromEntries(
-  ["DYNAMODB_ENDPOINT", "ANSWER_MARGIN_MS", "IDEMPOTENCY_KEEP_BYTES", "MAX_ANSWER_BYTES"].map((name) => [
-    name,
-    process.env[name],
-  ]),
-);
-beforeAll(async () => {
-  proxy = await startFaultProxy(inject("dynamoEndpoint"));
-  // Before the handlers are imported: they read their settings from the environment once.
-  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
-  process.env.ANSWER_MARGIN_MS = String(29_000 - STORAGE_MS);
-  process.env.IDEMPOTENCY_KEEP_BYTES = String(KEEP_BYTES);
-  process.env.MAX_ANSWER_BYTES = String(MAX_ANSWER_BYTES);
-  api = await startApi();
-  truth = createStore({ ...readConfig(), endpoint: inject("dynamoEndpoint") });
-});
-afterAll(async () => {
-  await api.close();
-  await proxy.close();
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+beforeAll(() => {
+  ({ proxy, api, truth } = running());
 });
 
 const register = async (taskId: string, count: number, label?: (i: number) => string) => {
