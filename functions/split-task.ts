@@ -1,4 +1,12 @@
-import { beforePublishOf, httpService, idempotent, ok, parseSplitSpec, splitResponse } from "../lib/http/index.ts";
+import {
+  answersDetails,
+  beforePublishOf,
+  httpService,
+  idempotent,
+  ok,
+  parseSplitSpec,
+  splitResponse,
+} from "../lib/http/index.ts";
 import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
 import { splitReplays, splitTask } from "../lib/split/index.ts";
 
@@ -17,7 +25,5 @@ export const handler = httpService({ withBody: true })
     const split = await splitTask(store, request, deadlineOf(context), {
       beforePublish: nameSplit && ((ref) => nameSplit({ task_id: request.taskId, ...ref })),
     });
-    // The legacy request gets the legacy answer; ratios or an option add the planner's account.
-    const withDetails = request.counts === undefined || request.options !== undefined;
-    return ok(splitResponse(split, { withDetails, maxAnswerBytes }));
+    return ok(splitResponse(split, { withDetails: answersDetails(request), maxAnswerBytes }));
   });

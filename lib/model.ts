@@ -202,21 +202,12 @@ export interface LiveSplit extends SplitRef {
  * A split's record: an item of its own, written before its publish and never changed, so the task
  * item stays small whatever the history. Every list in it is capped in bytes.
  */
-export interface SplitRecord extends LiveSplit {
+export interface SplitRecord extends LiveSplit, Omit<SplitAccount, "dryRun"> {
   seed: string;
-  algorithm: string;
   splitAt: string;
   /** The sizes, or ratios, and options it was asked with (dry_run never recorded). */
   spec: SplitSizes & { options?: SplitOptions };
-  requested: SetSizes;
   unassigned: number;
-  moved: number;
-  newlyAssigned: number;
-  heldBack: number;
-  rareLabelPolicy: RareLabelPolicy;
-  rareLabels: Capped<RareLabel>;
-  leakedGroups: Capped<string>;
-  labelCounts: Capped<LabelCount>;
   /** Digest of the img_ids the split planned over (lib/store/records.ts), to tell whether a rebuilt answer is the same. */
   planned: string;
 }

@@ -65,6 +65,13 @@ const idLists = (split: SplitResult, maxAnswerBytes: number, answerWith: (lists:
 };
 
 /**
+ * Whether a split asked with `spec` answers the planner's account: the legacy request (counts and
+ * no option) gets the legacy answer; ratios or any option add the account.
+ */
+export const answersDetails = (spec: { counts?: unknown; options?: unknown }): boolean =>
+  spec.counts === undefined || spec.options !== undefined;
+
+/**
  * The legacy API's success body for a split, plus the additive fields task_id, unassigned_count,
  * seed, version; a request that used ratios or an option also gets the planner's account.
  */
@@ -112,7 +119,8 @@ export const setPageResponse = (page: SetPage, setType: SetType) => ({
   ...(page.nextCursor ? { next_cursor: encodeCursor(page.nextCursor) } : {}),
 });
 
-const splitRecord = (record: SplitRecord) => {
+/** A recorded split as the summary shows it; the history's entries leave the label counts out. */
+const splitRecord = (record: SplitRecord, { labelCounts }: { labelCounts: boolean }) => {
   const options = record.spec.options;
   return {
     version: record.version,
@@ -131,7 +139,7 @@ const splitRecord = (record: SplitRecord) => {
     achieved_sizes: bySetName(record.achieved),
     unassigned_count: record.unassigned,
     moved_count: record.moved,
-    ...cappedList("label_counts", record.labelCounts, labelCount),
+    ...(labelCounts ? cappedList("label_counts", record.labelCounts, labelCount) : {}),
     ...cappedList("leaked_groups", record.leakedGroups, (group) => group),
   };
 };
@@ -144,16 +152,8 @@ export const summaryResponse = (summary: TaskSummary) => ({
   image_count: summary.imageCount,
   unassigned_count: summary.unassignedCount,
   deleted_count: summary.deletedCount,
-  split: summary.live ? splitRecord(summary.live) : null,
-  history: summary.history.map((record) => {
-    const {
-      label_counts: _omitted,
-      label_counts_total: _total,
-      label_counts_truncated: _cut,
-      ...rest
-    } = splitRecord(record);
-    return rest;
-  }),
+  split: summary.live ? splitRecord(summary.live, { labelCounts: true }) : null,
+  history: summary.history.map((record) => splitRecord(record, { labelCounts: false })),
 });
 
 export const registerResponse = (result: RegisterResult) => ({

@@ -4,6 +4,7 @@
  * middy composition and the answer bodies (`lib/http/service.ts`, `lib/http/answers.ts`) belong here too.
  */
 export {
+  answersDetails,
   deleteResponse,
   imagePageResponse,
   imageResponse,

@@ -1,4 +1,4 @@
-import { splitResponse } from "../http/answers.ts";
+import { answersDetails, splitResponse } from "../http/answers.ts";
 import type { KeptAnswer, RunningSplit, SplitReplays } from "../http/idempotency.ts";
 import { ok } from "../http/service.ts";
 import { log } from "../log.ts";
@@ -7,10 +7,6 @@ import type { Store } from "../store/index.ts";
 import { publishedResult } from "./split.ts";
 
 const LISTS = ["img_ids_set_training", "img_ids_set_verifying", "img_ids_set_testing"] as const;
-
-/** Whether a split asked with `spec` answers the planner's account (ratios or any option). */
-const askedDetails = (spec: { counts?: unknown; options?: unknown }) =>
-  spec.counts === undefined || spec.options !== undefined;
 
 /**
  * What the Idempotency-Key of PUT /training/tasks/sets needs of splits: a big answer is kept
@@ -40,7 +36,8 @@ export function splitReplays(store: Store, maxAnswerBytes: number): SplitReplays
     async expand(kept, deadline) {
       if (!kept.rebuild) return kept.body;
       const { task_id: taskId, ...ref } = kept.rebuild;
-      const result = await publishedResult(store, taskId, ref, deadline);
+      const record = await store.readRecord(taskId, ref, deadline);
+      const result = record && (await publishedResult(store, taskId, record, deadline));
       if (!result || result.idsLost) {
         log("warn", "split answer not rebuilt: replaying it without its id lists", { task_id: taskId, ...ref });
         return kept.body;
@@ -63,12 +60,10 @@ export function splitReplays(store: Store, maxAnswerBytes: number): SplitReplays
       const standing = await store.standing(taskId, ref, deadline);
       if (standing === "absent" || standing === "lost") return "not-published";
       if (standing === "unknown") return "unknown";
-      const [record, result] = await Promise.all([
-        store.readRecord(taskId, ref, deadline),
-        publishedResult(store, taskId, ref, deadline),
-      ]);
-      if (!record || !result) return "unknown";
-      const answer = ok(splitResponse(result, { withDetails: askedDetails(record.spec), maxAnswerBytes }));
+      const record = await store.readRecord(taskId, ref, deadline);
+      if (!record) return "unknown";
+      const result = await publishedResult(store, taskId, record, deadline);
+      const answer = ok(splitResponse(result, { withDetails: answersDetails(record.spec), maxAnswerBytes }));
       return { statusCode: answer.statusCode, headers: answer.headers as Record<string, string>, body: answer.body };
     },
   };

@@ -204,29 +204,17 @@ const accountOf = (plan: SplitPlan, dryRun: boolean): SplitAccount => {
 
 function recordOf(spec: SplitSpec, plan: SplitPlan, seed: string, ref: SplitRef, planned: string): SplitRecord {
   const { dryRun: _never, ...options } = spec.options ?? {};
-  const { algorithm, requested, achieved, moved, newlyAssigned, heldBack, rareLabelPolicy, ...lists } = accountOf(
-    plan,
-    false,
-  );
+  const { dryRun: _planned, ...account } = accountOf(plan, false);
   return {
     ...ref,
+    ...account,
     seed,
-    algorithm,
     splitAt: new Date().toISOString(),
     spec: {
       ...(spec.counts ? { counts: spec.counts } : { ratios: spec.ratios }),
       ...(spec.options ? { options: { ...options, dryRun: false } } : {}),
     } as SplitRecord["spec"],
-    requested,
-    achieved,
     unassigned: plan.unassignedCount,
-    moved,
-    newlyAssigned,
-    heldBack,
-    rareLabelPolicy,
-    rareLabels: lists.rareLabels,
-    leakedGroups: lists.leakedGroups,
-    labelCounts: lists.labelCounts,
     planned,
   };
 }
@@ -247,39 +235,35 @@ function resultOf(taskId: string, plan: SplitPlan, seed: string, version: number
  * The result of a published split, rebuilt from its record and snapshot for a retry whose first
  * answer was lost: the id lists come in the first answer's order when the images with order_ids up
  * to its N are exactly those it planned over (its digest), else the answer has its set sizes only.
- * Undefined when its record has expired.
  */
 export async function publishedResult(
   store: Store,
   taskId: string,
-  ref: PublishedSplit,
+  record: SplitRecord,
   deadline?: number,
-): Promise<SplitResult | undefined> {
-  const record = await store.readRecord(taskId, ref, deadline);
-  if (!record) return undefined;
+): Promise<SplitResult> {
   const drawn = await redraw(store, taskId, record, deadline);
-  const { labelCounts, rareLabels, leakedGroups, requested, achieved, moved, newlyAssigned, heldBack } = record;
+  const {
+    version,
+    token: _token,
+    n: _n,
+    chunks: _chunks,
+    seed,
+    splitAt: _at,
+    spec: _spec,
+    unassigned,
+    planned: _planned,
+    ...account
+  } = record;
   return {
     taskId,
     drawn: drawn ?? { [TRAINING]: [], [TESTING]: [], [VERIFYING]: [] },
-    sizes: achieved,
+    sizes: record.achieved,
     ...(drawn ? {} : { idsLost: true as const }),
-    unassignedCount: record.unassigned,
-    seed: record.seed,
-    version: record.version,
-    details: {
-      algorithm: record.algorithm,
-      requested,
-      achieved,
-      labelCounts,
-      rareLabelPolicy: record.rareLabelPolicy,
-      rareLabels,
-      moved,
-      newlyAssigned,
-      leakedGroups,
-      heldBack,
-      dryRun: false,
-    },
+    unassignedCount: unassigned,
+    seed,
+    version,
+    details: { ...account, dryRun: false },
   };
 }
 

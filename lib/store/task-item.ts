@@ -59,9 +59,14 @@ export const taskKey = (taskId: string) => ({ [TABLE.partitionKey]: taskId, [TAB
 
 /** The task item, strongly consistent; undefined for a task never registered. Another layout is 503. */
 export async function readTask(ctx: StoreContext, taskId: string, deadline: number): Promise<TaskItem | undefined> {
-  const out = await retrying(deadline, () =>
-    ctx.db.send(new GetCommand({ TableName: ctx.table, Key: taskKey(taskId), ConsistentRead: true })),
-  );
+  return knownLayout(taskId, await retrying(deadline, () => ctx.db.send(new GetCommand(taskRead(ctx, taskId)))));
+}
+
+const taskRead = (ctx: StoreContext, taskId: string) =>
+  ({ TableName: ctx.table, Key: taskKey(taskId), ConsistentRead: true }) as const;
+
+/** The task item of a Get's answer; another layout is 503, never misread. */
+function knownLayout(taskId: string, out: { Item?: Record<string, unknown> }): TaskItem | undefined {
   const task = out.Item as TaskItem | undefined;
   if (task && task.layout !== LAYOUT) {
     throw storageUnavailable(
@@ -124,12 +129,8 @@ export function standing(task: TaskItem | undefined, ref: PublishedSplit): "publ
 
 /** One strongly consistent read of the task item, given half the answer margin: the deadline has passed. */
 async function lastRead(ctx: StoreContext, taskId: string): Promise<TaskItem | undefined> {
-  const out = await ctx.db.send(new GetCommand({ TableName: ctx.table, Key: taskKey(taskId), ConsistentRead: true }), {
-    abortSignal: AbortSignal.timeout(ctx.config.answerMarginMs / 2),
-  });
-  const task = out.Item as TaskItem | undefined;
-  if (task && task.layout !== LAYOUT) throw new Error(`task ${taskId} has storage layout ${task.layout}`);
-  return task;
+  const abortSignal = AbortSignal.timeout(ctx.config.answerMarginMs / 2);
+  return knownLayout(taskId, await ctx.db.send(new GetCommand(taskRead(ctx, taskId)), { abortSignal }));
 }
 
 /** A refusal DynamoDB answered itself: the request was not applied. */
