@@ -18,14 +18,13 @@ import type {
 import { createClient, documentClient, isThrottling } from "./client.ts";
 import { deleteImages } from "./deletion.ts";
 import { getImage, listImages } from "./image-query.ts";
-import { queryAll, readAllImages, type StoredImage } from "./images.ts";
+import { readAllImages, type StoredImage } from "./images.ts";
 import { listSet } from "./listing.ts";
 import { readRecords } from "./records.ts";
 import { registerImages } from "./register.ts";
 import { ensureTable, tableReady } from "./schema.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
-import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import {
   type PublishedSplit,
   type PublishOutcome,
@@ -35,6 +34,7 @@ import {
   type StoreContext,
   standing,
 } from "./task-item.ts";
+import { readTombstonesUpTo } from "./tombstones.ts";
 
 export type { StoredImage } from "./images.ts";
 export { plannedDigest } from "./records.ts";
@@ -139,22 +139,9 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
    */
   const assignedLeft = async (taskId: string, live: LiveSplit, deadline?: number) => {
     const assigned = live.achieved[0] + live.achieved[1] + live.achieved[2];
-    if (live.n < 1) return assigned;
-    const tombstones = await queryAll(
-      ctx,
-      {
-        TableName: ctx.table,
-        KeyConditionExpression: "#pk = :t AND #sk BETWEEN :first AND :last",
-        ProjectionExpression: "#sk",
-        ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
-        ExpressionAttributeValues: { ":t": taskId, ":first": tombstoneKey(1), ":last": tombstoneKey(live.n) },
-        ConsistentRead: true,
-      },
-      by(deadline),
-    );
-    if (tombstones.length === 0) return assigned;
+    const orderIds = await readTombstonesUpTo(ctx, taskId, live.n, by(deadline));
+    if (orderIds.length === 0) return assigned;
     const setOf = await readAssignment(taskId, live, deadline);
-    const orderIds = tombstones.map((item) => tombstoneOrderId(item[TABLE.sortKey] as string));
     return assigned - orderIds.filter((orderId) => (setOf[orderId] as number) >= 0).length;
   };
 

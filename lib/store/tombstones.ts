@@ -1,4 +1,5 @@
 import { getAll } from "./batch.ts";
+import { queryAll } from "./images.ts";
 import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 
@@ -25,4 +26,31 @@ export async function readTombstones(
     deleted.add(tombstoneOrderId(item[TABLE.sortKey] as string));
   }
   return deleted;
+}
+
+/**
+ * Every deleted order_id from 1 to `n` (a strongly consistent Query of the tombstones): what the
+ * task summary needs to count a split's members that are gone. Its cost grows with the deletions
+ * up to `n`, unlike `readTombstones`; no listing or write uses it.
+ */
+export async function readTombstonesUpTo(
+  ctx: StoreContext,
+  taskId: string,
+  n: number,
+  deadline: number,
+): Promise<number[]> {
+  if (n < 1) return [];
+  const items = await queryAll(
+    ctx,
+    {
+      TableName: ctx.table,
+      KeyConditionExpression: "#pk = :t AND #sk BETWEEN :first AND :last",
+      ProjectionExpression: "#sk",
+      ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
+      ExpressionAttributeValues: { ":t": taskId, ":first": tombstoneKey(1), ":last": tombstoneKey(n) },
+      ConsistentRead: true,
+    },
+    deadline,
+  );
+  return items.map((item) => tombstoneOrderId(item[TABLE.sortKey] as string));
 }
