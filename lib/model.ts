@@ -208,7 +208,7 @@ export interface SplitRecord extends LiveSplit, Omit<SplitAccount, "dryRun"> {
   /** The sizes, or ratios, and options it was asked with (dry_run never recorded). */
   spec: SplitSizes & { options?: SplitOptions };
   unassigned: number;
-  /** Digest of the img_ids the split planned over (lib/store/records.ts), to tell whether a rebuilt answer is the same. */
+  /** Digest of the img_ids the split planned over (lib/split/digest.ts), to tell whether a rebuilt answer is the same. */
   planned: string;
 }
 

@@ -16,16 +16,9 @@ import {
   TRAINING,
   VERIFYING,
 } from "../model.ts";
-import {
-  type PublishedSplit,
-  type PublishOutcome,
-  plannedDigest,
-  type SnapshotRef,
-  type Store,
-  type StoredImage,
-  type TaskState,
-} from "../store/index.ts";
+import type { PublishedSplit, PublishOutcome, SnapshotRef, Store, StoredImage, TaskState } from "../store/index.ts";
 import { chunkCount, packSnapshot } from "../store/snapshot.ts";
+import { plannedDigest } from "./digest.ts";
 import { permutation, readIds } from "./plan/draw.ts";
 import { type PlanImage, planSplit, type SplitPlan } from "./plan/index.ts";
 import { drawSeed } from "./shuffle.ts";

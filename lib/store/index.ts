@@ -37,7 +37,6 @@ import {
 import { readTombstonesUpTo } from "./tombstones.ts";
 
 export type { StoredImage } from "./images.ts";
-export { plannedDigest } from "./records.ts";
 export type { SnapshotRef } from "./snapshots.ts";
 export type { PublishedSplit, PublishOutcome } from "./task-item.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { plannedDigest } from "../../../lib/store/index.ts";
+import { plannedDigest } from "../../../lib/split/digest.ts";
 
 /** `count` ids in ascending order: im00000000, im00000002, … (even numbers, so an odd one can slip in between). */
 const evenIds = (count: number) => Array.from({ length: count }, (_, i) => `im${String(2 * i).padStart(8, "0")}`);
