@@ -12,6 +12,8 @@ export default defineConfig({
       LEASE_SECONDS: "2",
       REGISTER_WAIT_MS: "300",
     },
+    // The handlers log a JSON line per request: kept only for a failing test, unless TEST_LOGS=1 asks for all.
+    silent: process.env.TEST_LOGS === "1" ? false : "passed-only",
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
