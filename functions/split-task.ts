@@ -3,11 +3,12 @@ import {
   beforePublishOf,
   httpService,
   idempotent,
+  inTenant,
   ok,
   parseSplitSpec,
   splitResponse,
 } from "../lib/http/index.ts";
-import { deadlineOf, fieldPolicy, store } from "../lib/runtime.ts";
+import { deadlineOf, fieldPolicy, store, tenancy } from "../lib/runtime.ts";
 import { splitReplays, splitTask } from "../lib/split/index.ts";
 
 const { maxAnswerBytes } = store.config;
@@ -17,10 +18,10 @@ const { maxAnswerBytes } = store.config;
  * Idempotency-Key, the split is named in the key's record before it publishes, and a retry
  * replays the first split's answer (a big or lost one rebuilt from its record and snapshot).
  */
-export const handler = httpService({ withBody: true })
+export const handler = httpService({ withBody: true, tenancy })
   .use(idempotent({ route: "SplitTask", storage: store.config, splits: splitReplays(store, maxAnswerBytes) }))
   .handler(async (event, context) => {
-    const request = parseSplitSpec(event.body, fieldPolicy);
+    const request = inTenant(event, parseSplitSpec(event.body, fieldPolicy));
     const nameSplit = beforePublishOf(event);
     const split = await splitTask(store, request, deadlineOf(context), {
       beforePublish: nameSplit && ((ref) => nameSplit({ task_id: request.taskId, ...ref })),

@@ -1,6 +1,7 @@
 import type { Context } from "aws-lambda";
 import { readConfig } from "./config.ts";
 import type { FieldPolicy } from "./http/fields.ts";
+import { readTenancy } from "./http/tenancy.ts";
 import { log } from "./log.ts";
 import { createStore } from "./store/index.ts";
 
@@ -30,3 +31,6 @@ export function deadlineOf(
   const left = context?.getRemainingTimeInMillis?.();
   return typeof left === "number" && left > 0 ? Date.now() + left - store.config.answerMarginMs : undefined;
 }
+
+/** Whose tasks a request may see (TENANCY, TENANT_CLAIM): read once per cold start. */
+export const tenancy = readTenancy();

@@ -12,6 +12,16 @@ import { serveDocs } from "./docs-page.ts";
 import { lambdaContext } from "./lambda.ts";
 import { PROJECT_ROOT } from "./project-root.ts";
 
+/**
+ * Who the local gateway says the caller is, as API Gateway would after its authorizer: nobody
+ * (`none`), the claims of an unsigned JWT (`cognito`: the token is read, not verified), or the
+ * account a header names (`iam-account`). The last two exist to try tenancy locally.
+ */
+export type LocalAuth = { readonly type: "none" } | { readonly type: "cognito" } | { readonly type: "iam-account" };
+
+/** The header that names the caller's AWS account under `--auth iam --tenancy account`. */
+export const CALLER_ACCOUNT_HEADER = "x-caller-account";
+
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type Handlers = Record<Route["name"], ProxyHandler>;
 
@@ -40,6 +50,47 @@ async function readBody(request: IncomingMessage): Promise<Buffer | "too large">
   return Buffer.concat(parts);
 }
 
+/** A claim as API Gateway's Cognito authorizer passes it on: every value a string, a list as `[a b]`. */
+const claimString = (value: unknown): string =>
+  Array.isArray(value) ? `[${value.map(String).join(" ")}]` : typeof value === "string" ? value : JSON.stringify(value);
+
+/** The claims of `Authorization: Bearer <JWT>`, read without verifying the signature; undefined when there is no readable token. */
+function unverifiedClaims(authorization: string | undefined): Record<string, string> | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? "")?.[1];
+  const payload = token?.split(".")[1];
+  if (payload === undefined) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as unknown;
+    if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return undefined;
+    return Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, claimString(value)]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The caller as the authorizer would pass it on, or 1027 (401) as API Gateway answers a request without credentials. */
+function callerContext(request: IncomingMessage, auth: LocalAuth): Partial<APIGatewayProxyEvent["requestContext"]> {
+  if (auth.type === "cognito") {
+    const claims = unverifiedClaims(request.headers.authorization);
+    if (!claims) {
+      throw new ServiceError(1027, {}, { status: 401, detail: "send a JWT as Authorization: Bearer <token>" });
+    }
+    return { authorizer: { claims } };
+  }
+  if (auth.type === "iam-account") {
+    const account = request.headers[CALLER_ACCOUNT_HEADER];
+    if (typeof account !== "string" || account === "") {
+      throw new ServiceError(
+        1027,
+        {},
+        { status: 401, detail: `name the caller's account in ${CALLER_ACCOUNT_HEADER}` },
+      );
+    }
+    return { identity: { accountId: account } as APIGatewayProxyEvent["requestContext"]["identity"] };
+  }
+  return {};
+}
+
 /** An API Gateway REST (v1) proxy event for one HTTP request, as AWS would build it. */
 export function toProxyEvent(
   request: IncomingMessage,
@@ -47,6 +98,7 @@ export function toProxyEvent(
   body: Buffer,
   route: Route,
   requestId: string,
+  caller: Partial<APIGatewayProxyEvent["requestContext"]> = {},
 ): APIGatewayProxyEvent {
   // Null-prototype records: a header or parameter named __proto__ or constructor is just a name.
   const headers: Record<string, string> = Object.create(null);
@@ -83,7 +135,8 @@ export function toProxyEvent(
       resourcePath: route.path,
       stage: "local",
       requestTimeEpoch: Date.now(),
-      identity: { sourceIp: request.socket.remoteAddress ?? "127.0.0.1" },
+      ...caller,
+      identity: { sourceIp: request.socket.remoteAddress ?? "127.0.0.1", ...caller.identity },
     } as APIGatewayProxyEvent["requestContext"],
   };
 }
@@ -128,7 +181,7 @@ function preflight(request: IncomingMessage, methods: string[], allowed: readonl
       "Access-Control-Allow-Origin": allowOrigin ?? "",
       ...(allowed.includes("*") ? {} : { Vary: "Origin" }),
       "Access-Control-Allow-Headers":
-        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent",
+        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent,Idempotency-Key",
       "Access-Control-Allow-Methods": methods.join(","),
     },
     body: "",
@@ -136,7 +189,11 @@ function preflight(request: IncomingMessage, methods: string[], allowed: readonl
 }
 
 /** An HTTP server that routes like the deployed REST API and calls the very same handlers. */
-export function createGateway(handlers: Handlers, options: { log?: (line: string) => void } = {}): Server {
+export function createGateway(
+  handlers: Handlers,
+  options: { log?: (line: string) => void; auth?: LocalAuth } = {},
+): Server {
+  const auth = options.auth ?? { type: "none" };
   return createServer(async (request, response) => {
     // API Gateway's request id: in the event, and on every answer as X-Request-Id (errorResponse sets it on 1013 and 1014).
     const requestId = randomUUID();
@@ -185,7 +242,8 @@ export function createGateway(handlers: Handlers, options: { log?: (line: string
         request.destroy();
         return;
       }
-      const event = toProxyEvent(request, url, body, route, requestId);
+      const caller = "open" in route && route.open ? {} : callerContext(request, auth);
+      const event = toProxyEvent(request, url, body, route, requestId, caller);
       reply(response, await handlers[route.name](event, lambdaContext(route.name, requestId)));
     } catch (error) {
       reply(response, errorResponse(error, requestId));

@@ -8,7 +8,7 @@ import { ensureIdempotencyTable, idempotencyClient } from "../lib/http/idempoten
 import { isLoopback } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
 import { dynamoDbLocalUnlessEndpoint, JavaMissingError, type RunningDynamoDb } from "./dynamodb-local.ts";
-import { createGateway, loadHandlers } from "./local-gateway.ts";
+import { CALLER_ACCOUNT_HEADER, createGateway, type LocalAuth, loadHandlers } from "./local-gateway.ts";
 
 const USAGE = `usage: npm start [-- options]
 
@@ -17,6 +17,11 @@ Serves the training-sets API on http://127.0.0.1:8000 over an embedded DynamoDB 
   --in-memory   keep nothing (default: data persists under .data/)
   --port N      listen on port N (default 8000, or PORT)
   --host H      listen on address H (default 127.0.0.1)
+  --auth MODE   who the caller is, to try tenancy (loopback only): none (default); cognito (each
+                request's tenant is a claim of an unsigned JWT in Authorization: Bearer, read and
+                not verified); iam with --tenancy account (X-Caller-Account names the account)
+  --tenant-claim NAME   the claim that names the tenant under --auth cognito (default custom:tenant)
+  --tenancy account     each account is a tenant (with --auth iam)
   --help        show this
 
 Environment: DYNAMODB_ENDPOINT (another DynamoDB: no Java is started), TABLE_NAME, AWS_REGION,
@@ -57,6 +62,9 @@ function readOptions() {
         "in-memory": { type: "boolean", default: false },
         port: { type: "string", default: process.env.PORT ?? "8000" },
         host: { type: "string", default: "127.0.0.1" },
+        auth: { type: "string", default: "none" },
+        tenancy: { type: "string" },
+        "tenant-claim": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }).values;
@@ -74,6 +82,28 @@ const port = Number(options.port);
 if (!/^\d+$/.test(options.port) || port < 1 || port > 65535) {
   await fail(`--port must be a number from 1 to 65535, got "${options.port}"`, 2);
 }
+
+/** The caller the local gateway passes on (LocalAuth), and the TENANCY the functions read; refuses what would open tenancy to the network. */
+async function localAuth(): Promise<LocalAuth> {
+  const { auth, tenancy, host } = options;
+  const claim = options["tenant-claim"];
+  const loopback = isLoopback(`http://${host.includes(":") ? `[${host}]` : host}`);
+  if (auth !== "none" && !loopback) {
+    return fail(`--auth ${auth} reads credentials it does not verify: only on a loopback --host, not ${host}`, 2);
+  }
+  if (auth === "none" && tenancy === undefined && claim === undefined) return { type: "none" };
+  if (auth === "cognito" && tenancy === undefined) {
+    process.env.TENANCY = "claim";
+    if (claim !== undefined) process.env.TENANT_CLAIM = claim;
+    return { type: "cognito" };
+  }
+  if (auth === "iam" && tenancy === "account" && claim === undefined) {
+    process.env.TENANCY = "account";
+    return { type: "iam-account" };
+  }
+  return fail("--auth must be none, cognito (optionally with --tenant-claim NAME) or iam with --tenancy account", 2);
+}
+const auth = await localAuth();
 
 // Split progress lines (lib/split/split.ts logs them at debug) help when a big split takes a while.
 process.env.LOG_LEVEL ??= "debug";
@@ -132,7 +162,7 @@ if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
   }
 }
 
-const gateway = createGateway(await loadHandlers(), { log });
+const gateway = createGateway(await loadHandlers(), { log, auth });
 await new Promise<void>((listening) => {
   gateway.once("error", (error: NodeJS.ErrnoException) => {
     const reason =
@@ -144,6 +174,13 @@ await new Promise<void>((listening) => {
   gateway.listen(port, options.host, () => listening());
 });
 log(`listening on http://${options.host}:${port}`);
+if (auth.type === "cognito") {
+  log(
+    `tenancy on: each request's tenant is the "${process.env.TENANT_CLAIM ?? "custom:tenant"}" claim of its unsigned JWT (Authorization: Bearer …, read, not verified)`,
+  );
+} else if (auth.type === "iam-account") {
+  log(`tenancy on: each request's tenant is the account its ${CALLER_ACCOUNT_HEADER} header names (not verified)`);
+}
 log(
   `try: curl -X PUT http://${options.host}:${port}/training/tasks/sets -d '{"task_id":"${DEMO_TASK}","training_count":7,"verifying_count":2,"testing_count":1}'`,
 );

@@ -1,3 +1,5 @@
+import { EXPOSED_HEADERS } from "./service.ts";
+
 /**
  * The size of an answer as Lambda carries it. Lambda's 6 MB limit on a synchronous response counts
  * the response object it returns, `{"statusCode":…,"headers":{…},"body":"…"}`, where the body is the
@@ -22,7 +24,7 @@ export const MAX_ORIGIN_CHARS = 8 + 253 + 6;
 export const LONGEST_ANSWER_HEADERS: Readonly<Record<string, string>> = {
   "Content-Type": "application/json; charset=utf-8",
   "Access-Control-Allow-Origin": "o".repeat(MAX_ORIGIN_CHARS),
-  "Access-Control-Expose-Headers": "X-Request-Id",
+  "Access-Control-Expose-Headers": EXPOSED_HEADERS,
   Vary: "Origin",
   "X-Request-Id": "r".repeat(MAX_REQUEST_ID_CHARS),
 };

@@ -17,6 +17,7 @@ import {
   TRAINING,
   VERIFYING,
 } from "../model.ts";
+import { shownTaskId } from "../store/task-key.ts";
 import { answerBytes, listEntriesBytes } from "./answer-size.ts";
 import { encodeCursor, encodeImageCursor } from "./cursor.ts";
 
@@ -86,7 +87,7 @@ export const splitResponse = (split: SplitResult, options: { withDetails: boolea
 const splitAnswer = <Lists extends object>(split: SplitResult, options: { withDetails: boolean }, lists: Lists) => ({
   code: 0,
   msg: "TaskImgRel 表 图像集合数据更新， 成功",
-  task_id: split.taskId,
+  task_id: shownTaskId(split.taskId),
   ...lists,
   unassigned_count: split.unassignedCount,
   seed: split.seed,
@@ -114,7 +115,7 @@ const splitAnswer = <Lists extends object>(split: SplitResult, options: { withDe
 export const setPageResponse = (page: SetPage, setType: SetType) => ({
   code: 0,
   msg: `集合编号id=${setType}的图像数据查询成功`,
-  task_id: page.taskId,
+  task_id: shownTaskId(page.taskId),
   img_info_list: page.images,
   ...(page.nextCursor ? { next_cursor: encodeCursor(page.nextCursor) } : {}),
 });
@@ -148,7 +149,7 @@ const splitRecord = (record: SplitRecord, { labelCounts }: { labelCounts: boolea
 export const summaryResponse = (summary: TaskSummary) => ({
   code: 0,
   msg: "任务分集概况查询成功",
-  task_id: summary.taskId,
+  task_id: shownTaskId(summary.taskId),
   image_count: summary.imageCount,
   unassigned_count: summary.unassignedCount,
   deleted_count: summary.deletedCount,
@@ -159,7 +160,7 @@ export const summaryResponse = (summary: TaskSummary) => ({
 export const registerResponse = (result: RegisterResult) => ({
   code: 0,
   msg: "图像登记成功",
-  task_id: result.taskId,
+  task_id: shownTaskId(result.taskId),
   added: result.added,
   updated: result.updated,
   unchanged: result.unchanged,
@@ -170,7 +171,7 @@ export const registerResponse = (result: RegisterResult) => ({
 export const imageResponse = (taskId: string, image: ImageRecord) => ({
   code: 0,
   msg: "图像查询成功",
-  task_id: taskId,
+  task_id: shownTaskId(taskId),
   image,
 });
 
@@ -178,7 +179,7 @@ export const imageResponse = (taskId: string, image: ImageRecord) => ({
 export const imagePageResponse = (page: ImagePage) => ({
   code: 0,
   msg: "任务图像查询成功",
-  task_id: page.taskId,
+  task_id: shownTaskId(page.taskId),
   img_info_list: page.images,
   ...(page.nextCursor ? { next_cursor: encodeImageCursor(page.nextCursor) } : {}),
 });
@@ -186,7 +187,7 @@ export const imagePageResponse = (page: ImagePage) => ({
 export const deleteResponse = (result: DeleteResult) => ({
   code: 0,
   msg: "图像删除成功",
-  task_id: result.taskId,
+  task_id: shownTaskId(result.taskId),
   deleted: result.deleted,
   already_deleted: result.alreadyDeleted,
   not_found: result.notFound,

@@ -1,5 +1,6 @@
 import { ServiceError } from "../errors.ts";
 import { type Cursor, type ImageCursor, SET_TYPES } from "../model.ts";
+import { shownTaskId } from "../store/task-key.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
 const TOKEN = /^[0-9a-f]{1,32}$/;
@@ -24,7 +25,7 @@ function decodeFields(text: string, length: number, invalid: ServiceError): unkn
 const count = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
 
 export function encodeCursor(c: Cursor): string {
-  return encodeFields([c.taskId, c.setType, c.version, c.token, c.n, c.size, c.position, c.after]);
+  return encodeFields([shownTaskId(c.taskId), c.setType, c.version, c.token, c.n, c.size, c.position, c.after]);
 }
 
 /** Parses a cursor or throws 1012; anything forged or truncated is refused here, before storage is read. */
@@ -68,7 +69,7 @@ const IMAGE_CURSOR_TAG = "img";
 
 /** An image listing's cursor: base64url of a short JSON array, told apart from a set's by its tag. */
 export function encodeImageCursor(c: ImageCursor): string {
-  return encodeFields([IMAGE_CURSOR_TAG, c.taskId, c.version, c.token, c.n, c.after]);
+  return encodeFields([IMAGE_CURSOR_TAG, shownTaskId(c.taskId), c.version, c.token, c.n, c.after]);
 }
 
 /** Parses an image listing's cursor or throws 1012 (a set's cursor included). */

@@ -34,6 +34,7 @@ import {
   type RunningSplit,
 } from "./key-records.ts";
 import { corsHeaders } from "./service.ts";
+import { tenantPrefixOf } from "./tenancy.ts";
 
 export { ensureIdempotencyTable, idempotencyClient, type KeptAnswer, type RunningSplit } from "./key-records.ts";
 
@@ -64,6 +65,12 @@ export function callerOf(event: Pick<APIGatewayProxyEvent, "requestContext">): s
   const claims = (context?.authorizer as { claims?: { sub?: unknown } } | null | undefined)?.claims;
   const sub = typeof claims?.sub === "string" ? claims.sub : undefined;
   return context?.identity?.userArn || context?.identity?.caller || sub || "-";
+}
+
+/** A key is its caller's, within the caller's tenant: the same key under two tenants is two requests. */
+function scopeOf(event: APIGatewayProxyEvent): string {
+  const tenant = tenantPrefixOf(event);
+  return tenant === undefined ? callerOf(event) : `${callerOf(event)}\n${tenant}`;
 }
 
 /** How a route that splits keeps big answers small, and learns what became of a split whose answer was lost. */
@@ -251,7 +258,7 @@ export function idempotent(
         );
       }
       const state: State = {
-        id: `${options.route}#${digest(`${key}\n${callerOf(request.event)}`)}`,
+        id: `${options.route}#${digest(`${key}\n${scopeOf(request.event)}`)}`,
         owner: randomUUID(),
         acquired: false,
       };

@@ -15,6 +15,7 @@ export {
 } from "./answers.ts";
 export { beforePublishOf, idempotent } from "./idempotency.ts";
 export { httpService, ok } from "./service.ts";
+export { inTenant } from "./tenancy.ts";
 export {
   parseDeleteRequest,
   parseImagesQuery,

@@ -9,6 +9,7 @@ import { serviceLogger } from "../log.ts";
 import { publishAnswer } from "../metrics.ts";
 import { MAX_BODY_BYTES } from "../model.ts";
 import { ROUTES } from "../routes.ts";
+import { resolveTenant, type Tenancy, tenantPrefixOf } from "./tenancy.ts";
 import { parseTaskId } from "./validate.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
@@ -59,7 +60,7 @@ function causeOf(error: unknown): unknown {
 export function errorResponse(
   error: unknown,
   requestId: string,
-  options: { logCause?: boolean } = {},
+  options: { logCause?: boolean; tenantPrefix?: string | undefined } = {},
 ): APIGatewayProxyResult {
   const failure = toServiceError(error);
   if (failure.code === 1500 && options.logCause !== false) {
@@ -67,8 +68,10 @@ export function errorResponse(
   }
   const headers: Record<string, string> = { ...JSON_HEADERS, [REQUEST_ID_HEADER]: requestId };
   if (failure.retryAfter !== undefined) headers["Retry-After"] = String(failure.retryAfter);
-  const body: Record<string, unknown> = { code: failure.code, msg: failure.message };
-  if (failure.detail !== undefined) body.detail = failure.detail;
+  // Errors raised below the HTTP layer name the task by its stored key: the caller sees the bare task_id.
+  const shown = (text: string) => (options.tenantPrefix ? text.replaceAll(options.tenantPrefix, "") : text);
+  const body: Record<string, unknown> = { code: failure.code, msg: shown(failure.message) };
+  if (failure.detail !== undefined) body.detail = shown(failure.detail);
   if (failure.status >= 500) body.request_id = requestId;
   const result = { statusCode: failure.status, headers, body: JSON.stringify(body) };
   answeredBodies.set(result, body);
@@ -90,18 +93,21 @@ const bodyLimit = {
   },
 };
 
+/** Answer headers a browser script may read: the request id, the replay flag, when to retry. */
+export const EXPOSED_HEADERS = [REQUEST_ID_HEADER, "Idempotent-Replayed", "Retry-After"].join(",");
+
 /**
  * The CORS headers for a request from `origin`: Access-Control-Allow-Origin when the origin is
  * allowed (or "*" is), and `Vary: Origin` whenever the answer depends on the origin.
  */
 export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
   if (allowed.includes("*"))
-    return { "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": REQUEST_ID_HEADER };
+    return { "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": EXPOSED_HEADERS };
   if (allowed.length === 0) return {};
   if (origin !== undefined && allowed.includes(origin))
     return {
       "Access-Control-Allow-Origin": origin,
-      "Access-Control-Expose-Headers": REQUEST_ID_HEADER,
+      "Access-Control-Expose-Headers": EXPOSED_HEADERS,
       Vary: "Origin",
     };
   return { Vary: "Origin" };
@@ -181,7 +187,13 @@ function bodyOf(response: APIGatewayProxyResult | null | undefined): Record<stri
  * headers for `corsOrigins` (default: CORS_ORIGINS), the log gets one line for it and the metrics
  * one answer by route and code.
  */
-export function httpService<TBody = unknown>(options: { withBody: boolean; corsOrigins?: readonly string[] }) {
+export function httpService<TBody = unknown>(options: {
+  withBody: boolean;
+  corsOrigins?: readonly string[];
+  /** Whose tasks the request may see (lib/http/tenancy.ts); routes that read no task leave it off. */
+  tenancy?: Tenancy;
+}) {
+  const tenancy = options.tenancy ?? { mode: "off" };
   const corsOrigins = options.corsOrigins ?? readCorsOrigins();
   const logger = serviceLogger();
   const started = new WeakMap<object, number>();
@@ -226,7 +238,9 @@ export function httpService<TBody = unknown>(options: { withBody: boolean; corsO
     .use({
       before: (request) => logger.setCorrelationId(requestIdOf(request.event, request.context)),
     })
-    .use(httpHeaderNormalizer());
+    .use(httpHeaderNormalizer())
+    // Like API Gateway's authorizer, who the caller is comes before anything about the request.
+    .use({ before: (request) => void resolveTenant(request.event, tenancy) });
   if (options.withBody) {
     handler.use(bodyLimit).use(httpJsonBodyParser({ disableContentTypeCheck: true }));
   }
@@ -235,6 +249,7 @@ export function httpService<TBody = unknown>(options: { withBody: boolean; corsO
       // The request's log line carries a 1500's cause (requestEnd), so errorResponse does not.
       request.response = errorResponse(request.error, requestIdOf(request.event, request.context), {
         logCause: false,
+        tenantPrefix: tenantPrefixOf(request.event),
       });
     },
   });

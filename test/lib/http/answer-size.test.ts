@@ -84,7 +84,7 @@ describe("answerBytes", () => {
 
     const result = await answer(body, { corsOrigins: [], requestId });
 
-    expect(lambdaBytes(result)).toBe(answerBytes(body) - (MAX_ORIGIN_CHARS + MAX_REQUEST_ID_CHARS - 36) - 96);
+    expect(lambdaBytes(result)).toBe(answerBytes(body) - (MAX_ORIGIN_CHARS + MAX_REQUEST_ID_CHARS - 36) - 128);
     expect(lambdaBytes(result)).toBe(envelopeBytes(200, result.headers as Record<string, string>) + carriedBytes(body));
   });
 });

@@ -78,7 +78,7 @@ describe("CORS", () => {
     expect(reply.headers).toEqual({
       "Content-Type": "application/json; charset=utf-8",
       "Access-Control-Allow-Origin": LABEL,
-      "Access-Control-Expose-Headers": "X-Request-Id",
+      "Access-Control-Expose-Headers": "X-Request-Id,Idempotent-Replayed,Retry-After",
       Vary: "Origin",
       "X-Request-Id": "req-cors",
     });
