@@ -1,0 +1,149 @@
+import { randomUUID } from "node:crypto";
+import { unexpected } from "./errors.ts";
+import { itemsOf, pagesOf } from "./iterators.ts";
+import { type ClientOptions, createTransport } from "./transport.ts";
+import {
+  DELETE_TAKES_IDEMPOTENCY_KEY,
+  type DeleteRequest,
+  type DeleteResponse,
+  type Image,
+  type ImageInfo,
+  type ImagePage,
+  type ListOptions,
+  type PageOptions,
+  type RegisterRequest,
+  type RegisterResponse,
+  SET_TYPE_IDS,
+  type SetName,
+  type SetPage,
+  type SetTypeId,
+  type SplitRequest,
+  type SplitResponse,
+  type TaskSummary,
+  type WriteOptions,
+} from "./types.ts";
+
+const SETS_PATH = "/training/tasks/sets";
+const IMAGES_PATH = "/training/tasks/images";
+
+export type TrainingSetsClient = ReturnType<typeof createClient>;
+
+/** One typed function per operation, and async iterators over a set's or a task's images (see client/index.ts). */
+export function createClient(options: ClientOptions = {}) {
+  const { baseUrl, http, attempt, retried, unwrap } = createTransport(options);
+  const idempotencyKey = (call: WriteOptions) => ({ "Idempotency-Key": call.idempotencyKey ?? randomUUID() });
+
+  async function getSets(query: { task_id: string; set_type_id?: "0" | "1" | "2"; limit?: number; cursor?: string }) {
+    return unwrap(await retried("GET", SETS_PATH, (signal) => http.GET(SETS_PATH, { params: { query }, signal })));
+  }
+
+  async function getImages(query: { task_id: string; img_id?: string; limit?: number; cursor?: string }) {
+    return unwrap(await retried("GET", IMAGES_PATH, (signal) => http.GET(IMAGES_PATH, { params: { query }, signal })));
+  }
+
+  const paging = (page: PageOptions) => ({
+    ...(page.limit === undefined ? {} : { limit: page.limit }),
+    ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+  });
+
+  /** GET /training/tasks/sets with set_type_id: one page of a set. */
+  async function listSetPage(taskId: string, set: SetName | SetTypeId, page: PageOptions = {}): Promise<SetPage> {
+    const setTypeId = String(typeof set === "number" ? set : SET_TYPE_IDS[set]) as "0" | "1" | "2";
+    const body = await getSets({ task_id: taskId, set_type_id: setTypeId, ...paging(page) });
+    if (!("img_info_list" in body)) throw unexpected("a set page", body);
+    return body;
+  }
+
+  /** GET /training/tasks/images without img_id: one page of the task's images. */
+  async function imagesPage(taskId: string, page: PageOptions = {}): Promise<ImagePage> {
+    const body = await getImages({ task_id: taskId, ...paging(page) });
+    if (!("img_info_list" in body)) throw unexpected("a page of images", body);
+    return body;
+  }
+
+  /** Every page of a set, first to last, following next_cursor. */
+  const listSetPages = (taskId: string, set: SetName | SetTypeId, options: ListOptions = {}) =>
+    pagesOf((page) => listSetPage(taskId, set, page), options);
+
+  /** Every page of the task's images, first to last, following next_cursor. */
+  const imagesPages = (taskId: string, options: ListOptions = {}) =>
+    pagesOf((page) => imagesPage(taskId, page), options);
+
+  return {
+    baseUrl,
+
+    /**
+     * POST /training/tasks/images: register (upsert) up to 1000 images. Retried with one
+     * Idempotency-Key (a fresh one per call unless `idempotencyKey` is given).
+     */
+    async registerImages(request: RegisterRequest, call: WriteOptions = {}): Promise<RegisterResponse> {
+      const headers = idempotencyKey(call);
+      return unwrap(
+        await retried("POST", IMAGES_PATH, (signal) => http.POST(IMAGES_PATH, { body: request, headers, signal })),
+      );
+    },
+
+    /**
+     * PUT /training/tasks/sets: split a task at random. Retried with one Idempotency-Key (a fresh
+     * one per call unless `idempotencyKey` is given), so a retry never splits twice; 1008 is not retried.
+     */
+    async split(request: SplitRequest, call: WriteOptions = {}): Promise<SplitResponse> {
+      const headers = idempotencyKey(call);
+      return unwrap(
+        await retried("PUT", SETS_PATH, (signal) => http.PUT(SETS_PATH, { body: request, headers, signal })),
+      );
+    },
+
+    listSetPage,
+
+    listSetPages,
+
+    /**
+     * Every image of a set, in ascending order_id, page by page. A 1015 (the split was re-made
+     * and the cursor's snapshot is gone) throws: the caller decides whether to start again.
+     */
+    listSet: (taskId: string, set: SetName | SetTypeId, options: ListOptions = {}): AsyncGenerator<ImageInfo> =>
+      itemsOf(listSetPages(taskId, set, options)),
+
+    /** GET /training/tasks/sets without set_type_id: the live split and its history. */
+    async summary(taskId: string): Promise<TaskSummary> {
+      const body = await getSets({ task_id: taskId });
+      if (!("history" in body)) throw unexpected("a task summary", body);
+      return body;
+    },
+
+    /** GET /training/tasks/images with img_id: one image and its set in the live split (1026 when unknown or deleted). */
+    async image(taskId: string, imgId: string): Promise<Image> {
+      const body = await getImages({ task_id: taskId, img_id: imgId });
+      if (!("image" in body)) throw unexpected("an image", body);
+      return body.image;
+    },
+
+    imagesPage,
+
+    imagesPages,
+
+    /**
+     * Every image of the task (deleted ones left out), in ascending order_id, page by page. A 1015
+     * (the cursor's split is no longer retained) throws: the caller decides whether to start again.
+     */
+    images: (taskId: string, options: ListOptions = {}): AsyncGenerator<Image> => itemsOf(imagesPages(taskId, options)),
+
+    /**
+     * DELETE /training/tasks/images: delete (logically) up to 1000 images of a task. With
+     * DELETE_TAKES_IDEMPOTENCY_KEY, retried with one Idempotency-Key like a PUT or POST; without,
+     * sent once: never retried.
+     */
+    async deleteImages(request: DeleteRequest, call: WriteOptions = {}): Promise<DeleteResponse> {
+      if (!DELETE_TAKES_IDEMPOTENCY_KEY) {
+        return unwrap(
+          await attempt("DELETE", IMAGES_PATH, (signal) => http.DELETE(IMAGES_PATH, { body: request, signal })),
+        );
+      }
+      const headers = idempotencyKey(call);
+      return unwrap(
+        await retried("DELETE", IMAGES_PATH, (signal) => http.DELETE(IMAGES_PATH, { body: request, headers, signal })),
+      );
+    },
+  };
+}
