@@ -1,7 +1,9 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { ServiceError } from "../lib/errors.ts";
 import { parseTaskId } from "../lib/http/validate.ts";
-import type { ApiAuth, TrainingSetsStackProps } from "./training-sets-stack.ts";
+import { type ApiAuth, checkTenancy, defaultTenancyMode, NONE_NEEDS_ENDPOINTS, type Tenancy } from "./api-access.ts";
+import { DEFAULTS, WAF_RATE_LIMIT_RANGE } from "./defaults.ts";
+import type { TrainingSetsStackProps } from "./training-sets-stack.ts";
 
 // One direction only: this file reads context into the stack's props (a type import); the stack
 // never reads context, and build-app.ts wires the two together.
@@ -12,6 +14,8 @@ const CONTEXT_PREFIX = "training-sets:";
 export type StackOptions = Omit<TrainingSetsStackProps, "env" | "stackName" | "description"> & {
   /** Names the stack, `TrainingSets-<stage>`, so that dev and prod live in one account. */
   readonly stage: string;
+  /** Always decided here, from the auth setting when the context does not say. */
+  readonly tenancy: Tenancy;
 };
 
 /** Looks a context value up by its name without the `training-sets:` prefix. */
@@ -31,31 +35,82 @@ function positive(get: Context, name: string, fallback: number): number {
   return value;
 }
 
-/** An optional positive integer: undefined when unset. */
-function optionalInteger(get: Context, name: string): number | undefined {
+const OFF = new Set(["off", "none", "false"]);
+const ON = new Set(["on", "true"]);
+
+/** A guard: a positive integer, its default when unset, or `false` when written as "off" (or "none"). */
+function guard(get: Context, name: string, fallback: number): number | false {
   const raw = get(name);
-  if (isUnset(raw)) return undefined;
+  if (isUnset(raw)) return fallback;
+  if (raw === false || OFF.has(String(raw).trim().toLowerCase())) return false;
   const value = typeof raw === "number" ? raw : Number(String(raw).trim());
-  if (!Number.isSafeInteger(value) || value <= 0) fail(name, "a positive integer", raw);
+  if (!Number.isSafeInteger(value) || value <= 0) fail(name, 'a positive integer or "off"', raw);
   return value;
+}
+
+/** An integer within `range`, its default when unset. */
+function integerIn(get: Context, name: string, fallback: number, range: { min: number; max: number }): number {
+  const raw = get(name);
+  if (isUnset(raw)) return fallback;
+  const value = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
+    fail(name, `an integer from ${range.min} to ${range.max}`, raw);
+  }
+  return value;
+}
+
+/** A switch: `on` or `off` (true or false), its default when unset. */
+function onOff(get: Context, name: string, fallback: boolean): boolean {
+  const raw = get(name);
+  if (isUnset(raw)) return fallback;
+  if (typeof raw === "boolean") return raw;
+  const value = String(raw).trim().toLowerCase();
+  if (ON.has(value)) return true;
+  if (OFF.has(value)) return false;
+  return fail(name, '"on" or "off"', raw);
 }
 
 const USER_POOL_ARN = /^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[a-z0-9-]+_[0-9A-Za-z]+$/;
 const AUTH = '"iam", "none" or "cognito:<user pool ARN>"';
 
-/** How callers authenticate: IAM (SigV4) unless told otherwise; `none` must be said explicitly. */
+const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
+
+/**
+ * How callers authenticate: IAM (SigV4) unless told otherwise. `none` must be said explicitly, and
+ * only with the VPC endpoints that may call: the API is then private, never open to the internet.
+ */
 function auth(get: Context): ApiAuth {
   const raw = get("auth");
-  if (isUnset(raw)) return { type: "iam" };
-  const value = String(raw).trim();
+  const value = isUnset(raw) ? "iam" : String(raw).trim();
+  const endpoints = list(get, "vpcEndpointIds", "a list of VPC endpoint ids (vpce-…)");
+  for (const id of endpoints) {
+    if (typeof id !== "string" || !VPC_ENDPOINT_ID.test(id))
+      fail("vpcEndpointIds", "a list of VPC endpoint ids (vpce-…)", id);
+  }
+  if (value.toLowerCase() === "none") {
+    if (endpoints.length === 0) throw new Error(NONE_NEEDS_ENDPOINTS);
+    return { type: "none", vpcEndpointIds: [...new Set(endpoints as string[])] };
+  }
+  if (endpoints.length > 0) fail("vpcEndpointIds", `unset unless ${CONTEXT_PREFIX}auth is none`, get("vpcEndpointIds"));
   if (value.toLowerCase() === "iam") return { type: "iam" };
-  if (value.toLowerCase() === "none") return { type: "none" };
   if (value.toLowerCase().startsWith("cognito:")) {
     const userPoolArn = value.slice("cognito:".length).trim();
     if (!USER_POOL_ARN.test(userPoolArn)) fail("auth", `${AUTH} (a user pool ARN after "cognito:")`, raw);
     return { type: "cognito", userPoolArn };
   }
   return fail("auth", AUTH, raw);
+}
+
+/** Whose tasks a request sees: the auth setting's default unless the context says otherwise. */
+function tenancy(get: Context, api: ApiAuth): Tenancy {
+  const rawMode = get("tenancy");
+  const rawClaim = get("tenantClaim");
+  const read = {
+    mode: (isUnset(rawMode) ? defaultTenancyMode(api) : String(rawMode).trim().toLowerCase()) as Tenancy["mode"],
+    claim: isUnset(rawClaim) ? DEFAULTS.tenantClaim : String(rawClaim).trim(),
+  };
+  checkTenancy(api, read);
+  return read;
 }
 
 /** A stage name: a letter, then letters, digits and hyphens (it ends up in the stack's name). */
@@ -127,17 +182,43 @@ export function readOptions(context: (key: string) => unknown): StackOptions {
   const origins = list(get, "corsOrigins", "a list of origins");
   if (!origins.every((origin) => typeof origin === "string")) fail("corsOrigins", "a list of origins", origins);
 
+  // A throwaway stage's tables go with the stack, which deletion protection would stop.
+  const deletionProtection = onOff(get, "deletionProtection", removal === "retain");
+  if (deletionProtection && removal === "destroy") {
+    fail(
+      "deletionProtection",
+      `"off" with ${CONTEXT_PREFIX}removalPolicy=destroy (the stack could not delete its tables)`,
+      get("deletionProtection"),
+    );
+  }
+
+  const encryption =
+    String(get("tableEncryption") ?? "")
+      .trim()
+      .toLowerCase() || "aws-owned";
+  if (encryption !== "aws-owned" && encryption !== "customer-managed") {
+    fail("tableEncryption", '"aws-owned" or "customer-managed"', get("tableEncryption"));
+  }
+
+  const apiAuth = auth(get);
+  const wafRateLimit = integerIn(get, "wafRateLimit", DEFAULTS.wafRateLimit, WAF_RATE_LIMIT_RANGE);
   return {
     stage: stage(get),
-    auth: auth(get),
+    auth: apiAuth,
+    tenancy: tenancy(get, apiAuth),
     removalPolicy: removal === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    deletionProtection,
+    tableEncryption: encryption as "aws-owned" | "customer-managed",
     throttleRateLimit: positive(get, "throttleRateLimit", 100),
     throttleBurstLimit: Math.floor(positive(get, "throttleBurstLimit", 200)),
+    waf: onOff(get, "waf", true) ? { rateLimit: wafRateLimit } : false,
     corsOrigins: origins as string[],
     resplit: resplit(get),
     alarmEmail: email(get, "alarmEmail"),
-    splitReservedConcurrency: optionalInteger(get, "splitReservedConcurrency"),
-    tableMaxReadRequestUnits: optionalInteger(get, "tableMaxReadRequestUnits"),
-    tableMaxWriteRequestUnits: optionalInteger(get, "tableMaxWriteRequestUnits"),
+    splitReservedConcurrency: guard(get, "splitReservedConcurrency", DEFAULTS.splitReservedConcurrency),
+    resplitReservedConcurrency: guard(get, "resplitReservedConcurrency", DEFAULTS.resplitReservedConcurrency),
+    tableMaxReadRequestUnits: guard(get, "tableMaxReadRequestUnits", DEFAULTS.tableMaxReadRequestUnits),
+    tableMaxWriteRequestUnits: guard(get, "tableMaxWriteRequestUnits", DEFAULTS.tableMaxWriteRequestUnits),
+    cloudWatchRole: onOff(get, "cloudWatchRole", false),
   };
 }

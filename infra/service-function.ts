@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
@@ -16,6 +16,12 @@ import { BUNDLING } from "./bundling.ts";
  * changed nothing.
  */
 const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] as const;
+
+/**
+ * What DynamoDB does with a table's customer managed key on a caller's behalf when it reads or writes
+ * an item; allowed only through DynamoDB (kms:ViaService), never for calling KMS directly.
+ */
+const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"] as const;
 
 export interface ServiceFunctionProps {
   /** Handler file relative to the project root, e.g. `functions/split-task.ts` (from FUNCTIONS). */
@@ -83,6 +89,7 @@ export class ServiceFunction extends NodejsFunction {
    */
   bindTable(table: ITable, access: TableAccess, indexNames: readonly string[]): void {
     this.addEnvironment("TABLE_NAME", table.tableName);
+    this.allowTableKey(table);
     const actions = (list: readonly TableAction[]) => list.map((action) => `dynamodb:${action}`);
     if (access.table.length > 0) {
       this.addToRolePolicy(new PolicyStatement({ actions: actions(access.table), resources: [table.tableArn] }));
@@ -100,10 +107,23 @@ export class ServiceFunction extends NodejsFunction {
   /** Points the function at the idempotency table (env `IDEMPOTENCY_TABLE`) and grants what the store does to it. */
   bindIdempotencyTable(table: ITable): void {
     this.addEnvironment("IDEMPOTENCY_TABLE", table.tableName);
+    this.allowTableKey(table);
     this.addToRolePolicy(
       new PolicyStatement({
         actions: IDEMPOTENCY_ACTIONS.map((action) => `dynamodb:${action}`),
         resources: [table.tableArn],
+      }),
+    );
+  }
+
+  /** A table encrypted with a customer managed key: the function may use the key through DynamoDB only. */
+  private allowTableKey(table: ITable): void {
+    if (!table.encryptionKey) return;
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...TABLE_KEY_ACTIONS],
+        resources: [table.encryptionKey.keyArn],
+        conditions: { StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
   }

@@ -1,144 +1,78 @@
 import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps, Tags, Validations } from "aws-cdk-lib";
 import {
   AccessLogFormat,
-  AuthorizationType,
   CognitoUserPoolsAuthorizer,
   Cors,
-  EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
   type Method,
   MethodLoggingLevel,
-  type MethodOptions,
-  ResponseType,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
 import { UserPool } from "aws-cdk-lib/aws-cognito";
-import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
+import type { Table } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import type { Key } from "aws-cdk-lib/aws-kms";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { type ErrorCode, ServiceError } from "../lib/errors.ts";
-import { type FunctionName, JOBS, ROUTES, TABLE_ACCESS, timeoutSeconds } from "../lib/routes.ts";
+import { type FunctionName, JOBS, type Job, ROUTES, type Route, TABLE_ACCESS, timeoutSeconds } from "../lib/routes.ts";
 import { TABLE } from "../lib/store/table.ts";
+import {
+  type ApiAuth,
+  acknowledgeAuthorization,
+  acknowledgePreflight,
+  checkTenancy,
+  defaultTenancyMode,
+  endpointOf,
+  isOpen,
+  methodOptionsOf,
+  noWebAclReason,
+  type Tenancy,
+} from "./api-access.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { addGatewayResponses, EXPOSED_HEADERS } from "./gateway-responses.ts";
 import { Monitoring } from "./monitoring.ts";
 import { ServiceFunction, type ServiceFunctionProps } from "./service-function.ts";
-
-/**
- * How callers authenticate. `iam`: every method but the open ones requires a SigV4-signed request
- * from a principal allowed `execute-api:Invoke`; `cognito`: a Cognito user pool ID token in
- * `Authorization`; `none`: nothing, chosen explicitly (a private stage behind something else).
- */
-export type ApiAuth =
-  | { readonly type: "iam" }
-  | { readonly type: "cognito"; readonly userPoolArn: string }
-  | { readonly type: "none" };
+import { addTables } from "./tables.ts";
+import { StageWebAcl } from "./web-acl.ts";
 
 export interface TrainingSetsStackProps extends StackProps {
   /** The stage this stack is (`dev`, `prod`, …): tags, the dashboard's and the alarms' names. */
   readonly stage?: string;
-  /** Secure by default: IAM unless told otherwise. */
+  /** Secure by default: IAM unless told otherwise; `none` only on a private endpoint. */
   readonly auth?: ApiAuth;
+  /** Whose tasks a request sees; by default `claim` (custom:tenant) under Cognito, `off` otherwise. */
+  readonly tenancy?: Tenancy;
   /** RETAIN keeps the tables (and logs) when the stack goes; DESTROY is for throwaway stages. */
   readonly removalPolicy?: RemovalPolicy.RETAIN | RemovalPolicy.DESTROY;
+  /** DynamoDB deletion protection on both tables; by default on unless removalPolicy is DESTROY. */
+  readonly deletionProtection?: boolean;
+  /** `customer-managed`: both tables encrypted with a KMS key of the stack's own; default AWS owned. */
+  readonly tableEncryption?: "aws-owned" | "customer-managed";
   /** Steady-state requests per second the v1 stage accepts. */
   readonly throttleRateLimit: number;
   /** Requests the v1 stage accepts in a burst above the rate. */
   readonly throttleBurstLimit: number;
+  /** A web ACL on the stage, with this many requests per client IP in 5 minutes (on by default); `false`: none. */
+  readonly waf?: { readonly rateLimit: number } | false;
   /** Browser origins allowed to call the API; empty means no CORS at all. */
   readonly corsOrigins?: readonly string[];
   /** When set, an EventBridge rule re-splits these tasks on this schedule (`rate(…)` or `cron(…)`). */
   readonly resplit?: { readonly schedule: string; readonly taskIds: readonly string[] };
   /** When set, the alarm topic mails this address. */
   readonly alarmEmail?: string;
-  /** Reserved concurrency of SplitTask: at most this many splits at once (a cost and load guard). */
-  readonly splitReservedConcurrency?: number;
-  /** The table's (and its order index's) on-demand maximum read request units per second. */
-  readonly tableMaxReadRequestUnits?: number;
-  /** The table's (and its order index's) on-demand maximum write request units per second. */
-  readonly tableMaxWriteRequestUnits?: number;
-}
-
-/**
- * Routes that stay open under every auth setting. The OpenAPI document is the API's contract,
- * built in code: it holds no data and reads no table. Every other route is secured by default.
- */
-const OPEN_ROUTES: ReadonlySet<FunctionName> = new Set<FunctionName>(["OpenApiDocument"]);
-
-/** The idempotency table's keys: one record a key (lib/http/idempotency.ts). */
-export const IDEMPOTENCY_TABLE = { partitionKey: "id", expiryAttribute: "expiration" } as const;
-
-const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
-
-/** A gateway response body in the service's `{code,msg}` shape, message from the one error catalogue. */
-const gatewayBody = (code: ErrorCode, extra: { requestId?: boolean; detail?: string } = {}): string => {
-  const body: Record<string, unknown> = { code, msg: new ServiceError(code).message };
-  // Gateway response templates may use $context variables: the caller gets an id to quote, as with the functions' 1500s.
-  if (extra.requestId) body.request_id = "$context.requestId";
-  if (extra.detail !== undefined) body.detail = extra.detail;
-  // `$context.error.messageString` is already a quoted JSON string: it goes in unquoted.
-  return JSON.stringify(body).replace('"$context.error.messageString"', "$context.error.messageString");
-};
-
-interface GatewayResponseRow {
-  id: string;
-  type: ResponseType;
-  statusCode?: string;
-  body: string;
-  /** Extra headers, values as API Gateway wants them (static values in single quotes). */
-  headers?: Record<string, string>;
-}
-
-/** The gateway's own English reason for a refusal, e.g. "The security token included in the request is expired". */
-const GATEWAY_REASON = "$context.error.messageString";
-
-/**
- * What API Gateway answers by itself, reshaped to `{code,msg}` so that nothing but the service's
- * JSON ever reaches the caller. Without a statusCode the gateway's own status is kept. Refusals
- * are code 1027: 401 when credentials are missing or expired (with `WWW-Authenticate` naming the
- * scheme), 403 when they are invalid or not allowed.
- */
-function gatewayResponses(auth: ApiAuth): readonly GatewayResponseRow[] {
-  const scheme = auth.type === "iam" ? "AWS4-HMAC-SHA256" : auth.type === "cognito" ? "Bearer" : undefined;
-  const challenge = scheme ? { "WWW-Authenticate": `'${scheme}'` } : undefined;
-  const refused = gatewayBody(1027, { requestId: true, detail: GATEWAY_REASON });
-  return [
-    // A REST API answers an unknown path, or a known path with an unknown method, with 403 "Missing
-    // Authentication Token". Under IAM an unsigned request to a real route gets the same answer,
-    // and API Gateway cannot tell the two apart: both are 1027 there, with a detail that says so.
-    auth.type === "iam"
-      ? {
-          id: "UnknownRoute",
-          type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-          statusCode: "403",
-          body: gatewayBody(1027, {
-            requestId: true,
-            detail:
-              "Missing Authentication Token: the request is not SigV4-signed, or no route has this path and method (API Gateway cannot tell the two apart under IAM authorization)",
-          }),
-        }
-      : {
-          id: "UnknownRoute",
-          type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-          statusCode: "404",
-          body: gatewayBody(1013),
-        },
-    // Cognito: no token, or one the authorizer rejects.
-    { id: "Unauthorized", type: ResponseType.UNAUTHORIZED, statusCode: "401", body: refused, headers: challenge },
-    // IAM: the signing credentials' session token has expired.
-    { id: "ExpiredToken", type: ResponseType.EXPIRED_TOKEN, statusCode: "401", body: refused, headers: challenge },
-    // IAM: the signature does not match (wrong secret, wrong region, altered request).
-    { id: "InvalidSignature", type: ResponseType.INVALID_SIGNATURE, statusCode: "403", body: refused },
-    // IAM: a valid signature from a principal not allowed execute-api:Invoke here.
-    { id: "AccessDenied", type: ResponseType.ACCESS_DENIED, statusCode: "403", body: refused },
-    { id: "RequestTooLarge", type: ResponseType.REQUEST_TOO_LARGE, statusCode: "413", body: gatewayBody(1014) },
-    // Stage throttling is the server side running out of room: retryable, like storage throttling (1500/503).
-    { id: "Throttled", type: ResponseType.THROTTLED, statusCode: "503", body: gatewayBody(1500, { requestId: true }) },
-    { id: "Default4xx", type: ResponseType.DEFAULT_4XX, body: gatewayBody(1013) },
-    { id: "Default5xx", type: ResponseType.DEFAULT_5XX, body: gatewayBody(1500, { requestId: true }) },
-  ];
+  /** Reserved concurrency of SplitTask: at most this many splits at once (a cost and load guard); `false`: none. */
+  readonly splitReservedConcurrency?: number | false;
+  /** Reserved concurrency of ResplitTasks; `false`: none. */
+  readonly resplitReservedConcurrency?: number | false;
+  /** The table's (and its order index's) on-demand maximum read request units per second; `false`: none. */
+  readonly tableMaxReadRequestUnits?: number | false;
+  /** The table's (and its order index's) on-demand maximum write request units per second; `false`: none. */
+  readonly tableMaxWriteRequestUnits?: number | false;
+  /** Creates API Gateway's account-wide CloudWatch logging role (off: the account must have one). */
+  readonly cloudWatchRole?: boolean;
 }
 
 /** One JSON line per request in the stage's access log. Every value quoted: a missing one is "-". */
@@ -174,11 +108,14 @@ const STAGE_NAME = "v1";
 export class TrainingSetsStack extends Stack {
   readonly table: Table;
   readonly idempotencyTable: Table;
+  /** The customer managed key of both tables, under tableEncryption `customer-managed`. */
+  readonly tableKey: Key | undefined;
   readonly api: RestApi;
   readonly functions: Record<FunctionName, ServiceFunction>;
   /** Each route's API method, by function name. */
   readonly methods: Partial<Record<FunctionName, Method>>;
   readonly resplitRule: Rule | undefined;
+  readonly webAcl: StageWebAcl | undefined;
   readonly monitoring: Monitoring;
   readonly accessLogs: LogGroup;
 
@@ -186,47 +123,29 @@ export class TrainingSetsStack extends Stack {
     super(scope, id, props);
     const stage = props.stage ?? "dev";
     const auth: ApiAuth = props.auth ?? { type: "iam" };
+    const tenancy: Tenancy = props.tenancy ?? { mode: defaultTenancyMode(auth), claim: DEFAULTS.tenantClaim };
+    checkTenancy(auth, tenancy);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const deletionProtection = props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY;
+    if (deletionProtection && removalPolicy === RemovalPolicy.DESTROY) {
+      throw new Error(
+        "training-sets:deletionProtection must be off with training-sets:removalPolicy=destroy (the stack could not delete its tables)",
+      );
+    }
+    const waf = props.waf ?? { rateLimit: DEFAULTS.wafRateLimit };
     Tags.of(this).add("training-sets:stage", stage);
 
-    // Cost guards: on demand, but never past these request units per second (unset: no maximum).
-    const maxThroughput = {
-      ...(props.tableMaxReadRequestUnits ? { maxReadRequestUnits: props.tableMaxReadRequestUnits } : {}),
-      ...(props.tableMaxWriteRequestUnits ? { maxWriteRequestUnits: props.tableMaxWriteRequestUnits } : {}),
-    };
-    this.table = new Table(this, "Table", {
-      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      ...maxThroughput,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Only retired or dead snapshot items carry it (docs/design.md "Expiry, never of a live snapshot").
-      timeToLiveAttribute: TABLE.expiryAttribute,
+    const tables = addTables(this, {
       removalPolicy,
+      deletionProtection,
+      encryption: props.tableEncryption ?? "aws-owned",
+      maxReadRequestUnits: props.tableMaxReadRequestUnits ?? DEFAULTS.tableMaxReadRequestUnits,
+      maxWriteRequestUnits: props.tableMaxWriteRequestUnits ?? DEFAULTS.tableMaxWriteRequestUnits,
     });
+    this.table = tables.table;
+    this.idempotencyTable = tables.idempotencyTable;
+    this.tableKey = tables.encryptionKey;
     const index = TABLE.orderIndex;
-    this.table.addGlobalSecondaryIndex({
-      indexName: index.indexName,
-      partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: index.sortKey, type: AttributeType.NUMBER },
-      projectionType: ProjectionType.INCLUDE,
-      nonKeyAttributes: [...TABLE.projectedAttributes],
-      // Every image write is an index write too: the same guard, or the index would be the way round it.
-      ...maxThroughput,
-    });
-
-    // Its own table: one TTL attribute per table, and hot keys kept off the tasks' partitions.
-    this.idempotencyTable = new Table(this, "IdempotencyTable", {
-      partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: IDEMPOTENCY_TABLE.expiryAttribute,
-      removalPolicy,
-    });
-    Validations.of(this.idempotencyTable).acknowledge({
-      id: "AwsSolutions-DDB3",
-      reason:
-        "No point-in-time recovery on the idempotency table: its records live only for the idempotency window (1 hour by default), and a restore makes a new table, by which time every record in it would have expired.",
-    });
 
     const corsOrigins = props.corsOrigins ?? [];
     this.accessLogs = new LogGroup(this, "ApiAccessLogs", { retention: RetentionDays.ONE_MONTH, removalPolicy });
@@ -234,9 +153,9 @@ export class TrainingSetsStack extends Stack {
       // The API's metrics are by name and stage: one name per stage keeps dev's and prod's apart.
       restApiName: `TrainingSets-${stage}`,
       description: `training-sets (${stage}): split a task's images into training, verifying and testing sets`,
-      endpointTypes: [EndpointType.REGIONAL],
-      // The account-wide API Gateway logging role is not this service's to own (docs/operations.md "Deploy").
-      cloudWatchRole: false,
+      ...endpointOf(this, auth),
+      // The account-wide API Gateway logging role: made only when asked (docs/operations.md "Deploy").
+      cloudWatchRole: props.cloudWatchRole ?? false,
       // Answers of 1 KiB or more are gzipped for callers that accept it (a 5,000-image page is ~500 KB of JSON).
       minCompressionSize: Size.kibibytes(1),
       deployOptions: {
@@ -254,11 +173,19 @@ export class TrainingSetsStack extends Stack {
             defaultCorsPreflightOptions: {
               allowOrigins: [...corsOrigins],
               allowMethods: [...new Set(ROUTES.map((route) => route.method))],
-              allowHeaders: Cors.DEFAULT_HEADERS,
+              allowHeaders: [...Cors.DEFAULT_HEADERS, "Idempotency-Key"],
+              exposeHeaders: [...EXPOSED_HEADERS],
             },
           }
         : {}),
     });
+    if (props.cloudWatchRole) {
+      Validations.of(this.api.node.findChild("CloudWatchRole")).acknowledge({
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        reason:
+          "API Gateway's account-wide logging role, made only under training-sets:cloudWatchRole=on: AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for it, and API Gateway alone can assume the role.",
+      });
+    }
     // API Gateway writes execution logs to this name; made here, it is kept a month, not forever.
     const executionLogs = new LogGroup(this, "ApiExecutionLogs", {
       logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${STAGE_NAME}`,
@@ -271,11 +198,15 @@ export class TrainingSetsStack extends Stack {
       reason:
         "Request validation stays in the functions: they answer the legacy platform's exact Chinese messages and codes in the contract's rule order (body, task_id, then each field), which an API Gateway request validator would pre-empt with its own 400.",
     });
-    Validations.of(this.api.deploymentStage).acknowledge({
-      id: "AwsSolutions-APIG3",
-      reason:
-        "No WAF web ACL: every method but the open OpenAPI document requires authorization and the stage is throttled; a web ACL costs about 5 USD a month plus per rule and per request, at rest, per stage. Attach one to the stage when the API faces browsers.",
-    });
+    this.webAcl = waf
+      ? new StageWebAcl(this, "WebAcl", {
+          stage: this.api.deploymentStage,
+          metricPrefix: `TrainingSets-${stage}`,
+          rateLimit: waf.rateLimit,
+        })
+      : undefined;
+    if (!waf)
+      Validations.of(this.api.deploymentStage).acknowledge({ id: "AwsSolutions-APIG3", reason: noWebAclReason(auth) });
 
     const authorizer =
       auth.type === "cognito"
@@ -283,52 +214,56 @@ export class TrainingSetsStack extends Stack {
             cognitoUserPools: [UserPool.fromUserPoolArn(this, "UserPool", auth.userPoolArn)],
           })
         : undefined;
-    const methodOptions = (name: FunctionName): MethodOptions => {
-      if (OPEN_ROUTES.has(name) || auth.type === "none") return { authorizationType: AuthorizationType.NONE };
-      if (auth.type === "iam") return { authorizationType: AuthorizationType.IAM };
-      return { authorizationType: AuthorizationType.COGNITO, authorizer };
-    };
 
+    const reserved: Partial<Record<FunctionName, number | false>> = {
+      SplitTask: props.splitReservedConcurrency ?? DEFAULTS.splitReservedConcurrency,
+      ResplitTasks: props.resplitReservedConcurrency ?? DEFAULTS.resplitReservedConcurrency,
+    };
     const functions: Partial<Record<FunctionName, ServiceFunction>> = {};
-    const addFunction = (name: FunctionName, props: ServiceFunctionProps) => {
-      const fn = new ServiceFunction(this, name, { ...props, logRemovalPolicy: removalPolicy });
+    const addFunction = (fn: Route | Job, functionProps: ServiceFunctionProps) => {
+      const open = isOpen(fn);
+      const concurrency = reserved[fn.name];
+      const created = new ServiceFunction(this, fn.name, {
+        ...functionProps,
+        environment: {
+          ...functionProps.environment,
+          // The open functions hold no data: no table, only the auth setting their document declares.
+          ...(open ? { API_AUTH: auth.type } : { TENANCY: tenancy.mode, TENANT_CLAIM: tenancy.claim }),
+        },
+        ...(concurrency ? { reservedConcurrentExecutions: concurrency } : {}),
+        logRemovalPolicy: removalPolicy,
+      });
       // The function's name is its logical id, so `sam local invoke <name>` and docs/operations.md stay readable.
-      (fn.node.defaultChild as CfnFunction).overrideLogicalId(name);
-      fn.bindTable(this.table, TABLE_ACCESS[name], [index.indexName]);
-      functions[name] = fn;
-      return fn;
+      (created.node.defaultChild as CfnFunction).overrideLogicalId(fn.name);
+      if (!open) created.bindTable(this.table, TABLE_ACCESS[fn.name], [index.indexName]);
+      functions[fn.name] = created;
+      return created;
     };
     this.methods = {};
     for (const route of ROUTES) {
-      const fn = addFunction(route.name, {
+      const fn = addFunction(route, {
         entry: route.entry,
         description: `${route.method} ${route.path}`,
         timeout: Duration.seconds(timeoutSeconds(route)),
         environment: corsOrigins.length > 0 ? { CORS_ORIGINS: corsOrigins.join(",") } : {},
-        ...(route.name === "SplitTask" && props.splitReservedConcurrency !== undefined
-          ? { reservedConcurrentExecutions: props.splitReservedConcurrency }
-          : {}),
       });
       if (route.idempotent) fn.bindIdempotencyTable(this.idempotencyTable);
       const method = this.api.root
         .resourceForPath(route.path)
-        .addMethod(route.method, new LambdaIntegration(fn), methodOptions(route.name));
+        .addMethod(route.method, new LambdaIntegration(fn), methodOptionsOf(auth, isOpen(route), authorizer));
       this.methods[route.name] = method;
-      acknowledgeAuthorization(method, route.name, auth);
+      acknowledgeAuthorization(method, isOpen(route), auth);
     }
     for (const job of JOBS) {
-      addFunction(job.name, {
+      addFunction(job, {
         entry: job.entry,
         description: job.description,
         timeout: Duration.seconds(timeoutSeconds(job)),
       });
     }
     this.functions = functions as Record<FunctionName, ServiceFunction>;
-    // Browsers send a CORS preflight without credentials (Fetch standard): it must stay open.
     for (const method of this.api.methods.filter((candidate) => candidate.httpMethod === "OPTIONS")) {
-      const reason =
-        "CORS preflight (OPTIONS): browsers send it without credentials, so it cannot be authorized; its mock integration answers only the CORS headers, no data.";
-      Validations.of(method).acknowledge({ id: "AwsSolutions-APIG4", reason }, { id: "AwsSolutions-COG4", reason });
+      acknowledgePreflight(method);
     }
 
     // No schedule configured, no rule: the function is still there to invoke by hand.
@@ -345,14 +280,7 @@ export class TrainingSetsStack extends Stack {
         })
       : undefined;
 
-    for (const response of gatewayResponses(auth)) {
-      this.api.addGatewayResponse(response.id, {
-        type: response.type,
-        ...(response.statusCode ? { statusCode: response.statusCode } : {}),
-        responseHeaders: { "Content-Type": `'${JSON_CONTENT_TYPE}'`, ...response.headers },
-        templates: { "application/json": response.body },
-      });
-    }
+    addGatewayResponses(this.api, auth, { corsOrigins, wafRateLimit: waf ? waf.rateLimit : undefined });
 
     this.monitoring = new Monitoring(this, "Monitoring", {
       stage,
@@ -374,25 +302,5 @@ export class TrainingSetsStack extends Stack {
       description: "The Resource of an IAM policy allowing execute-api:Invoke on every route of the v1 stage",
     });
     new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
-  }
-}
-
-/** The cdk-nag acknowledgements a method's authorization needs under `auth`, each with its reason. */
-function acknowledgeAuthorization(method: Method, name: FunctionName, auth: ApiAuth): void {
-  const ack = (id: string, reason: string) => Validations.of(method).acknowledge({ id, reason });
-  if (OPEN_ROUTES.has(name)) {
-    const reason = `${method.httpMethod} ${method.resource.path} is open under every auth setting: it serves the API's OpenAPI document, built in code from the contract; it holds no data and reads no table.`;
-    ack("AwsSolutions-APIG4", reason);
-    ack("AwsSolutions-COG4", reason);
-  } else if (auth.type === "none") {
-    const reason =
-      "training-sets:auth=none was chosen explicitly: a private stage behind something else that authenticates callers (docs/operations.md, Deploy).";
-    ack("AwsSolutions-APIG4", reason);
-    ack("AwsSolutions-COG4", reason);
-  } else if (auth.type === "iam") {
-    ack(
-      "AwsSolutions-COG4",
-      "Authorized by IAM (SigV4, execute-api:Invoke) under training-sets:auth=iam, the default; a Cognito user pool authorizer is the cognito:<user pool ARN> setting.",
-    );
   }
 }

@@ -21,7 +21,8 @@ const SPLIT_ACCESS: TableAccess = {
 /**
  * The HTTP API: one function per route, shared by the CDK stack and the local server. Each route
  * says what its function does to the table (`table`), and whether it takes an `Idempotency-Key`
- * (`idempotent`: the stack gives it the idempotency table).
+ * (`idempotent`: the stack gives it the idempotency table), and whether it is `open`: served without
+ * authorization under every auth setting, and given no table (it must hold no data).
  */
 export const ROUTES = [
   {
@@ -80,6 +81,8 @@ export const ROUTES = [
     // serves the OpenAPI document, built in code: no table
     table: { table: [], indexes: [] },
     idempotent: false,
+    // open under every auth setting, and given no table at all
+    open: true,
   },
 ] as const satisfies readonly {
   method: string;
@@ -88,6 +91,7 @@ export const ROUTES = [
   entry: string;
   table: TableAccess;
   idempotent: boolean;
+  open?: true;
 }[];
 
 export type Route = (typeof ROUTES)[number];

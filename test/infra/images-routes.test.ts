@@ -62,7 +62,7 @@ describe("the image routes in the stack", () => {
   it.each([
     ["iam (the default)", {}, "AWS_IAM"],
     ["cognito", { auth: { type: "cognito", userPoolArn: USER_POOL_ARN } }, "COGNITO_USER_POOLS"],
-    ["none", { auth: { type: "none" } }, "NONE"],
+    ["none (private)", { auth: { type: "none", vpcEndpointIds: ["vpce-0a1b2c3d4e5f60718"] } }, "NONE"],
   ] as [string, Partial<TrainingSetsStackProps>, string][])(
     "each method of %s has the setting's authorization, like the sets routes",
     (_, props, type) => {

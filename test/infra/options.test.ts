@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { App, RemovalPolicy } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { addTrainingSetsStack, STACK_ID } from "../../infra/build-app.ts";
+import { DEFAULTS } from "../../infra/defaults.ts";
 import { readOptions } from "../../infra/options.ts";
 
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
@@ -13,20 +14,28 @@ const options = (overrides: Record<string, unknown> = {}) =>
   readOptions((key) => ({ ...cdkJson.context, ...overrides })[key]);
 
 describe("stack options from CDK context", () => {
-  it("cdk.json alone: stage dev, IAM auth, retain, 100/200 throttling, no CORS, no schedule, no alarm email, no guards", () => {
+  it("cdk.json alone: stage dev, IAM auth without tenancy, retain with deletion protection, 100/200 throttling, the web ACL and the guards at their defaults", () => {
     expect(options()).toEqual({
       stage: "dev",
       auth: { type: "iam" },
+      tenancy: { mode: "off", claim: "custom:tenant" },
       removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+      tableEncryption: "aws-owned",
       throttleRateLimit: 100,
       throttleBurstLimit: 200,
+      waf: { rateLimit: DEFAULTS.wafRateLimit },
       corsOrigins: [],
       resplit: undefined,
       alarmEmail: undefined,
-      splitReservedConcurrency: undefined,
-      tableMaxReadRequestUnits: undefined,
-      tableMaxWriteRequestUnits: undefined,
+      splitReservedConcurrency: DEFAULTS.splitReservedConcurrency,
+      resplitReservedConcurrency: DEFAULTS.resplitReservedConcurrency,
+      tableMaxReadRequestUnits: DEFAULTS.tableMaxReadRequestUnits,
+      tableMaxWriteRequestUnits: DEFAULTS.tableMaxWriteRequestUnits,
+      cloudWatchRole: false,
     });
+    // an empty context reads the same as cdk.json's
+    expect(readOptions(() => undefined)).toEqual(options());
   });
 
   it("is secure by default: IAM when auth is unset, whatever cdk.json says elsewhere", () => {
@@ -34,13 +43,65 @@ describe("stack options from CDK context", () => {
     expect(options({ "training-sets:auth": "" }).auth).toEqual({ type: "iam" });
   });
 
-  it("reads auth as iam, none, or cognito:<user pool ARN>, and refuses anything else", () => {
+  it("reads auth as iam, none (with VPC endpoints), or cognito:<user pool ARN>, and refuses anything else", () => {
     const arn = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123";
     expect(options({ "training-sets:auth": "IAM" }).auth).toEqual({ type: "iam" });
-    expect(options({ "training-sets:auth": "none" }).auth).toEqual({ type: "none" });
+    expect(
+      options({ "training-sets:auth": "none", "training-sets:vpcEndpointIds": "vpce-0a1b2c3d4e5f60718, vpce-1234abcd" })
+        .auth,
+    ).toEqual({ type: "none", vpcEndpointIds: ["vpce-0a1b2c3d4e5f60718", "vpce-1234abcd"] });
     expect(options({ "training-sets:auth": `cognito:${arn}` }).auth).toEqual({ type: "cognito", userPoolArn: arn });
     expect(() => options({ "training-sets:auth": "cognito:eu-west-1_AbCdEf123" })).toThrow(/auth must be/);
     expect(() => options({ "training-sets:auth": "open" })).toThrow(/auth must be "iam", "none" or "cognito:/);
+  });
+
+  it("refuses auth=none without VPC endpoint ids, in one line naming the fix: it would be a public API", () => {
+    const refusal = () => options({ "training-sets:auth": "none" });
+    expect(refusal).toThrow(/^training-sets:auth=none needs training-sets:vpcEndpointIds \(.*open to the internet$/);
+    expect(refusal).not.toThrow(/\n/);
+    expect(() => options({ "training-sets:auth": "none", "training-sets:vpcEndpointIds": [] })).toThrow(
+      /needs training-sets:vpcEndpointIds/,
+    );
+  });
+
+  it("refuses a malformed VPC endpoint id, and endpoint ids under iam or cognito (those stay regional)", () => {
+    expect(() =>
+      options({ "training-sets:auth": "none", "training-sets:vpcEndpointIds": "vpce-0a1b2c3d,sg-12345678" }),
+    ).toThrow(/vpcEndpointIds must be a list of VPC endpoint ids/);
+    expect(() => options({ "training-sets:vpcEndpointIds": "vpce-0a1b2c3d" })).toThrow(
+      /vpcEndpointIds must be unset unless training-sets:auth is none/,
+    );
+  });
+
+  it("reads tenancy: claim (custom:tenant) under Cognito by default, off under IAM and none; account only under IAM", () => {
+    const arn = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123";
+    const cognito = { "training-sets:auth": `cognito:${arn}` };
+    const none = { "training-sets:auth": "none", "training-sets:vpcEndpointIds": "vpce-0a1b2c3d" };
+    expect(options(cognito).tenancy).toEqual({ mode: "claim", claim: "custom:tenant" });
+    expect(options({ ...cognito, "training-sets:tenantClaim": "custom:team" }).tenancy).toEqual({
+      mode: "claim",
+      claim: "custom:team",
+    });
+    expect(options({ ...cognito, "training-sets:tenancy": "off" }).tenancy.mode).toBe("off");
+    expect(options({ "training-sets:tenancy": "account" }).tenancy.mode).toBe("account");
+    expect(options(none).tenancy.mode).toBe("off");
+
+    expect(() => options({ "training-sets:tenancy": "claim" })).toThrow(
+      /^training-sets:tenancy must be "off" or "account" under training-sets:auth=iam, got "claim"$/,
+    );
+    expect(() => options({ ...cognito, "training-sets:tenancy": "account" })).toThrow(
+      /tenancy must be "claim" or "off" under training-sets:auth=cognito/,
+    );
+    expect(() => options({ ...none, "training-sets:tenancy": "account" })).toThrow(
+      /tenancy must be "off" under training-sets:auth=none/,
+    );
+    expect(() => options({ "training-sets:tenancy": "tenant" })).toThrow(/tenancy must be/);
+  });
+
+  it("refuses a tenant claim name that is longer than 128 characters or has spaces", () => {
+    expect(options({ "training-sets:tenantClaim": "x".repeat(128) }).tenancy.claim).toHaveLength(128);
+    expect(() => options({ "training-sets:tenantClaim": "x".repeat(129) })).toThrow(/tenantClaim must be a claim name/);
+    expect(() => options({ "training-sets:tenantClaim": "custom: tenant" })).toThrow(/1–128 characters/);
   });
 
   it("reads the stage, and refuses one that cannot be part of a stack name", () => {
@@ -49,22 +110,51 @@ describe("stack options from CDK context", () => {
     expect(() => options({ "training-sets:stage": "1prod" })).toThrow(/stage must be/);
   });
 
-  it("reads the alarm email, the split's reserved concurrency and the table's maximum throughput", () => {
+  it('reads the alarm email, the reserved concurrencies and the table\'s maximum throughput, each turned off by "off"', () => {
     const read = options({
       "training-sets:alarmEmail": "oncall@example.com",
       "training-sets:splitReservedConcurrency": "20",
+      "training-sets:resplitReservedConcurrency": "off",
       "training-sets:tableMaxReadRequestUnits": 4000,
-      "training-sets:tableMaxWriteRequestUnits": "1500",
+      "training-sets:tableMaxWriteRequestUnits": "none",
     });
     expect(read).toMatchObject({
       alarmEmail: "oncall@example.com",
       splitReservedConcurrency: 20,
+      resplitReservedConcurrency: false,
       tableMaxReadRequestUnits: 4000,
-      tableMaxWriteRequestUnits: 1500,
+      tableMaxWriteRequestUnits: false,
     });
     expect(() => options({ "training-sets:alarmEmail": "oncall" })).toThrow(/alarmEmail must be an email/);
-    expect(() => options({ "training-sets:splitReservedConcurrency": "2.5" })).toThrow(/a positive integer/);
+    expect(() => options({ "training-sets:splitReservedConcurrency": "2.5" })).toThrow(/a positive integer or "off"/);
     expect(() => options({ "training-sets:tableMaxWriteRequestUnits": 0 })).toThrow(/a positive integer/);
+  });
+
+  it("reads the web ACL: on by default with its rate per client IP, tunable within AWS's bounds, or off", () => {
+    expect(options({ "training-sets:wafRateLimit": "2000" }).waf).toEqual({ rateLimit: 2000 });
+    expect(options({ "training-sets:waf": "off" }).waf).toBe(false);
+    expect(options({ "training-sets:waf": false }).waf).toBe(false);
+    expect(() => options({ "training-sets:wafRateLimit": 9 })).toThrow(
+      /^training-sets:wafRateLimit must be an integer from 10 to 2000000000, got 9$/,
+    );
+    expect(() => options({ "training-sets:waf": "maybe" })).toThrow(/waf must be "on" or "off"/);
+  });
+
+  it("protects the tables from deletion unless removalPolicy is destroy, and refuses protection with destroy", () => {
+    expect(options({ "training-sets:removalPolicy": "destroy" }).deletionProtection).toBe(false);
+    expect(options({ "training-sets:deletionProtection": "off" }).deletionProtection).toBe(false);
+    expect(() =>
+      options({ "training-sets:removalPolicy": "destroy", "training-sets:deletionProtection": "on" }),
+    ).toThrow(/deletionProtection must be "off" with training-sets:removalPolicy=destroy/);
+  });
+
+  it("reads the tables' encryption and the CloudWatch role switch", () => {
+    expect(options({ "training-sets:tableEncryption": "customer-managed" }).tableEncryption).toBe("customer-managed");
+    expect(() => options({ "training-sets:tableEncryption": "kms" })).toThrow(
+      /tableEncryption must be "aws-owned" or "customer-managed"/,
+    );
+    expect(options({ "training-sets:cloudWatchRole": "on" }).cloudWatchRole).toBe(true);
+    expect(() => options({ "training-sets:cloudWatchRole": "yes" })).toThrow(/cloudWatchRole must be "on" or "off"/);
   });
 
   it("takes a schedule and comma-separated task ids from the command line", () => {

@@ -7,7 +7,10 @@ import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import type { CfnLogGroup } from "aws-cdk-lib/aws-logs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
-import { IDEMPOTENCY_TABLE, TrainingSetsStack, type TrainingSetsStackProps } from "../../infra/training-sets-stack.ts";
+import { isOpen } from "../../infra/api-access.ts";
+import { DEFAULTS } from "../../infra/defaults.ts";
+import { IDEMPOTENCY_TABLE } from "../../infra/tables.ts";
+import { TrainingSetsStack, type TrainingSetsStackProps } from "../../infra/training-sets-stack.ts";
 import { FUNCTIONS, type FunctionName, ROUTES } from "../../lib/routes.ts";
 import { TABLE } from "../../lib/store/table.ts";
 
@@ -46,7 +49,7 @@ function synth(props: Partial<TrainingSetsStackProps> = {}) {
 const base = synth();
 const USER_POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123";
 const cognito = synth({ auth: { type: "cognito", userPoolArn: USER_POOL_ARN } });
-const open = synth({ auth: { type: "none" } });
+const open = synth({ auth: { type: "none", vpcEndpointIds: ["vpce-0a1b2c3d4e5f60718"] } });
 
 /** The properties of the gateway response of `type` (e.g. ACCESS_DENIED). */
 function gatewayResponse(fixture: ReturnType<typeof synth>, type: string): Json {
@@ -202,33 +205,47 @@ describe("table", () => {
     for (const [, group] of throwaway.ofType("AWS::Logs::LogGroup")) expect(group.DeletionPolicy).toBe("Delete");
   });
 
-  it("has no on-demand maximum unless configured; then the table and the order index both have it", () => {
-    expect(base.resources[base.tableId]?.Properties).not.toHaveProperty("OnDemandThroughput");
-    const guarded = synth({ tableMaxReadRequestUnits: 4000, tableMaxWriteRequestUnits: 1500 });
-    const props = guarded.resources[guarded.tableId]?.Properties as {
-      OnDemandThroughput: Json;
-      GlobalSecondaryIndexes: { IndexName: string; OnDemandThroughput: Json }[];
+  it("has the default on-demand maximum on the table and the order index, a configured one, or none when turned off", () => {
+    const throughput = (fixture: ReturnType<typeof synth>) => {
+      const props = fixture.resources[fixture.tableId]?.Properties as {
+        OnDemandThroughput?: Json;
+        GlobalSecondaryIndexes: { IndexName: string; OnDemandThroughput?: Json }[];
+      };
+      return [props.OnDemandThroughput, ...props.GlobalSecondaryIndexes.map((gsi) => gsi.OnDemandThroughput)];
     };
+    const defaults = {
+      MaxReadRequestUnits: DEFAULTS.tableMaxReadRequestUnits,
+      MaxWriteRequestUnits: DEFAULTS.tableMaxWriteRequestUnits,
+    };
+    expect(throughput(base)).toEqual([defaults, defaults]);
     const limit = { MaxReadRequestUnits: 4000, MaxWriteRequestUnits: 1500 };
-    expect(props.OnDemandThroughput).toEqual(limit);
-    expect(props.GlobalSecondaryIndexes.map((gsi) => [gsi.IndexName, gsi.OnDemandThroughput])).toEqual([
-      [TABLE.orderIndex.indexName, limit],
+    expect(throughput(synth({ tableMaxReadRequestUnits: 4000, tableMaxWriteRequestUnits: 1500 }))).toEqual([
+      limit,
+      limit,
+    ]);
+    expect(throughput(synth({ tableMaxReadRequestUnits: false, tableMaxWriteRequestUnits: false }))).toEqual([
+      undefined,
+      undefined,
     ]);
   });
 });
 
 describe("functions", () => {
-  it("are one per route plus ResplitTasks, each on nodejs24.x, arm64, 1024 MB, with TABLE_NAME set to our table", () => {
+  it("are one per route plus ResplitTasks, each on nodejs24.x, arm64, 1024 MB; TABLE_NAME only on those that are not open", () => {
     base.template.resourceCountIs("AWS::Lambda::Function", FUNCTIONS.length);
-    for (const [, fn] of base.ofType("AWS::Lambda::Function")) {
-      expect(fn.Properties).toMatchObject({
+    for (const fn of FUNCTIONS) {
+      const props = base.resources[fn.name]?.Properties;
+      expect(props, fn.name).toMatchObject({
         Runtime: "nodejs24.x",
         Architectures: ["arm64"],
         MemorySize: 1024,
         Handler: "index.handler",
-        Environment: { Variables: { TABLE_NAME: { Ref: base.tableId }, NODE_OPTIONS: "--enable-source-maps" } },
+        Environment: { Variables: { NODE_OPTIONS: "--enable-source-maps" } },
       });
-      expect(fn.Properties).not.toHaveProperty("FunctionName");
+      expect(props, fn.name).not.toHaveProperty("FunctionName");
+      const variables = (props!.Environment as { Variables: Json }).Variables;
+      if (isOpen(fn)) expect(variables, fn.name).not.toHaveProperty("TABLE_NAME");
+      else expect(variables.TABLE_NAME, fn.name).toEqual({ Ref: base.tableId });
     }
   });
 
@@ -297,14 +314,23 @@ describe("functions", () => {
     ]);
   });
 
-  it("reserve concurrency for SplitTask only when configured, and for no other function", () => {
-    for (const fn of FUNCTIONS)
-      expect(base.resources[fn.name]?.Properties, fn.name).not.toHaveProperty("ReservedConcurrentExecutions");
-    const reserved = synth({ splitReservedConcurrency: 10 });
-    for (const fn of FUNCTIONS) {
-      const value = reserved.resources[fn.name]?.Properties?.ReservedConcurrentExecutions;
-      expect(value, fn.name).toBe(fn.name === "SplitTask" ? 10 : undefined);
-    }
+  it("reserve concurrency for SplitTask and ResplitTasks by default, as configured, or not when turned off; no other function", () => {
+    const reservedOf = (fixture: ReturnType<typeof synth>) =>
+      Object.fromEntries(
+        FUNCTIONS.flatMap((fn) => {
+          const value = fixture.resources[fn.name]?.Properties?.ReservedConcurrentExecutions;
+          return value === undefined ? [] : [[fn.name, value]];
+        }),
+      );
+    expect(reservedOf(base)).toEqual({
+      SplitTask: DEFAULTS.splitReservedConcurrency,
+      ResplitTasks: DEFAULTS.resplitReservedConcurrency,
+    });
+    expect(reservedOf(synth({ splitReservedConcurrency: 10, resplitReservedConcurrency: 1 }))).toEqual({
+      SplitTask: 10,
+      ResplitTasks: 1,
+    });
+    expect(reservedOf(synth({ splitReservedConcurrency: false, resplitReservedConcurrency: false }))).toEqual({});
   });
 });
 
@@ -618,18 +644,23 @@ describe("authorization", () => {
         return [method.route, { type: props.AuthorizationType, authorizer: props.AuthorizerId }];
       }),
     );
-  const OPEN = "GET /openapi.json";
-  const secured = ROUTES.map((route) => `${route.method} ${route.path}`).filter((route) => route !== OPEN);
+  const OPEN = ROUTES.filter(isOpen).map((route) => `${route.method} ${route.path}`);
+  const secured = ROUTES.map((route) => `${route.method} ${route.path}`).filter((route) => !OPEN.includes(route));
 
-  it("is IAM (SigV4) by default on every method but GET /openapi.json, which stays open", () => {
+  it("leaves open exactly the routes marked open: the OpenAPI document among them", () => {
+    expect(OPEN).toContain("GET /openapi.json");
+    expect(secured.length).toBeGreaterThan(0);
+  });
+
+  it("is IAM (SigV4) by default on every method but the open ones, which stay open", () => {
     const found = authorization(base);
     expect(Object.keys(found).sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
     for (const route of secured) expect(found[route], route).toEqual({ type: "AWS_IAM", authorizer: undefined });
-    expect(found[OPEN]).toEqual({ type: "NONE", authorizer: undefined });
+    for (const route of OPEN) expect(found[route], route).toEqual({ type: "NONE", authorizer: undefined });
     base.template.resourceCountIs("AWS::ApiGateway::Authorizer", 0);
   });
 
-  it("is a Cognito user pool authorizer on every method but GET /openapi.json under cognito:<user pool ARN>", () => {
+  it("is a Cognito user pool authorizer on every method but the open ones under cognito:<user pool ARN>", () => {
     cognito.template.resourceCountIs("AWS::ApiGateway::Authorizer", 1);
     cognito.template.hasResourceProperties("AWS::ApiGateway::Authorizer", {
       Type: "COGNITO_USER_POOLS",
@@ -641,7 +672,7 @@ describe("authorization", () => {
     for (const route of secured) {
       expect(found[route], route).toEqual({ type: "COGNITO_USER_POOLS", authorizer: { Ref: authorizerId } });
     }
-    expect(found[OPEN]).toEqual({ type: "NONE", authorizer: undefined });
+    for (const route of OPEN) expect(found[route], route).toEqual({ type: "NONE", authorizer: undefined });
   });
 
   it("is nothing on any method only when `none` is chosen", () => {
@@ -836,17 +867,20 @@ describe("cdk-nag AwsSolutions", () => {
     expect([...ids].sort()).toEqual(
       [
         "AwsSolutions-APIG2", // validation stays in the functions (legacy messages and rule order)
-        "AwsSolutions-APIG3", // no WAF web ACL
-        "AwsSolutions-APIG4", // the open OpenAPI document only (below)
+        "AwsSolutions-APIG4", // the open routes only (below)
         "AwsSolutions-COG4", // IAM, not Cognito, under `iam`
         "AwsSolutions-DDB3", // no PITR on the idempotency table
         "AwsSolutions-SNS2", // alarms cannot publish to an SNS-managed-key topic
       ].sort(),
     );
-    // authorization is acknowledged on the OpenAPI document's method only
-    const apig4 = acks.filter((ack) => ack.id === "AwsSolutions-APIG4").map((ack) => ack.path);
-    expect(apig4).toEqual([base.stack.methods.OpenApiDocument!.node.path]);
-    expect(acks.find((ack) => ack.id === "AwsSolutions-APIG4")?.reason).toMatch(/holds no data/);
+    // authorization is acknowledged on the open routes' methods only
+    const apig4 = acks.filter((ack) => ack.id === "AwsSolutions-APIG4");
+    expect(apig4.map((ack) => ack.path).sort()).toEqual(
+      ROUTES.filter(isOpen)
+        .map((route) => base.stack.methods[route.name]!.node.path)
+        .sort(),
+    );
+    for (const ack of apig4) expect(ack.reason).toMatch(/has no table and holds no data/);
   });
 
   it("find a method left without authorization", () => {
