@@ -9,7 +9,7 @@ import {
   type LoggedCall,
   seededRandom,
   useFaultProxy,
-} from "../support/fault-proxy.ts";
+} from "../support/fault-proxy/index.ts";
 import {
   counts,
   expectCompleteSplit,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import type { ImageCursor, ImageInfo, SetType, SplitResult } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
-import { deferred, isPublish, seededRandom, useFaultProxy } from "../support/fault-proxy.ts";
+import { deferred, isPublish, seededRandom, useFaultProxy } from "../support/fault-proxy/index.ts";
 import {
   codeOf,
   counts,

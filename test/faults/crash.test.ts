@@ -13,7 +13,7 @@ import {
   type FaultProxy,
   isPublish,
   useFaultProxy,
-} from "../support/fault-proxy.ts";
+} from "../support/fault-proxy/index.ts";
 import {
   codeOf,
   counts,

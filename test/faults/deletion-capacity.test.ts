@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Cursor } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import { TABLE, TOMBSTONE_PREFIX, tombstoneKey } from "../../lib/store/table.ts";
-import { chunkWrites, imageWrites, isPublish, type LoggedCall, useFaultProxy } from "../support/fault-proxy.ts";
+import { chunkWrites, imageWrites, isPublish, type LoggedCall, useFaultProxy } from "../support/fault-proxy/index.ts";
 import { counts, freshStore, imageId, readWholeSet, seedImages, split } from "../support/store.ts";
 
 /**

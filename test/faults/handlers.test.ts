@@ -10,7 +10,7 @@ import {
   type FaultProxy,
   isPublish,
   seededRandom,
-} from "../support/fault-proxy.ts";
+} from "../support/fault-proxy/index.ts";
 import { type Reply, useApiThroughProxy } from "../support/http.ts";
 
 /**

@@ -4,8 +4,8 @@ import { LIST_BYTES } from "../../lib/capped.ts";
 import { DEFAULT_SPLIT_OPTIONS } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import { TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
-import { itemSize } from "../support/capacity-model.ts";
-import { useFaultProxy } from "../support/fault-proxy.ts";
+import { itemSize } from "../support/capacity-model/index.ts";
+import { useFaultProxy } from "../support/fault-proxy/index.ts";
 import { counts, freshStore, imageId, localClient, split } from "../support/store.ts";
 
 /**

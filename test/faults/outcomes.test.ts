@@ -5,7 +5,7 @@ import { splitTask } from "../../lib/split/split.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import type { Store } from "../../lib/store/index.ts";
 import { TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
-import { deferred, type FaultProxy, isPublish } from "../support/fault-proxy.ts";
+import { deferred, type FaultProxy, isPublish } from "../support/fault-proxy/index.ts";
 import { type Reply, useApiThroughProxy } from "../support/http.ts";
 import { counts, localClient, readWholeSet, registerImages, storesThrough } from "../support/store.ts";
 

@@ -6,7 +6,7 @@ import { DEFAULT_SPLIT_OPTIONS, type SplitSpec } from "../../lib/model.ts";
 import { documentClient } from "../../lib/store/client.ts";
 import { createStore } from "../../lib/store/index.ts";
 import { chunkKey, runKey, TABLE, TASK_ITEM_SK } from "../../lib/store/table.ts";
-import { deferred, isPublish, useFaultProxy } from "../support/fault-proxy.ts";
+import { deferred, isPublish, useFaultProxy } from "../support/fault-proxy/index.ts";
 import {
   counts,
   expectCompleteSplit,

@@ -10,7 +10,7 @@ import {
   type LoggedCall,
   seededRandom,
   useFaultProxy,
-} from "../support/fault-proxy.ts";
+} from "../support/fault-proxy/index.ts";
 import {
   codeOf,
   counts,

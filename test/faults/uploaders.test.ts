@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ImageInput } from "../../lib/model.ts";
-import { deferred, isPublish, useFaultProxy } from "../support/fault-proxy.ts";
+import { deferred, isPublish, useFaultProxy } from "../support/fault-proxy/index.ts";
 import { codeOf, split, storesThrough } from "../support/store.ts";
 
 /**

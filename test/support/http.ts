@@ -4,7 +4,7 @@ import { readConfig } from "../../lib/config.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import { createGateway, loadHandlers } from "../../scripts/local-gateway.ts";
 import { contract } from "./contract.ts";
-import { type FaultProxy, startFaultProxy } from "./fault-proxy.ts";
+import { type FaultProxy, startFaultProxy } from "./fault-proxy/index.ts";
 
 export interface Reply {
   status: number;

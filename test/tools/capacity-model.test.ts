@@ -25,8 +25,8 @@ import {
   readUnitsFor,
   updateEstimate,
   writeUnitsFor,
-} from "../support/capacity-model.ts";
-import { type FaultProxy, startFaultProxy, useFaultProxy } from "../support/fault-proxy.ts";
+} from "../support/capacity-model/index.ts";
+import { type FaultProxy, startFaultProxy, useFaultProxy } from "../support/fault-proxy/index.ts";
 
 const schema = appTableSchema();
 const INDEX = TABLE.orderIndex.indexName;

@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { retrying } from "../../lib/store/client.ts";
-import { type Call, deferred, useFaultProxy } from "../support/fault-proxy.ts";
+import { type Call, deferred, useFaultProxy } from "../support/fault-proxy/index.ts";
 import { freshStore } from "../support/store.ts";
 
 /**

@@ -5,7 +5,7 @@ import { readConfig, readIdempotencySettings } from "../../../lib/config.ts";
 import { documentClient } from "../../../lib/store/client.ts";
 import type { Store } from "../../../lib/store/index.ts";
 import { TABLE } from "../../../lib/store/table.ts";
-import { type Call, deferred, type FaultProxy, isPublish } from "../../support/fault-proxy.ts";
+import { type Call, deferred, type FaultProxy, isPublish } from "../../support/fault-proxy/index.ts";
 import { type Reply, useApiThroughProxy } from "../../support/http.ts";
 import { counts, localClient, split } from "../../support/store.ts";
 

@@ -6,7 +6,7 @@ import { SET_TYPES } from "../../../lib/model.ts";
 import { parseResplitEvent, resplitTasks } from "../../../lib/split/resplit.ts";
 import { createStore, type Store } from "../../../lib/store/index.ts";
 import { TABLE } from "../../../lib/store/table.ts";
-import { deferred, isPublish, useFaultProxy } from "../../support/fault-proxy.ts";
+import { deferred, isPublish, useFaultProxy } from "../../support/fault-proxy/index.ts";
 import { counts, freshStore, imageId, localClient, readWholeSet, registerImages, split } from "../../support/store.ts";
 
 const proxy = useFaultProxy();

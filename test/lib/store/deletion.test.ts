@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { deferred, type Policy, useFaultProxy } from "../../support/fault-proxy.ts";
+import { deferred, type Policy, useFaultProxy } from "../../support/fault-proxy/index.ts";
 import { codeOf, freshStore, imageId, registerImages, storesThrough } from "../../support/store.ts";
 
 const proxy = useFaultProxy();
