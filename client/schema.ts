@@ -63,8 +63,31 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** This OpenAPI 3.1 document */
+    /**
+     * This OpenAPI 3.1 document
+     * @description Open under every auth setting: it holds no data. It declares the security scheme of the deployment that serves it.
+     */
     get: operations["openApiDocument"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/docs": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * This document as a page (Swagger UI), and the files the page loads
+     * @description Open under every auth setting. Without `asset`: an HTML page showing this document (Swagger UI over `/openapi.json`). With `asset`: one of the page's two files, served by the same function, so the page loads nothing from elsewhere. Other query parameters are ignored.
+     */
+    get: operations["docsPage"];
     put?: never;
     post?: never;
     delete?: never;
@@ -1388,7 +1411,75 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": Record<string, never>;
+          "application/json": {
+            /** @constant */
+            openapi: "3.1.0";
+            paths: {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+      /** @description 1014: body larger than 1048576 bytes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1014"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      503: {
+        headers: {
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+    };
+  };
+  docsPage: {
+    parameters: {
+      query?: {
+        /** @description A file of the page; any other name is 1013 (404). */
+        asset?: "swagger-ui.css" | "swagger-ui-bundle.js";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The page (text/html), or the file asked for (text/css, text/javascript) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/html": string;
+          "text/css": string;
+          "text/javascript": string;
+        };
+      };
+      /** @description 1013: no such asset (detail names the two there are) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1013"];
         };
       };
       /** @description 1014: body larger than 1048576 bytes */

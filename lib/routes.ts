@@ -84,6 +84,16 @@ export const ROUTES = [
     // open under every auth setting, and given no table at all
     open: true,
   },
+  {
+    method: "GET",
+    path: "/docs",
+    name: "DocsPage",
+    entry: "functions/docs-page.ts",
+    // serves Swagger UI over /openapi.json, and with ?asset= its files, bundled in: no table
+    table: { table: [], indexes: [] },
+    idempotent: false,
+    open: true,
+  },
 ] as const satisfies readonly {
   method: string;
   path: string;

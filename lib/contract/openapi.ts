@@ -8,6 +8,7 @@
 import type { ErrorCode } from "../errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT, SET_TYPES } from "../model.ts";
 import { ROUTES } from "../routes.ts";
+import { DOCS_ASSETS, DOCS_PATH } from "./docs-page.ts";
 import {
   errorEntries,
   errorExample,
@@ -30,7 +31,16 @@ import {
   SUMMARY_EXAMPLE,
 } from "./examples.ts";
 import { DOMAIN_SCHEMAS } from "./schemas.ts";
-import { type JsonSchema, json, type OpenApiDocument, type Parameter, ref } from "./shapes.ts";
+import { type ApiAuthSetting, securityFor } from "./security.ts";
+import {
+  type JsonSchema,
+  json,
+  type Method,
+  type OpenApiDocument,
+  type Operation,
+  type Parameter,
+  ref,
+} from "./shapes.ts";
 
 /** The Idempotency-Key request header of the PUT, the POST and (when its route takes one) the DELETE (docs/api.md "Idempotency keys"). */
 const IDEMPOTENCY_KEY_PARAMETER: Parameter = {
@@ -62,14 +72,35 @@ const queryParameter = (name: string, required: boolean, schema: JsonSchema, des
   description,
 });
 
-/** Whether the route `method path` takes an Idempotency-Key (lib/routes.ts). */
-const idempotent = (method: string, path: string): boolean =>
-  (ROUTES as readonly { method: string; path: string; idempotent: boolean }[]).some(
-    (route) => route.method === method && route.path === path && route.idempotent,
+/** The route `method path` as lib/routes.ts has it. */
+const routeOf = (method: string, path: string) =>
+  (ROUTES as readonly { method: string; path: string; idempotent: boolean; open?: true }[]).find(
+    (route) => route.method === method && route.path === path,
   );
 
-/** The OpenAPI 3.1 document of the API. */
-export function openApiDocument(): OpenApiDocument {
+/** Whether the route `method path` takes an Idempotency-Key (lib/routes.ts). */
+const idempotent = (method: string, path: string): boolean => routeOf(method, path)?.idempotent === true;
+
+/**
+ * The OpenAPI 3.1 document of the API, declaring how to authenticate under the stack's auth
+ * setting (`iam` unless told: the stack's default, and the document of the tests, the typed
+ * client and `npm start`).
+ */
+export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenApiDocument {
+  const security = securityFor(options.auth ?? "iam");
+  /** Every operation with its `security`: none for the open routes (lib/routes.ts), else the setting's. */
+  const withSecurity = (paths: Record<string, Partial<Record<Method, Omit<Operation, "security">>>>) =>
+    Object.fromEntries(
+      Object.entries(paths).map(([path, item]) => [
+        path,
+        Object.fromEntries(
+          Object.entries(item).map(([method, operation]) => [
+            method,
+            { ...operation, security: routeOf(method.toUpperCase(), path)?.open ? [] : security.data },
+          ]),
+        ),
+      ]),
+    );
   const entries = errorEntries();
   const errorsOf = (operation: keyof typeof OPERATION_ERRORS, extra: readonly ErrorCode[] = []) =>
     errorResponses([...OPERATION_ERRORS[operation], ...extra], entries);
@@ -83,11 +114,15 @@ export function openApiDocument(): OpenApiDocument {
       summary:
         "Split a labelling task's images at random into training, verifying and testing sets, and list each set.",
       description: [
-        "Every answer is JSON (`application/json; charset=utf-8`) with `code` (0 = success) and `msg` (Chinese, shown to the platform's users); an error answer may add `detail` (English) and, from the server side, `request_id`. All ids are strings in answers. A request body is read as JSON whatever its Content-Type says.",
+        "Every answer but the docs page's is JSON (`application/json; charset=utf-8`) with `code` (0 = success) and `msg` (Chinese, shown to the platform's users); an error answer may add `detail` (English) and, from the server side, `request_id`. All ids are strings in answers. A request body is read as JSON whatever its Content-Type says.",
         "",
         "Set types: `0` training 训练, `1` testing 测试, `2` verifying 验证.",
         "",
         "Validation reports the first failing rule: body (1014, 1001), unknown fields (1023), task_id (1002), then the request's fields in order, and only then reads the task (1003, 1007); 1008 comes only at publish.",
+        "",
+        "## Authentication",
+        "",
+        security.description,
         "",
         "## Error codes",
         "",
@@ -98,9 +133,9 @@ export function openApiDocument(): OpenApiDocument {
     tags: [
       { name: "sets", description: "Split a task and list its sets" },
       { name: "images", description: "Register, look up, list and delete a task's images" },
-      { name: "contract", description: "This document" },
+      { name: "contract", description: "This document, and a page that shows it" },
     ],
-    paths: {
+    paths: withSecurity({
       "/training/tasks/sets": {
         put: {
           operationId: "splitTask",
@@ -316,14 +351,62 @@ export function openApiDocument(): OpenApiDocument {
           operationId: "openApiDocument",
           tags: ["contract"],
           summary: "This OpenAPI 3.1 document",
+          description:
+            "Open under every auth setting: it holds no data. It declares the security scheme of the deployment that serves it.",
           responses: {
-            "200": { description: "The document", ...json({ type: "object", required: ["openapi", "paths"] }) },
+            "200": {
+              description: "The document",
+              ...json({
+                type: "object",
+                properties: { openapi: { const: "3.1.0" }, paths: { type: "object", additionalProperties: true } },
+                required: ["openapi", "paths"],
+              }),
+            },
             ...errorsOf("openapi"),
           },
         },
       },
-    },
+      [DOCS_PATH]: {
+        get: {
+          operationId: "docsPage",
+          tags: ["contract"],
+          summary: "This document as a page (Swagger UI), and the files the page loads",
+          description:
+            "Open under every auth setting. Without `asset`: an HTML page showing this document (Swagger UI over `/openapi.json`). With `asset`: one of the page's two files, served by the same function, so the page loads nothing from elsewhere. Other query parameters are ignored.",
+          parameters: [
+            queryParameter(
+              "asset",
+              false,
+              { type: "string", enum: DOCS_ASSETS },
+              "A file of the page; any other name is 1013 (404).",
+            ),
+          ],
+          responses: {
+            "200": {
+              description: "The page (text/html), or the file asked for (text/css, text/javascript)",
+              content: Object.fromEntries(
+                ["text/html", "text/css", "text/javascript"].map((type) => [type, { schema: { type: "string" } }]),
+              ),
+            },
+            "404": {
+              description: `1013: no such asset (detail names the two there are)`,
+              ...json(ref(errorSchemaName(1013)), {
+                "1013": {
+                  summary: unknownRoute.msg,
+                  value: {
+                    ...(errorExample(unknownRoute) as object),
+                    detail: `no asset "swagger-ui.js" on ${DOCS_PATH}: the page loads ${DOCS_ASSETS.join(" and ")}`,
+                  },
+                },
+              }),
+            },
+            ...errorsOf("openapi"),
+          },
+        },
+      },
+    }),
     components: {
+      ...(Object.keys(security.schemes).length > 0 ? { securitySchemes: security.schemes } : {}),
       schemas: {
         ...DOMAIN_SCHEMAS,
         ...Object.fromEntries(entries.map((entry) => [errorSchemaName(entry.code), errorSchema(entry)])),

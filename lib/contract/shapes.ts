@@ -23,6 +23,18 @@ export interface Parameter {
   schema: JsonSchema;
   description: string;
 }
+/** An OpenAPI security scheme; `x-` keys are extensions (API Gateway's among them). */
+export interface SecurityScheme {
+  type: "apiKey" | "http";
+  description: string;
+  in?: "header";
+  name?: string;
+  scheme?: "bearer";
+  bearerFormat?: string;
+  [extension: `x-${string}`]: unknown;
+}
+/** One way to satisfy an operation: scheme names, each with its scopes (none here). */
+export type SecurityRequirement = Record<string, string[]>;
 export interface Operation {
   operationId: string;
   tags: string[];
@@ -31,15 +43,22 @@ export interface Operation {
   parameters?: Parameter[];
   requestBody?: { required: boolean; content: Record<string, MediaType> };
   responses: Record<string, ResponseObject>;
+  /** Who may call it: any one requirement; `[]` open to anyone. */
+  security: SecurityRequirement[];
 }
+export type Method = "get" | "put" | "post" | "delete";
 /** The parts of an OpenAPI 3.1 document this API uses. */
 export interface OpenApiDocument {
   openapi: "3.1.0";
   info: { title: string; version: string; summary: string; description: string };
   servers: { url: string; description: string }[];
   tags: { name: string; description: string }[];
-  paths: Record<string, Partial<Record<"get" | "put" | "post" | "delete", Operation>>>;
-  components: { schemas: Record<string, JsonSchema>; responses: Record<string, ResponseObject> };
+  paths: Record<string, Partial<Record<Method, Operation>>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, ResponseObject>;
+    securitySchemes?: Record<string, SecurityScheme>;
+  };
 }
 
 /** The largest integer a JSON number carries exactly. */
