@@ -1,10 +1,10 @@
+/** The answers the proxy gives itself, shaped as DynamoDB's (wire JSON, HTTP status, headers). */
+
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { crc32 } from "node:zlib";
 import type { Charge, Json } from "../capacity-model/index.ts";
 import type { ThrottleError } from "./faults.ts";
-
-/** The answers the proxy gives itself, shaped as DynamoDB's (wire JSON, HTTP status, headers). */
 
 const THROTTLE_TYPES: Record<ThrottleError, string> = {
   ProvisionedThroughputExceededException: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { CapacityModel, Item, Json } from "../capacity-model/index.ts";
 import { drop, send } from "./answers.ts";
 import { type Call, imageWrites, isWrite } from "./calls.ts";
@@ -25,8 +26,6 @@ export interface ProxyState {
   imagesWritten: number;
   dead: boolean;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends a call the policy let through on to DynamoDB Local and answers it: the `unprocessed` fault

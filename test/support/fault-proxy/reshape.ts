@@ -1,6 +1,6 @@
-import type { Item, Json } from "../capacity-model/index.ts";
-
 /** Reshaping requests and answers: what is forwarded, and what the caller gets back. */
+
+import type { Item, Json } from "../capacity-model/index.ts";
 
 /**
  * The `unprocessed` fault: a BatchWriteItem or BatchGetItem with only its first `keep` requests

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CapacityModel, type Json } from "../capacity-model/index.ts";
 import {
   cancelledFirstAction,
@@ -17,8 +18,6 @@ import { forwardCall, type ProxyState } from "./forward.ts";
 import { trackIndexLag } from "./index-lag.ts";
 import { type FaultProxy, type FaultProxyOptions, type LoggedCall, markDone } from "./proxy.ts";
 import { connectUpstream } from "./upstream.ts";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts a proxy on a free loopback port in front of `target` (DynamoDB Local's endpoint). */
 export async function startFaultProxy(target: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {
