@@ -1,12 +1,12 @@
 import { httpService, inTenant, ok, parseSetsQuery, setPageResponse, summaryResponse } from "../lib/http/index.ts";
-import { deadlineOf, store, tenancy } from "../lib/runtime.ts";
+import { deadlineOf, fieldPolicy, store, tenancy } from "../lib/runtime.ts";
 
 /**
  * GET /training/tasks/sets?task_id=…&set_type_id=N — one page of one set, in order_id order;
  * without set_type_id, the task's live split and its recent history.
  */
 export const handler = httpService({ withBody: false, tenancy }).handler(async (event, context) => {
-  const query = inTenant(event, parseSetsQuery(event.queryStringParameters));
+  const query = inTenant(event, parseSetsQuery(event.queryStringParameters, fieldPolicy));
   const deadline = deadlineOf(context);
   if (query.setType === undefined) return ok(summaryResponse(await store.taskSummary(query.taskId, deadline)));
   const page = await store.listSet(query, deadline);

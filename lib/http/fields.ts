@@ -25,6 +25,9 @@ export const REGISTER_FIELDS = ["task_id", "images"] as const;
 export const DELETE_FIELDS = ["task_id", "img_ids"] as const;
 export const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;
 export const RATIO_FIELDS = ["training", "verifying", "testing"] as const;
+/** The query parameters each GET takes; anything else is refused (1023) like an unknown body field. */
+export const SETS_QUERY_FIELDS = ["task_id", "set_type_id", "limit", "cursor"] as const;
+export const IMAGES_QUERY_FIELDS = ["task_id", "img_id", "limit", "cursor"] as const;
 
 /** What to do with a field a request does not have: refuse it (the default), or report it and go on. */
 export interface FieldPolicy {
@@ -60,10 +63,17 @@ function distance(a: string, b: string): number {
   return previous[b.length] as number;
 }
 
-/** The known field `name` most likely meant (same letters ignoring case and `_`, or at most 2 edits away). */
+/**
+ * The known field `name` most likely meant: the same letters ignoring case and `_`, the one known
+ * field ending in them (`name` → `img_name`), or one at most 2 edits away.
+ */
 function nearest(name: string, known: readonly string[]): string | undefined {
   const exact = known.find((field) => normalised(field) === normalised(name));
   if (exact) return exact;
+  const endingIn = known.filter(
+    (field) => normalised(name).length >= 2 && normalised(field).endsWith(normalised(name)),
+  );
+  if (endingIn.length === 1) return endingIn[0];
   let best: { field: string; cost: number } | undefined;
   for (const field of known) {
     const cost = distance(normalised(name), normalised(field));
@@ -82,6 +92,7 @@ export function checkFields(
   known: readonly string[],
   policy: FieldPolicy,
   prefix = "",
+  noun = "field",
 ): void {
   const unknown = Object.keys(fields).filter((key) => !known.includes(key));
   if (unknown.length === 0) return;
@@ -96,7 +107,7 @@ export function checkFields(
     1023,
     { field },
     {
-      detail: `unknown field ${field}${guess ? ` (did you mean ${prefix}${guess}?)` : ""}; known fields: ${known.join(", ")}`,
+      detail: `unknown ${noun} ${field}${guess ? ` (did you mean ${prefix}${guess}?)` : ""}; known ${noun}s: ${known.join(", ")}`,
     },
   );
 }

@@ -41,7 +41,8 @@ function requestIdOf(
 /** What a failure answers: a ServiceError as it is, a body the JSON parser refused as 1001, anything else 1500. */
 function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
-  if (isParserRefusal(error)) return new ServiceError(1001, {}, { detail: "the body is not valid JSON" });
+  if (isParserRefusal(error))
+    return new ServiceError(1001, {}, { detail: `the body is not valid JSON: ${whereNotJson(error)}` });
   return new ServiceError(1500);
 }
 
@@ -78,6 +79,13 @@ export function errorResponse(
   return result;
 }
 
+/** Where the JSON parser stopped, in its own words ("Unexpected token … at position 12 (line 1 column 13)"). */
+function whereNotJson(error: unknown): string {
+  const cause = (error as { cause?: { message?: unknown } } | null)?.cause;
+  const message = typeof cause?.message === "string" ? cause.message : "";
+  return message.length > 0 ? message.slice(0, 200) : "it could not be parsed";
+}
+
 function isParserRefusal(error: unknown): boolean {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === "number" && status >= 400 && status < 500;
@@ -86,6 +94,7 @@ function isParserRefusal(error: unknown): boolean {
 const bodyLimit = {
   before: ({ event }: { event: APIGatewayProxyEvent }) => {
     const body = event.body ?? "";
+    if (body.trim() === "") throw new ServiceError(1001, {}, { detail: "the body is empty: send a JSON object" });
     const bytes = Buffer.byteLength(body, event.isBase64Encoded ? "base64" : "utf8");
     if (bytes > MAX_BODY_BYTES) {
       throw new ServiceError(1014, {}, { detail: `the body is ${bytes} bytes, more than ${MAX_BODY_BYTES} (1 MiB)` });

@@ -30,9 +30,11 @@ import {
   DELETE_FIELDS,
   type FieldPolicy,
   IMAGE_FIELDS,
+  IMAGES_QUERY_FIELDS,
   OPTION_FIELDS,
   RATIO_FIELDS,
   REGISTER_FIELDS,
+  SETS_QUERY_FIELDS,
   SPLIT_FIELDS,
   STRICT,
   shown,
@@ -115,10 +117,15 @@ export function parseTaskId(value: unknown): string {
 
 function taskIdProblem(value: unknown): string {
   if (value === undefined) return "task_id is missing";
+  return idProblem("task_id", value);
+}
+
+/** Why `value` is not an id: a number past 2^53 has already been rounded by JSON parsing, so say to send a string. */
+function idProblem(name: string, value: unknown): string {
   if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-    return `task_id ${value} is not a safe integer: send it as a string`;
+    return `${name} is a number past 2^53, which arrives rounded (to ${value}): send ids as JSON strings`;
   }
-  return `task_id must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(value)}`;
+  return `${name} must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(value)}`;
 }
 
 function parseSeed(value: unknown): string | undefined {
@@ -289,8 +296,10 @@ function parseCursor(value: unknown, taskId: string, setType: SetType): Cursor |
  */
 export function parseSetsQuery(
   query: Record<string, string | undefined> | null | undefined,
+  policy: FieldPolicy = STRICT,
 ): ListQuery | { taskId: string; setType?: undefined } {
   const params: Fields = query ?? {};
+  checkFields(params, SETS_QUERY_FIELDS, policy, "", "query parameter");
   if (own(params, "set_type_id") === undefined) return { taskId: parseTaskId(unquote(own(params, "task_id"))) };
   return parseListQuery(query);
 }
@@ -319,7 +328,7 @@ function parseImage(entry: unknown, at: string, seen: Map<string, number>, index
   const rawId = own(image, "img_id");
   const imgId = id(rawId);
   if (imgId === undefined) {
-    throw invalidImages(`${at}.img_id`, `${at}.img_id must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(rawId)}`);
+    throw invalidImages(`${at}.img_id`, idProblem(`${at}.img_id`, rawId));
   }
   const earlier = seen.get(imgId);
   if (earlier !== undefined) throw invalidImages(`${at}.img_id`, `${at}.img_id duplicates images[${earlier}]`);
@@ -412,17 +421,21 @@ export function parseRegisterRequest(body: unknown, policy: FieldPolicy = STRICT
  * Validates the query string of GET /training/tasks/images (already URL-decoded): task_id 1002
  * (one pair of surrounding double quotes stripped), then img_id when present (1011 naming
  * `img_id`), then limit and cursor 1012 (a cursor must come from this task's image listing).
- * Other parameters are ignored.
+ * Another parameter is 1023, first, like an unknown body field.
  */
-export function parseImagesQuery(query: Record<string, string | undefined> | null | undefined): ImageQuery {
+export function parseImagesQuery(
+  query: Record<string, string | undefined> | null | undefined,
+  policy: FieldPolicy = STRICT,
+): ImageQuery {
   const params: Fields = query ?? {};
+  checkFields(params, IMAGES_QUERY_FIELDS, policy, "", "query parameter");
   const taskId = parseTaskId(unquote(own(params, "task_id")));
   const rawImgId = own(params, "img_id");
   let imgId: string | undefined;
   if (rawImgId !== undefined) {
     imgId = id(unquote(rawImgId));
     if (imgId === undefined) {
-      throw invalidImages("img_id", `img_id must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(rawImgId)}`);
+      throw invalidImages("img_id", idProblem("img_id", rawImgId));
     }
   }
   const limit = parseLimit(own(params, "limit"));
@@ -453,10 +466,7 @@ export function parseDeleteRequest(body: unknown, policy: FieldPolicy = STRICT):
   for (let i = 0; i < list.length; i++) {
     const imgId = id(list[i]);
     if (imgId === undefined) {
-      throw invalidImages(
-        `img_ids[${i}]`,
-        `img_ids[${i}] must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(list[i])}`,
-      );
+      throw invalidImages(`img_ids[${i}]`, idProblem(`img_ids[${i}]`, list[i]));
     }
     const earlier = seen.get(imgId);
     if (earlier !== undefined) throw invalidImages(`img_ids[${i}]`, `img_ids[${i}] duplicates img_ids[${earlier}]`);

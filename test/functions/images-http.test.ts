@@ -49,7 +49,7 @@ describe("GET /training/tasks/images", () => {
 
     // Act
     const one = await api.call("GET", `${IMAGES}?task_id=httpimg&img_id=httpimg1`);
-    const first = await api.call("GET", `${IMAGES}?task_id=httpimg&limit=3&ignored=1`);
+    const first = await api.call("GET", `${IMAGES}?task_id=httpimg&limit=3`);
     const second = await api.call(
       "GET",
       `${IMAGES}?task_id=httpimg&limit=3&cursor=${encodeURIComponent(first.body.next_cursor as string)}`,

@@ -245,7 +245,7 @@ describe("every error code over HTTP, with its status", () => {
       "an unsafe numeric task_id",
       `{"task_id":2018072049434026765,"training_count":7,"verifying_count":2,"testing_count":1}`,
       "task_id 缺失或格式错误",
-      "is not a safe integer: send it as a string",
+      "task_id is a number past 2^53, which arrives rounded (to 2018072049434026800): send ids as JSON strings",
     ],
   ])("PUT with %s keeps the legacy msg and says why in detail", async (_, body, msg, detail) => {
     const reply = await api.call("PUT", SETS, body);

@@ -540,7 +540,14 @@ function badCursor(task: string, setType: number, real: string): fc.Arbitrary<st
 /** A GET query with its expectation; `cursors` are real cursors of the fixture task (set 0, live and stale). */
 export function listQuery(fixture: Fixture, cursors: { live: string; stale: string }): fc.Arbitrary<QueryCase> {
   const fields = ["task_id", "set_type_id", "limit", "cursor"] as const;
-  const extra = fc.dictionary(noiseKey(fields), fc.string({ unit: "binary", maxLength: 20 }), { maxKeys: 3 });
+  // Mostly none: an unknown parameter is refused first (1023), before the rule a case is about.
+  const extra = fc.oneof(
+    { weight: 3, arbitrary: fc.constant({}) },
+    {
+      weight: 1,
+      arbitrary: fc.dictionary(noiseKey(fields), fc.string({ unit: "binary", maxLength: 20 }), { maxKeys: 3 }),
+    },
+  );
   const goodTask = fc.oneof(fc.constant(fixture.task), validId).chain(quote);
   const goodSet = fc.constantFrom("0", "1", "2").chain(quote);
   const goodLimit = fc.option(fc.integer({ min: 1, max: 10_000 }).map(String), { nil: undefined });
@@ -574,6 +581,10 @@ export function listQuery(fixture: Fixture, cursors: { live: string; stale: stri
   };
   const anyCursor = fc.option(fc.oneof(fc.constant(cursors.live), fc.string({ maxLength: 30 })), { nil: undefined });
 
+  const unknownFirst = (query: Record<string, string>, expected: QueryCase["expected"]): QueryCase => ({
+    query,
+    expected: Object.keys(query).some((key) => !(fields as readonly string[]).includes(key)) ? 1023 : expected,
+  });
   return fc.oneof(
     fc
       .tuple(
@@ -583,26 +594,24 @@ export function listQuery(fixture: Fixture, cursors: { live: string; stale: stri
         anyCursor,
         extra,
       )
-      .map(([t, s, l, c, more]) => ({ query: build(t, s, l ?? undefined, c, more), expected: 1002 as ErrorCode })),
+      .map(([t, s, l, c, more]) => unknownFirst(build(t, s, l ?? undefined, c, more), 1002 as ErrorCode)),
     fc
       .tuple(goodTask, badSet, fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }), anyCursor, extra)
-      .map(([t, s, l, c, more]) => ({ query: build(t, s, l ?? undefined, c, more), expected: 1004 as ErrorCode })),
+      .map(([t, s, l, c, more]) => unknownFirst(build(t, s, l ?? undefined, c, more), 1004 as ErrorCode)),
     fc
       .tuple(goodTask, goodSet, badLimit, anyCursor, extra)
-      .map(([t, s, l, c, more]) => ({ query: build(t, s, l, c, more), expected: 1012 as ErrorCode })),
-    fc.tuple(goodSet, goodLimit, extra).chain(([s, l, more]) =>
-      badCursor(fixture.task, Number(stripQuotes(s)), cursors.live).map((c) => ({
-        query: build(fixture.task, s, l, c, more),
-        expected: 1012 as ErrorCode,
-      })),
-    ),
+      .map(([t, s, l, c, more]) => unknownFirst(build(t, s, l, c, more), 1012 as ErrorCode)),
+    fc
+      .tuple(goodSet, goodLimit, extra)
+      .chain(([s, l, more]) =>
+        badCursor(fixture.task, Number(stripQuotes(s)), cursors.live).map((c) =>
+          unknownFirst(build(fixture.task, s, l, c, more), 1012 as ErrorCode),
+        ),
+      ),
     // No set_type_id: the task's summary, or 1003 for a task without images (limit and cursor unused).
     fc
       .tuple(goodTask, fc.option(fc.oneof(goodLimit, badLimit), { nil: undefined }), anyCursor, extra)
-      .map(([t, l, c, more]) => ({
-        query: build(t, undefined, l ?? undefined, c, more),
-        expected: [0, 1003] as const,
-      })),
+      .map(([t, l, c, more]) => unknownFirst(build(t, undefined, l ?? undefined, c, more), [0, 1003] as const)),
     // Every parameter parses: storage answers a page, an empty set (1010), or a stale cursor (1015).
     fc
       .tuple(
@@ -612,7 +621,7 @@ export function listQuery(fixture: Fixture, cursors: { live: string; stale: stri
         fc.option(fc.constantFrom(cursors.live, cursors.stale), { nil: undefined }),
         extra,
       )
-      .map(([t, s, l, c, more]) => ({ query: build(t, s, l, c, more), expected: [0, 1010, 1012, 1015] as const })),
+      .map(([t, s, l, c, more]) => unknownFirst(build(t, s, l, c, more), [0, 1010, 1012, 1015] as const)),
   );
 }
 

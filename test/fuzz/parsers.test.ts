@@ -203,7 +203,7 @@ describe("GET query parser (parseSetsQuery, as the handler uses it)", () => {
       fc.property(query, (params) => {
         const result = outcome(() => parseSetsQuery(params as Record<string, string | undefined> | null));
         if (result !== "parsed") {
-          expect([1002, 1004, 1012]).toContain(result.code);
+          expect([1002, 1004, 1012, 1023]).toContain(result.code);
           return;
         }
         const parsedQuery = parseSetsQuery(params as Record<string, string | undefined>);

@@ -45,12 +45,19 @@ describe("errorResponse", () => {
 
   it("maps the JSON body parser's refusals (422, 415) to 1001", () => {
     const refusal = Object.assign(new Error("Invalid or malformed JSON was provided"), { statusCode: 422 });
+    const located = Object.assign(new Error("Invalid or malformed JSON was provided"), {
+      statusCode: 422,
+      cause: { message: "Unexpected token 'x', \"{x\" is not valid JSON" },
+    });
 
     expect(JSON.parse(errorResponse(refusal, "req-4").body)).toEqual({
       code: 1001,
       msg: "请求体必须是 JSON 对象",
-      detail: "the body is not valid JSON",
+      detail: "the body is not valid JSON: it could not be parsed",
     });
+    expect(JSON.parse(errorResponse(located, "req-4").body).detail).toBe(
+      "the body is not valid JSON: Unexpected token 'x', \"{x\" is not valid JSON",
+    );
   });
 });
 
