@@ -3,17 +3,18 @@ export type ScheduleSetting = "expression" | "timezone" | "window_minutes";
 
 /**
  * A schedule setting refused, with the English `detail` of code 1028 (400): the setting, the rule
- * and the value received. The API answers it as `ServiceError(1028, { which: setting }, { detail })`.
+ * and the value received. The API answers it as `ServiceError(1028, { which }, { detail })`.
  */
 export class InvalidScheduleSetting extends Error {
   readonly code = 1028;
-  readonly setting: ScheduleSetting;
+  /** The `which` of the 1028 message. */
+  readonly which: ScheduleSetting;
   readonly detail: string;
 
   constructor(setting: ScheduleSetting, detail: string) {
     super(`${setting} invalid: ${detail}`);
     this.name = "InvalidScheduleSetting";
-    this.setting = setting;
+    this.which = setting;
     this.detail = detail;
   }
 }

@@ -47,7 +47,7 @@ describe("parseExpression: rate(value unit)", () => {
   ])("refuses %j: %s", (text, why) => {
     const refusal = refusalOf(text);
     expect(refusal.code).toBe(1028);
-    expect(refusal.setting).toBe("expression");
+    expect(refusal.which).toBe("expression");
     expect(refusal.detail).toContain(why);
     expect(refusal.detail).toContain(JSON.stringify(text));
   });
@@ -146,7 +146,7 @@ describe("parseExpression: cron(minutes hours day-of-month month day-of-week yea
     ["", "must be rate(value unit) or cron("],
   ])("refuses %j: %s", (text, why) => {
     const refusal = refusalOf(text);
-    expect(refusal.setting).toBe("expression");
+    expect(refusal.which).toBe("expression");
     expect(refusal.detail).toContain(why);
   });
 
@@ -186,7 +186,7 @@ describe("parseExpression (fast-check)", () => {
           parseExpression(value);
         } catch (error) {
           expect(error).toBeInstanceOf(InvalidScheduleSetting);
-          expect((error as InvalidScheduleSetting).setting).toBe("expression");
+          expect((error as InvalidScheduleSetting).which).toBe("expression");
           refused++;
         }
       }),

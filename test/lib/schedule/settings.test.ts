@@ -64,7 +64,7 @@ describe("parseTimezone", () => {
   ])("refuses %j: %s", (value, why) => {
     const refusal = refusalOf(() => parseTimezone(value));
     expect(refusal.code).toBe(1028);
-    expect(refusal.setting).toBe("timezone");
+    expect(refusal.which).toBe("timezone");
     expect(refusal.detail).toContain(why);
     expect(refusal.detail).toContain(`got ${JSON.stringify(value)}`);
   });
@@ -80,7 +80,7 @@ describe("parseTimezone", () => {
           try {
             parsed = parseTimezone(value);
           } catch (error) {
-            expect((error as InvalidScheduleSetting).setting).toBe("timezone");
+            expect((error as InvalidScheduleSetting).which).toBe("timezone");
             return;
           }
           expect(parsed).toBe(value);
@@ -140,7 +140,7 @@ describe("parseWindowMinutes", () => {
     (value) => {
       const refusal = refusalOf(() => parseWindowMinutes(value));
       expect(refusal.code).toBe(1028);
-      expect(refusal.setting).toBe("window_minutes");
+      expect(refusal.which).toBe("window_minutes");
       expect(refusal.detail).toMatch(/^window_minutes must be an integer 0–60, got /);
     },
   );
