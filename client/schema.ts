@@ -739,7 +739,7 @@ export interface components {
     };
     /**
      * 1023
-     * @description a field the request does not have (detail names the nearest known one). HTTP 400. msg: 未知字段: {field}
+     * @description a body field or query parameter the request does not have (detail names the nearest known one). HTTP 400. msg: 未知字段: {field}
      */
     Error1023: {
       /** @constant */
@@ -867,7 +867,7 @@ export interface operations {
           "application/json": components["schemas"]["SetPage"] | components["schemas"]["TaskSummary"];
         };
       };
-      /** @description 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1004: set_type_id not 0, 1 or 2; 1012: limit or cursor invalid */
+      /** @description 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1004: set_type_id not 0, 1 or 2; 1012: limit or cursor invalid; 1023: a body field or query parameter the request does not have (detail names the nearest known one) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -876,7 +876,8 @@ export interface operations {
           "application/json":
             | components["schemas"]["Error1002"]
             | components["schemas"]["Error1004"]
-            | components["schemas"]["Error1012"];
+            | components["schemas"]["Error1012"]
+            | components["schemas"]["Error1023"];
         };
       };
       /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
@@ -972,7 +973,7 @@ export interface operations {
           "application/json": components["schemas"]["SplitResponse"];
         };
       };
-      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1005: verifying_count missing, not an integer, or < 0; 1006: testing_count missing, not an integer, or < 0; 1007: the sum of the counts is more than the task's images; 1009: training_count missing, not an integer, or ≤ 0; 1016: seed not a string of 1–128 characters or a safe integer; 1017: ratios together with any *_count; 1018: ratios invalid (three numbers in [0, 1], training > 0, sum ≤ 1); 1019: a split option's value is invalid (or lock_testing with mode keep); 1020: labels too rare to place under rare_labels "error" (or training cannot hold them); 1021: mode "keep" would have to move an assigned image; 1022: lock_testing without a current, non-empty testing set; 1023: a field the request does not have (detail names the nearest known one) */
+      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1005: verifying_count missing, not an integer, or < 0; 1006: testing_count missing, not an integer, or < 0; 1007: the sum of the counts is more than the task's images; 1009: training_count missing, not an integer, or ≤ 0; 1016: seed not a string of 1–128 characters or a safe integer; 1017: ratios together with any *_count; 1018: ratios invalid (three numbers in [0, 1], training > 0, sum ≤ 1); 1019: a split option's value is invalid (or lock_testing with mode keep); 1020: labels too rare to place under rare_labels "error" (or training cannot hold them); 1021: mode "keep" would have to move an assigned image; 1022: lock_testing without a current, non-empty testing set; 1023: a body field or query parameter the request does not have (detail names the nearest known one) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1097,7 +1098,7 @@ export interface operations {
           "application/json": components["schemas"]["ImageAnswer"] | components["schemas"]["ImagePage"];
         };
       };
-      /** @description 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1012: limit or cursor invalid */
+      /** @description 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1012: limit or cursor invalid; 1023: a body field or query parameter the request does not have (detail names the nearest known one) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1106,7 +1107,8 @@ export interface operations {
           "application/json":
             | components["schemas"]["Error1002"]
             | components["schemas"]["Error1011"]
-            | components["schemas"]["Error1012"];
+            | components["schemas"]["Error1012"]
+            | components["schemas"]["Error1023"];
         };
       };
       /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
@@ -1202,7 +1204,7 @@ export interface operations {
           "application/json": components["schemas"]["RegisterResponse"];
         };
       };
-      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1023: a field the request does not have (detail names the nearest known one) */
+      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1023: a body field or query parameter the request does not have (detail names the nearest known one) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1308,7 +1310,7 @@ export interface operations {
           "application/json": components["schemas"]["DeleteResponse"];
         };
       };
-      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1023: a field the request does not have (detail names the nearest known one) */
+      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1011: the images payload (POST), img_ids (DELETE) or img_id (GET) is invalid; names the field, e.g. images[3].img_name or img_ids[2]; 1023: a body field or query parameter the request does not have (detail names the nearest known one) */
       400: {
         headers: {
           [name: string]: unknown;
