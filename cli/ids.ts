@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { UsageError } from "./usage.ts";
+import { UsageError } from "./errors.ts";
 
 /** The ids of `--ids a,b,c`: trimmed, empty ones refused, each once. */
 export function splitIds(text: string): string[] {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
 import type { ImageInput } from "../client/index.ts";
-import { UsageError } from "./usage.ts";
+import { UsageError } from "./errors.ts";
 
 /** The columns (CSV) or keys (JSON) an image may have: the POST's image fields. */
 const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;

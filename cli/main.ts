@@ -3,12 +3,10 @@
  * Exit codes: 0 done, 1 the API or the network failed (its code, msg and detail on stderr),
  * 2 bad usage (options, files). bin/training-sets.js runs this file with tsx.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import {
   createClient,
   DEFAULT_BASE_URL,
-  type DeleteResponse,
-  type ImageInput,
   MAX_IDS_PER_DELETE,
   type SetName,
   type SplitRequest,
@@ -16,45 +14,23 @@ import {
   TrainingSetsError,
   TrainingSetsNetworkError,
 } from "../client/index.ts";
+import { commandLine, positiveInt, splitSummary, three } from "./arguments.ts";
+import { deleteImages, print, registerImages } from "./batches.ts";
+import { CommandError, UsageError } from "./errors.ts";
+import { EXPORT_FORMATS, type ExportFormat, exportSets, MANIFEST_FILE } from "./export.ts";
+import { LIST_FORMATS, type ListFormat } from "./format.ts";
 import { readIdsFile, splitIds } from "./ids.ts";
 import { readImagesFile } from "./images-file.ts";
-import { IMAGE_COLUMNS, imagesToFile, LIST_FORMATS, type ListFormat, listToFile } from "./list.ts";
-import { progress } from "./progress.ts";
-import { UsageError } from "./usage.ts";
+import { IMAGE_COLUMNS, imagesToFile, listToFile, SET_COLUMNS } from "./list.ts";
 
-/** Images per POST: the API's limit. */
-const BATCH = 1000;
 const SETS = ["training", "verifying", "testing"] as const;
 const ORDER_NOTE =
   "Three values in the order training, verifying, testing. (The API's set_type_id numbers them differently: 0 training, 1 testing, 2 verifying.)";
+const RAW_CSV_HELP =
+  "write CSV cells that start with =, +, -, @, a tab or a carriage return as they are (by default they get a leading ' so that a spreadsheet shows them instead of running them as formulas)";
 
-function three(kind: "counts" | "ratios") {
-  return (value: string): [number, number, number] => {
-    const parts = value.split(",").map((part) => part.trim());
-    const numbers = parts.map(Number);
-    const ok =
-      parts.length === 3 &&
-      parts.every((part) => part !== "") &&
-      numbers.every((n) => Number.isFinite(n) && n >= 0 && (kind === "ratios" || Number.isInteger(n)));
-    if (!ok) {
-      throw new InvalidArgumentError(
-        kind === "counts"
-          ? "expected three non-negative integers: training,verifying,testing (e.g. 7,2,1)"
-          : "expected three numbers in [0, 1]: training,verifying,testing (e.g. .7,.2,.1)",
-      );
-    }
-    return numbers as [number, number, number];
-  };
-}
-
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("expected a positive integer");
-  return Number(value);
-}
-
-const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-
-export function program(): Command {
+/** The program; `argv` is recorded in an export's manifest. */
+export function program(argv: readonly string[] = []): Command {
   let api: TrainingSetsClient | undefined;
   const client = (command: Command): TrainingSetsClient => {
     const { url, token } = command.optsWithGlobals() as { url: string; token?: string };
@@ -93,7 +69,7 @@ export function program(): Command {
     )
     .action(async (opts: { task: string; file: string }, command: Command) => {
       const images = await readImagesFile(opts.file);
-      await register(client(command), opts.task, images);
+      await registerImages(client(command), opts.task, images);
     });
 
   root
@@ -114,9 +90,10 @@ export function program(): Command {
     .option("--stratify <field>", 'give each set each value of this field in proportion ("label")')
     .option("--group-by <field>", 'keep all images with one value of this field in one set ("group")')
     .option("--dry-run", "plan and print the split, write nothing")
+    .option("--summary", "print the answer without its lists of img_ids: version, seed, set_sizes and the rest")
     .addHelpText(
       "after",
-      "\nExamples:\n  training-sets split --task 42 --counts 7,2,1 --seed demo\n  training-sets split --task 42 --ratios .7,.2,.1 --stratify label --dry-run",
+      "\nExamples:\n  training-sets split --task 42 --counts 7,2,1 --seed demo\n  training-sets split --task 42 --ratios .7,.2,.1 --stratify label --dry-run --summary",
     )
     .action(
       async (
@@ -128,6 +105,7 @@ export function program(): Command {
           stratify?: string;
           groupBy?: string;
           dryRun?: boolean;
+          summary?: boolean;
         },
         command: Command,
       ) => {
@@ -144,7 +122,8 @@ export function program(): Command {
         if (opts.groupBy !== undefined) request.group_by = opts.groupBy;
         if (opts.dryRun) request.dry_run = true;
         // stratify_by / group_by values are the API's to judge (1019 names the rule).
-        print(await client(command).split(request as SplitRequest));
+        const answer = await client(command).split(request as SplitRequest);
+        print(opts.summary ? splitSummary(answer) : answer);
       },
     );
 
@@ -159,26 +138,49 @@ export function program(): Command {
   root
     .command("list")
     .description(
-      "Write every image of one set, every page, in ascending order_id. csv: a header row img_id,img_name,state,order_id, RFC 4180 quoting; json: one array; txt: one img_id a line.",
+      `Write every image of one set of the live split, with its label and group, in ascending order_id. csv: a header row ${SET_COLUMNS.join(",")}, RFC 4180 quoting, an empty cell for null, formulas escaped; json: one array; jsonl: one object a line; txt: one img_id a line. Reads the task's image listing, every page.`,
     )
     .requiredOption("--task <task_id>", "the task")
     .addOption(new Option("--set <set>", "the set").choices(SETS).makeOptionMandatory())
     .addOption(new Option("--format <format>", "output format").choices(LIST_FORMATS).default("csv"))
     .option("--out <file>", "write here (through a temporary file renamed at the end) instead of stdout")
     .option("--limit <n>", "images per request (the API's default 5000)", positiveInt)
+    .option("--raw-csv", RAW_CSV_HELP)
     .action(
       async (
-        opts: { task: string; set: SetName; format: ListFormat; out?: string; limit?: number },
+        opts: { task: string; set: SetName; format: ListFormat; out?: string; limit?: number; rawCsv?: boolean },
         command: Command,
       ) => {
-        const count = await listToFile(client(command), {
-          taskId: opts.task,
-          set: opts.set,
-          format: opts.format,
-          out: opts.out,
-          limit: opts.limit,
-        });
+        const count = await listToFile(client(command), { taskId: opts.task, ...opts });
         process.stderr.write(`${opts.set}: ${count} images${opts.out ? ` written to ${opts.out}` : ""}\n`);
+      },
+    );
+
+  root
+    .command("export")
+    .description(
+      `Write the three sets of the task's live split into a folder in one go — training, verifying and testing, one file each, with the columns ${SET_COLUMNS.join(",")} — and ${MANIFEST_FILE}, naming the split (version, seed, algorithm, time, sizes), the files and their counts, and this command. Every page is read from that one split; if it is no longer retained before the end (1015), nothing is written.`,
+    )
+    .requiredOption("--task <task_id>", "the task")
+    .requiredOption("--out <dir>", "the folder (made when missing; files of an earlier export are replaced)")
+    .addOption(new Option("--format <format>", "file format").choices(EXPORT_FORMATS).default("csv"))
+    .option("--limit <n>", "images per request (the API's default 5000)", positiveInt)
+    .option("--raw-csv", RAW_CSV_HELP)
+    .addHelpText("after", "\nExample:\n  training-sets export --task 42 --format jsonl --out sets/")
+    .action(
+      async (
+        opts: { task: string; out: string; format: ExportFormat; limit?: number; rawCsv?: boolean },
+        command: Command,
+      ) => {
+        const manifest = await exportSets(client(command), {
+          taskId: opts.task,
+          ...opts,
+          command: commandLine(argv),
+        });
+        const counts = Object.entries(manifest.sets).map(([set, { count }]) => `${set} ${count}`);
+        process.stderr.write(
+          `split version ${manifest.split.version}: ${counts.join(", ")} images written to ${opts.out}\n`,
+        );
       },
     );
 
@@ -196,21 +198,22 @@ export function program(): Command {
   root
     .command("images")
     .description(
-      `Write every image of the task (deleted ones left out), every page, in ascending order_id, each with its set in the live split. csv: a header row ${IMAGE_COLUMNS.join(",")}, RFC 4180 quoting, an empty cell for null; json: one array; txt: one img_id a line.`,
+      `Write every image of the task (deleted ones left out), every page, in ascending order_id, each with its set in the live split. csv: a header row ${IMAGE_COLUMNS.join(",")}, RFC 4180 quoting, an empty cell for null, formulas escaped; json: one array; jsonl: one object a line; txt: one img_id a line.`,
     )
     .requiredOption("--task <task_id>", "the task")
     .addOption(new Option("--format <format>", "output format").choices(LIST_FORMATS).default("csv"))
     .option("--out <file>", "write here (through a temporary file renamed at the end) instead of stdout")
     .option("--limit <n>", "images per request (the API's default 5000)", positiveInt)
-    .action(async (opts: { task: string; format: ListFormat; out?: string; limit?: number }, command: Command) => {
-      const count = await imagesToFile(client(command), {
-        taskId: opts.task,
-        format: opts.format,
-        out: opts.out,
-        limit: opts.limit,
-      });
-      process.stderr.write(`images: ${count} images${opts.out ? ` written to ${opts.out}` : ""}\n`);
-    });
+    .option("--raw-csv", RAW_CSV_HELP)
+    .action(
+      async (
+        opts: { task: string; format: ListFormat; out?: string; limit?: number; rawCsv?: boolean },
+        command: Command,
+      ) => {
+        const count = await imagesToFile(client(command), { taskId: opts.task, ...opts });
+        process.stderr.write(`images: ${count} images${opts.out ? ` written to ${opts.out}` : ""}\n`);
+      },
+    );
 
   root
     .command("delete")
@@ -238,93 +241,10 @@ export function program(): Command {
   return root;
 }
 
-/**
- * Sends `items` in order, `size` a request, with a progress bar; `add` folds each answer into the
- * totals. When a request fails, says which items it held and what `done` means for the earlier ones.
- */
-async function inBatches<T, A>(
-  items: readonly T[],
-  size: number,
-  label: string,
-  send: (batch: T[]) => Promise<A>,
-  add: (answer: A) => void,
-  failed: (first: number, last: number, before: number) => string,
-): Promise<void> {
-  const bar = progress(label, items.length);
-  try {
-    for (let start = 0; start < items.length; start += size) {
-      const batch = items.slice(start, start + size);
-      try {
-        add(await send(batch));
-      } catch (error) {
-        // The API names a field by its place in the request: say where that is in the input.
-        if (error instanceof TrainingSetsError || error instanceof TrainingSetsNetworkError) {
-          process.stderr.write(`${failed(start + 1, start + batch.length, start)}\n`);
-        }
-        throw error;
-      }
-      bar.update(start + batch.length);
-    }
-  } finally {
-    bar.stop();
-  }
-}
-
-/** Sends the ids in order, MAX_IDS_PER_DELETE a request, and prints the totals. */
-async function deleteImages(api: TrainingSetsClient, taskId: string, ids: string[]): Promise<void> {
-  const totals = {
-    task_id: taskId,
-    deleted: 0,
-    already_deleted: 0,
-    not_found: [] as string[],
-    total: 0,
-    requests: 0,
-  };
-  await inBatches(
-    ids,
-    MAX_IDS_PER_DELETE,
-    "deleting",
-    (batch) => api.deleteImages({ task_id: taskId, img_ids: batch }),
-    (answer: DeleteResponse) => {
-      totals.deleted += answer.deleted;
-      totals.already_deleted += answer.already_deleted;
-      totals.not_found.push(...answer.not_found);
-      totals.total = answer.total;
-      totals.requests += 1;
-    },
-    (first, last, before) =>
-      `the request with ids ${first}–${last} failed; ` +
-      `ids 1–${before} are deleted${before > 0 ? " (a rerun is safe: they count as already_deleted)" : ""}`,
-  );
-  print(totals);
-}
-
-/** Sends the images in file order, BATCH a request, and prints the totals. */
-async function register(api: TrainingSetsClient, taskId: string, images: ImageInput[]): Promise<void> {
-  const totals = { task_id: taskId, added: 0, updated: 0, unchanged: 0, total: 0, requests: 0 };
-  await inBatches(
-    images,
-    BATCH,
-    "registering",
-    (batch) => api.registerImages({ task_id: taskId, images: batch }),
-    (answer) => {
-      totals.added += answer.added;
-      totals.updated += answer.updated;
-      totals.unchanged += answer.unchanged;
-      totals.total = answer.total;
-      totals.requests += 1;
-    },
-    (first, last, before) =>
-      `the request with images ${first}–${last} of the file failed; ` +
-      `images 1–${before} are registered${before > 0 ? " (a rerun is safe)" : ""}`,
-  );
-  print(totals);
-}
-
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program().parseAsync(argv, { from: "user" });
+    await program(argv).parseAsync(argv, { from: "user" });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
@@ -337,6 +257,10 @@ export async function main(argv: string[]): Promise<number> {
       if (error.detail) lines.push(`detail: ${error.detail}`);
       if (error.requestId) lines.push(`request_id: ${error.requestId}`);
       process.stderr.write(`${lines.join("\n")}\n`);
+      return 1;
+    }
+    if (error instanceof CommandError) {
+      process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
     if (error instanceof TrainingSetsNetworkError) {

@@ -233,7 +233,7 @@ describe("usage", () => {
     // Assert
     expect(runs.map((run) => run.code)).toEqual([2, 2, 2, 2, 2, 2, 2]);
     expect(runs[0]!.stderr).toContain("--img <img_id>");
-    expect(runs[1]!.stderr).toContain("csv, json, txt");
+    expect(runs[1]!.stderr).toContain("csv, json, jsonl, txt");
     expect(runs[2]!.stderr).toContain("give --ids or --file");
     expect(runs[3]!.stderr).toContain("cannot be used with option");
     expect(runs[4]!.stderr).toContain("--ids: expected img_ids separated by commas");

@@ -72,8 +72,8 @@ const TOTAL = 12_000;
 const TASK = "cli_round_trip";
 const SET_NAMES = ["training", "verifying", "testing"] as const;
 
-describe("register → split → list, 12,000 images", () => {
-  it("lists three disjoint sets, complete, in ascending order_id, quoted per RFC 4180", async () => {
+describe("register → split → list and export, 12,000 images", () => {
+  it("lists three disjoint sets, complete, in ascending order_id, quoted per RFC 4180, and exports the same", async () => {
     // Arrange: the images' order_ids will follow the file, so image i gets order_id i + 1.
     const ids = Array.from({ length: TOTAL }, (_, i) => `2018070417${String(i).padStart(9, "0")}`);
     const names = new Map(ids.map((id, i) => [id, nameOf(i)]));
@@ -85,9 +85,10 @@ describe("register → split → list, 12,000 images", () => {
     // Act
     const registered = await cli(["register", "--task", TASK, "--file", file]);
     const split = await cli(["split", "--task", TASK, "--ratios", ".7,.2,.1", "--seed", "round-trip"]);
-    const listed = await Promise.all(
-      SET_NAMES.map((set) => cli(["list", "--task", TASK, "--set", set, "--out", join(dir, `${set}.csv`)])),
-    );
+    const [exported, ...listed] = await Promise.all([
+      cli(["export", "--task", TASK, "--out", join(dir, "export")]),
+      ...SET_NAMES.map((set) => cli(["list", "--task", TASK, "--set", set, "--out", join(dir, `${set}.csv`)])),
+    ]);
 
     // Assert: each command succeeded
     expect(registered, registered.stderr).toMatchObject({ code: 0 });
@@ -105,19 +106,23 @@ describe("register → split → list, 12,000 images", () => {
     expect(answer).toMatchObject({ code: 0, task_id: TASK, seed: "round-trip" });
     expect(answer.img_ids_set_training).toHaveLength(8400);
     for (const run of listed) expect(run, run.stderr).toMatchObject({ code: 0, stdout: "" });
-    expect(listed[0]!.stderr).toContain("listing training: 8400/8400");
+    expect(listed[0]!.stderr).toContain(`listing training: ${TOTAL}/${TOTAL}`);
+    expect(listed[0]!.stderr).toContain(`training: 8400 images written to ${join(dir, "training.csv")}`);
+    expect(exported, exported.stderr).toMatchObject({ code: 0, stdout: "" });
 
     // Assert: the files
     const rowsOf = new Map<string, string[][]>();
     for (const set of SET_NAMES) {
       const text = readFileSync(join(dir, `${set}.csv`), "utf8");
       // RFC 4180: a header row, CRLF after every record, quotes only where needed, quotes doubled.
-      expect(text.startsWith("img_id,img_name,state,order_id\r\n")).toBe(true);
+      expect(text.startsWith("img_id,img_name,state,order_id,label,group\r\n")).toBe(true);
+      // The export holds the very same rows.
+      expect(readFileSync(join(dir, "export", `${set}.csv`), "utf8")).toBe(text);
       expect(text.endsWith("\r\n")).toBe(true);
       const rows = parse(text, { bom: false, relax_quotes: false, relax_column_count: false }) as string[][];
       rowsOf.set(set, rows.slice(1));
       for (const row of rows.slice(1)) {
-        const [id, name] = row as [string, string, string, string];
+        const [id, name] = row as [string, string, string, string, string, string];
         expect(name).toBe(names.get(id));
         const raw = `${id},${field(name)},`;
         if (!text.includes(raw)) throw new Error(`${set}.csv: ${JSON.stringify(raw)} not written as RFC 4180 says`);
@@ -143,9 +148,30 @@ describe("register → split → list, 12,000 images", () => {
       expect(rows.filter((row) => Number(row[3]) !== orderOf.get(row[0]!))).toEqual([]);
       expect(rows.filter((row) => row[2] !== String((Number(row[3]) - 1) % 3))).toEqual([]);
     }
-    // nothing left behind but the three files (the temporary ones were renamed)
-    expect(readdirSync(dir).sort()).toEqual(["images.csv", "testing.csv", "training.csv", "verifying.csv"]);
-  });
+    // nothing left behind but the files (the temporary ones were renamed)
+    expect(readdirSync(dir).sort()).toEqual(["export", "images.csv", "testing.csv", "training.csv", "verifying.csv"]);
+    expect(readdirSync(join(dir, "export")).sort()).toEqual([
+      "manifest.json",
+      "testing.csv",
+      "training.csv",
+      "verifying.csv",
+    ]);
+    const manifest = JSON.parse(readFileSync(join(dir, "export", "manifest.json"), "utf8"));
+    expect(manifest).toMatchObject({
+      task_id: TASK,
+      split: {
+        version: answer.version,
+        seed: "round-trip",
+        achieved_sizes: { training: 8400, verifying: 2400, testing: 1200 },
+      },
+      sets: {
+        training: { file: "training.csv", count: 8400 },
+        verifying: { file: "verifying.csv", count: 2400 },
+        testing: { file: "testing.csv", count: 1200 },
+      },
+      unassigned_count: 0,
+    });
+  }, 180_000);
 
   it("a rerun of a registration is safe and reports the images unchanged; json and txt list the same set", async () => {
     // Arrange
@@ -172,35 +198,43 @@ describe("register → split → list, 12,000 images", () => {
     expect(rerun, rerun.stderr).toMatchObject({ code: 0 });
     expect(JSON.parse(rerun.stdout)).toMatchObject({ added: 0, updated: 0, unchanged: 3, total: 3 });
     expect(JSON.parse(json.stdout)).toEqual([
-      { img_name: "a.png", img_id: "s1", state: 0, order_id: 1 },
-      { img_name: "b.png", img_id: "s2", state: 1, order_id: 2 },
-      { img_name: "c, d.png", img_id: "s3", state: 0, order_id: 3 },
+      { img_name: "a.png", img_id: "s1", state: 0, order_id: 1, label: "cat", group: null },
+      { img_name: "b.png", img_id: "s2", state: 1, order_id: 2, label: null, group: null },
+      { img_name: "c, d.png", img_id: "s3", state: 0, order_id: 3, label: null, group: null },
     ]);
     expect(txt.stdout).toBe("s1\ns2\ns3\n");
-    expect(empty).toMatchObject({ code: 0, stdout: "img_id,img_name,state,order_id\r\n" });
+    expect(empty).toMatchObject({ code: 0, stdout: "img_id,img_name,state,order_id,label,group\r\n" });
     expect(JSON.parse(summary.stdout)).toMatchObject({ code: 0, task_id: "cli_small", image_count: 3 });
   });
 });
 
 describe("a set re-split while it is listed (1015)", () => {
   it("starts again from the first page and keeps nothing of the first attempt", async () => {
-    // Arrange: a stand-in API whose second page answers 1015 once.
-    const image = (id: string, order: number) => ({ img_name: `${id}.png`, img_id: id, state: 0, order_id: order });
+    // Arrange: a stand-in API whose second page of images answers 1015 once.
+    const image = (id: string, order: number) => ({
+      img_name: `${id}.png`,
+      img_id: id,
+      state: 0,
+      order_id: order,
+      label: null,
+      group: null,
+      set_type_id: 0,
+    });
     const page = (list: unknown[], next?: string) => ({
       code: 0,
-      msg: "集合编号id=0的图像数据查询成功",
+      msg: "任务图像查询成功",
       task_id: "t",
       img_info_list: list,
       ...(next ? { next_cursor: next } : {}),
     });
     let gone = false;
     const server = createServer((request, response) => {
-      const query = new URL(request.url ?? "/", "http://x").searchParams;
+      const url = new URL(request.url ?? "/", "http://x");
       let status = 200;
       let body: unknown;
-      if (!query.has("set_type_id")) {
-        body = { code: 0, task_id: "t", split: { achieved_sizes: { training: 2 } }, history: [] };
-      } else if (!query.has("cursor")) {
+      if (url.pathname === "/training/tasks/sets") {
+        body = { code: 0, task_id: "t", image_count: 2, split: { version: 1 }, history: [] };
+      } else if (!url.searchParams.has("cursor")) {
         body = page([image(gone ? "new1" : "old1", 1)], "c1");
       } else if (!gone) {
         gone = true;
