@@ -44,7 +44,10 @@ function listField(min: number, max: number, names?: string[], increments = true
 const dayOfMonth = fc.oneof(
   { weight: 4, arbitrary: listField(1, 31) },
   { weight: 1, arbitrary: fc.constant("L") },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 31 }).map((n) => `${n}W`) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(fc.integer({ min: 1, max: 31 }), fc.integer({ min: 28, max: 31 })).map((n) => `${n}W`),
+  },
 );
 
 const weekday = value(1, 7, DAYS).map((v) => v.text);

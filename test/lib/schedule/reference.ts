@@ -34,10 +34,14 @@ function values(text: string, min: number, max: number, names?: string[]): Set<n
 
 const lastDayOf = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
-/** The weekday nearest day `n` of the month, never leaving the month. */
-function nearestWeekday(year: number, month: number, n: number): number {
+/**
+ * The weekday nearest day `n` of the month, never leaving the month; none in a month without day
+ * `n` (AWS's documentation does not say; this is how croner reads it).
+ */
+function nearestWeekday(year: number, month: number, n: number): number | undefined {
   const last = lastDayOf(year, month);
-  const day = Math.min(n, last);
+  if (n > last) return undefined;
+  const day = n;
   const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
   if (weekday === 6) return day === 1 ? 3 : day - 1;
   if (weekday === 0) return day === last ? day - 2 : day + 1;
