@@ -8,7 +8,6 @@ import { ServiceError } from "../lib/errors.ts";
 import { errorResponse, REQUEST_ID_HEADER } from "../lib/http/service.ts";
 import { MAX_BODY_BYTES } from "../lib/model.ts";
 import { ROUTES, type Route } from "../lib/routes.ts";
-import { serveDocs } from "./docs-page.ts";
 import { lambdaContext } from "./lambda.ts";
 import { PROJECT_ROOT } from "./project-root.ts";
 
@@ -38,16 +37,18 @@ export async function loadHandlers(): Promise<Handlers> {
   return Object.fromEntries(entries) as Handlers;
 }
 
-/** Reads the body, stopping as soon as it is larger than API Gateway would pass on to us. */
+/**
+ * Reads the body, keeping nothing past the size API Gateway would pass on to us. A larger body is
+ * still read to its end (and dropped), so the client gets its 413 instead of a broken pipe.
+ */
 async function readBody(request: IncomingMessage): Promise<Buffer | "too large"> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of request as AsyncIterable<Buffer>) {
     size += part.length;
-    if (size > MAX_BODY_BYTES) return "too large";
-    parts.push(part);
+    if (size <= MAX_BODY_BYTES) parts.push(part);
   }
-  return Buffer.concat(parts);
+  return size > MAX_BODY_BYTES ? "too large" : Buffer.concat(parts);
 }
 
 /** A claim as API Gateway's Cognito authorizer passes it on: every value a string, a list as `[a b]`. */
@@ -209,8 +210,6 @@ export function createGateway(
       // request.url is a path; "//x/…" must not be read as a host (as new URL(url, base) would).
       const url = new URL(`http://localhost${request.url?.startsWith("/") ? request.url : "/"}`);
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-      // The docs page (local only; the deployed API serves /openapi.json, docs/api.md "Contract and docs page").
-      if (await serveDocs(request.method, path, response)) return;
       const onPath = ROUTES.filter((route) => route.path === path);
       const route = onPath.find((candidate) => candidate.method === request.method);
       const corsOrigins = readCorsOrigins();
@@ -239,7 +238,6 @@ export function createGateway(
       if (body === "too large") {
         const detail = `the body is more than ${MAX_BODY_BYTES} bytes (1 MiB)`;
         reply(response, errorResponse(new ServiceError(1014, {}, { detail }), requestId), { Connection: "close" });
-        request.destroy();
         return;
       }
       const caller = "open" in route && route.open ? {} : callerContext(request, auth);

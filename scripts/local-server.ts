@@ -2,6 +2,9 @@
  * `npm start`: the API on http://127.0.0.1:8000 over the embedded DynamoDB Local.
  * DYNAMODB_ENDPOINT (+ TABLE_NAME, AWS_REGION) points it at another DynamoDB; then no Java is started.
  */
+import { rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readConfig, readIdempotencySettings } from "../lib/config.ts";
 import { ensureIdempotencyTable, idempotencyClient } from "../lib/http/idempotency.ts";
@@ -15,6 +18,7 @@ const USAGE = `usage: npm start [-- options]
 Serves the training-sets API on http://127.0.0.1:8000 over an embedded DynamoDB Local.
 
   --in-memory   keep nothing (default: data persists under .data/)
+  --reset       start from an empty .data/ (the demo task registered again)
   --port N      listen on port N (default 8000, or PORT)
   --host H      listen on address H (default 127.0.0.1)
   --auth MODE   who the caller is, to try tenancy (loopback only): none (default); cognito (each
@@ -60,6 +64,7 @@ function readOptions() {
     return parseArgs({
       options: {
         "in-memory": { type: "boolean", default: false },
+        reset: { type: "boolean", default: false },
         port: { type: "string", default: process.env.PORT ?? "8000" },
         host: { type: "string", default: "127.0.0.1" },
         auth: { type: "string", default: "none" },
@@ -104,6 +109,33 @@ async function localAuth(): Promise<LocalAuth> {
   return fail("--auth must be none, cognito (optionally with --tenant-claim NAME) or iam with --tenancy account", 2);
 }
 const auth = await localAuth();
+
+/** Fails at once when the port is taken, before DynamoDB Local takes seconds to start. */
+async function portFree(): Promise<void> {
+  const probe = createServer();
+  const problem = await new Promise<NodeJS.ErrnoException | undefined>((settled) => {
+    probe.once("error", settled);
+    probe.listen(port, options.host, () => probe.close(() => settled(undefined)));
+  });
+  if (problem) await fail(listenProblem(problem), 1);
+}
+
+function listenProblem(error: NodeJS.ErrnoException): string {
+  return error.code === "EADDRINUSE"
+    ? `port ${port} is already in use: pass another with --port N (or PORT=N)`
+    : `cannot listen on ${options.host}:${port}: ${error.message}`;
+}
+await portFree();
+if (options.reset) {
+  if (options["in-memory"] || process.env.DYNAMODB_ENDPOINT) {
+    await fail(
+      "--reset empties .data/, the embedded DynamoDB Local's files: not with --in-memory or DYNAMODB_ENDPOINT",
+      2,
+    );
+  }
+  await rm(resolve(".data"), { recursive: true, force: true });
+  log("removed .data/: starting from an empty database");
+}
 
 // Split progress lines (lib/split/split.ts logs them at debug) help when a big split takes a while.
 process.env.LOG_LEVEL ??= "debug";
@@ -164,13 +196,7 @@ if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
 
 const gateway = createGateway(await loadHandlers(), { log, auth });
 await new Promise<void>((listening) => {
-  gateway.once("error", (error: NodeJS.ErrnoException) => {
-    const reason =
-      error.code === "EADDRINUSE"
-        ? `port ${port} is already in use: pass another with --port N (or PORT=N)`
-        : `cannot listen on ${options.host}:${port}: ${error.message}`;
-    void fail(reason, 1);
-  });
+  gateway.once("error", (error: NodeJS.ErrnoException) => void fail(listenProblem(error), 1));
   gateway.listen(port, options.host, () => listening());
 });
 log(`listening on http://${options.host}:${port}`);
