@@ -23,7 +23,7 @@ const freePort = () =>
 const jwt = (claims: Record<string, unknown>) =>
   `${Buffer.from("{}").toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.x`;
 
-describe("npm start -- --auth", () => {
+describe("npm start, as a user runs it", () => {
   it("refuses to read unverified credentials on a non-loopback address, before starting anything", () => {
     const run = spawnSync("npm", ["start", "--", "--auth", "cognito", "--host", "0.0.0.0"], {
       cwd: root,
@@ -49,6 +49,33 @@ describe("npm start -- --auth", () => {
     expect(run.stderr).toContain(
       "--auth must be none, cognito (optionally with --tenant-claim NAME) or iam with --tenancy account",
     );
+  });
+
+  it("reports a taken port at once, before starting DynamoDB Local", async () => {
+    const taken = createServer();
+    await new Promise<void>((listening) => taken.listen(0, "127.0.0.1", listening));
+    const { port } = taken.address() as { port: number };
+    const run = spawnSync("npm", ["start", "--", "--in-memory", "--port", String(port)], {
+      cwd: root,
+      env: withoutSuiteDatabase(),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    taken.close();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`port ${port} is already in use: pass another with --port N (or PORT=N)`);
+    expect(run.stdout).not.toContain("DynamoDB Local on");
+  });
+
+  it("refuses --reset where there is no .data/ to empty", () => {
+    const run = spawnSync("npm", ["start", "--", "--in-memory", "--reset"], {
+      cwd: root,
+      env: withoutSuiteDatabase(),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("--reset empties .data/");
   });
 
   let server: ChildProcess | undefined;
