@@ -6,6 +6,6 @@
  * GET /openapi.json and by the docs page (`docs-page.ts`, GET /docs), and the source of the typed
  * client; every HTTP test checks each answer it receives against it.
  */
-export { basePathOf, DOCS_PATH, docsAnswer } from "./docs-page.ts";
+export { basePathOf, docsAnswer } from "./docs-page.ts";
 export { openApiDocument } from "./openapi.ts";
 export { readApiAuth } from "./security.ts";
