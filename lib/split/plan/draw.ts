@@ -34,13 +34,12 @@ export function permutation(ids: readonly string[], seed: string): number[] {
 }
 
 /**
- * The plain draw: permutes all images with the seed, then takes training, verifying and testing
- * from the front of the permutation; the rest stay in no set. The caller has checked that the
- * counts are non-negative integers that fit the images.
+ * The plain draw: permutes all images (`ids`) with the seed, then takes training, verifying and
+ * testing from the front of the permutation; the rest stay in no set. The caller has checked that
+ * the counts are non-negative integers that fit the images.
  */
-export function drawPlain(images: readonly PlanImage[], counts: SetSizes, seed: string): PlanSets {
-  const n = images.length;
-  const ids = readIds(images);
+export function drawPlain(ids: readonly string[], counts: SetSizes, seed: string): PlanSets {
+  const n = ids.length;
   const order = permutation(ids, seed);
   const drawn = {} as Record<SetType, string[]>;
   const setOf = new Int8Array(n).fill(-1);

@@ -1,7 +1,7 @@
 import { ServiceError } from "../../errors.ts";
 import { compareIds, listLabels } from "./names.ts";
 import type { Strata } from "./strata.ts";
-import { BINS, NO_SET, type PlanImage } from "./types.ts";
+import { BINS, NO_SET, type PlanColumns } from "./types.ts";
 
 /**
  * Blocks of images that must land in one bin (groups, or lone images), as the group planner sees
@@ -67,7 +67,7 @@ export function placeUnits(units: Units, deficit: Float64Array, total: Float64Ar
  * many images were held back for that reason.
  */
 export function placeGroups(
-  images: readonly PlanImage[],
+  images: PlanColumns,
   pool: Int32Array,
   bin: Int8Array,
   deficit: readonly number[],
@@ -89,46 +89,51 @@ export function placeGroups(
   return heldBack;
 }
 
-/** The bin the fixed images already hold each group in; with keep, refuses a group spread over several (1021). */
-function anchorsOf(images: readonly PlanImage[], bin: Int8Array, keep: boolean): Map<string, number> {
-  const anchor = new Map<string, number>();
-  const spread = new Set<string>();
-  for (let i = 0; i < images.length; i++) {
-    if (bin[i] === -1) continue;
-    const group = images[i]!.group;
-    if (group === undefined) continue;
-    const held = anchor.get(group);
-    if (held === undefined) anchor.set(group, bin[i]!);
-    else if (held !== bin[i]) spread.add(group);
+/**
+ * The bin the fixed images already hold each group in (by group number; -1: none); with keep,
+ * refuses a group spread over several (1021).
+ */
+function anchorsOf({ groupOf, groups }: PlanColumns, bin: Int8Array, keep: boolean): Int8Array {
+  const anchor = new Int8Array(groups.length).fill(-1);
+  const isSpread = new Uint8Array(groups.length);
+  const spread: string[] = [];
+  for (let i = 0; i < bin.length; i++) {
+    const group = groupOf[i]!;
+    if (bin[i] === -1 || group === -1) continue;
+    const held = anchor[group]!;
+    if (held === -1) anchor[group] = bin[i]!;
+    else if (held !== bin[i] && isSpread[group] === 0) {
+      isSpread[group] = 1;
+      spread.push(groups[group]!);
+    }
   }
-  if (keep && spread.size > 0) {
+  if (keep && spread.length > 0) {
+    spread.sort(compareIds);
     throw new ServiceError(
       1021,
-      { reason: `组 ${listLabels([...spread].sort(compareIds))} 已分布在多个集合中` },
-      {
-        detail: `mode keep with group_by: groups already spread over several sets: ${[...spread].sort(compareIds).slice(0, 20).join(", ")}`,
-      },
+      { reason: `组 ${listLabels(spread)} 已分布在多个集合中` },
+      { detail: `mode keep with group_by: groups already spread over several sets: ${spread.slice(0, 20).join(", ")}` },
     );
   }
   return anchor;
 }
 
 /** The pool's units, numbered in permutation order of their first image, with their sizes and allowed bins. */
-function unitsOf(images: readonly PlanImage[], pool: Int32Array, anchor: Map<string, number>, lock: boolean) {
+function unitsOf({ groupOf, groups }: PlanColumns, pool: Int32Array, anchor: Int8Array, lock: boolean) {
   const everywhere = lock ? 0b1011 : 0b1111; // a locked testing set takes no new images
-  const unitOf = new Int32Array(images.length);
-  const unitOfGroup = new Map<string, number>();
+  const unitOf = new Int32Array(groupOf.length);
+  const unitOfGroup = new Int32Array(groups.length).fill(-1);
   const sizes: number[] = [];
   const allowed: number[] = [];
   for (const i of pool) {
-    const group = images[i]!.group;
-    let u = group === undefined ? undefined : unitOfGroup.get(group);
-    if (u === undefined) {
+    const group = groupOf[i]!;
+    let u = group === -1 ? -1 : unitOfGroup[group]!;
+    if (u === -1) {
       u = sizes.length;
-      const held = group === undefined ? undefined : anchor.get(group);
+      const held = group === -1 ? -1 : anchor[group]!;
       sizes.push(0);
-      allowed.push(held === undefined ? everywhere : lock ? 1 << NO_SET : (1 << held) | (1 << NO_SET));
-      if (group !== undefined) unitOfGroup.set(group, u);
+      allowed.push(held === -1 ? everywhere : lock ? 1 << NO_SET : (1 << held) | (1 << NO_SET));
+      if (group !== -1) unitOfGroup[group] = u;
     }
     sizes[u]!++;
     unitOf[i] = u;

@@ -4,23 +4,32 @@
  */
 import { ServiceError } from "../../errors.ts";
 import { type RareLabelPolicy, type SetSizes, type SplitOptions, TESTING, TRAINING, VERIFYING } from "../../model.ts";
-import { drawPlain, permutation, readIds, setsFromBins } from "./draw.ts";
+import { checkColumns, columnsOf } from "./columns.ts";
+import { drawPlain, permutation, setsFromBins } from "./draw.ts";
 import { placeGroups } from "./groups.ts";
 import { fillInOrder, fillKeep, preparePool, tooMany } from "./pool.ts";
 import { report } from "./report.ts";
 import { sizesFromRatios } from "./sizes.ts";
 import { fillQuotas, stratifyPool } from "./strata.ts";
-import type { PlanImage, SplitPlan } from "./types.ts";
+import type { PlanColumns, PlanImage, SplitPlan } from "./types.ts";
 import { DRAW_ORDER, type PlanRequest } from "./types.ts";
 
 export { placeUnits, type Units } from "./groups.ts";
 export { roundShares } from "./rounding.ts";
 export { largestRemainder, RATIO_SCALE, sizesFromRatios } from "./sizes.ts";
-export { ALGORITHM_VERSION, ALGORITHM_VERSIONS, type PlanImage, type PlanRequest, type SplitPlan } from "./types.ts";
+export {
+  ALGORITHM_VERSION,
+  ALGORITHM_VERSIONS,
+  type PlanColumns,
+  type PlanImage,
+  type PlanRequest,
+  type SplitPlan,
+} from "./types.ts";
 
 /**
  * Plans a split, in every mode. All randomness comes from `seed` over the images in canonical
- * img_id order, so the plan does not depend on the order the images arrive in. Returns `setOf`
+ * img_id order, so the plan does not depend on the order the images arrive in. The images come as
+ * objects or, for big tasks, as columns (PlanColumns): the same plan either way. Returns `setOf`
  * aligned with `images`, `drawn` listing each set in the order of the seeded permutation, and the
  * account (sizes achieved, label counts, moves …). Made with ALGORITHM_VERSION.
  *
@@ -55,26 +64,28 @@ export { ALGORITHM_VERSION, ALGORITHM_VERSIONS, type PlanImage, type PlanRequest
  * empty), 1019 (keep with lock_testing), 1020, 1021, 1022 (lock_testing without a current testing
  * set). A plain Error means a caller bug (repeated img_id, bad order_id, bad counts or `current`).
  */
-export function planSplit(images: readonly PlanImage[], request: PlanRequest, seed: string): SplitPlan {
+export function planSplit(images: readonly PlanImage[] | PlanColumns, request: PlanRequest, seed: string): SplitPlan {
   const { stratify, grouped, keep, lock, policy } = readOptions(request.options ?? {});
-  const n = images.length;
+  const columns = "ids" in images ? images : columnsOf(images);
+  checkColumns(columns);
+  const { ids } = columns;
+  const n = ids.length;
   const counts = targetCounts(request, n, seed);
   if (!stratify && !grouped && !keep && !lock) {
     const sum = counts[TRAINING] + counts[VERIFYING] + counts[TESTING];
     if (sum > n) throw tooMany(sum, n);
-    return report(drawPlain(images, counts, seed), images, { ...counts }, policy, [], 0);
+    return report(drawPlain(ids, counts, seed), columns, { ...counts }, policy, [], 0);
   }
 
-  const ids = readIds(images);
   const order = permutation(ids, seed);
-  const { bin, pool, deficit, requested } = preparePool(images, ids, order, counts, keep, lock);
-  const strata = stratify ? stratifyPool(images, pool, deficit, policy, seed) : undefined;
+  const { bin, pool, deficit, requested } = preparePool(columns.current, order, counts, keep, lock);
+  const strata = stratify ? stratifyPool(columns, pool, deficit, policy, seed) : undefined;
   let heldBack = 0;
-  if (grouped) heldBack = placeGroups(images, pool, bin, deficit, strata, keep, lock);
+  if (grouped) heldBack = placeGroups(columns, pool, bin, deficit, strata, keep, lock);
   else if (strata) fillQuotas(pool, bin, strata);
   else if (keep) fillKeep(pool, bin, deficit);
   else fillInOrder(pool, bin, deficit);
-  return report(setsFromBins(order, bin, ids), images, requested, policy, strata?.rare ?? [], heldBack);
+  return report(setsFromBins(order, bin, ids), columns, requested, policy, strata?.rare ?? [], heldBack);
 }
 
 /** The modes a request asks for (defaults filled in); keep with lock_testing is refused (1019). */

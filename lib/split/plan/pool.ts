@@ -1,7 +1,7 @@
 import { ServiceError } from "../../errors.ts";
-import { type SetSizes, TESTING, TRAINING, VERIFYING } from "../../model.ts";
+import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../model.ts";
 import { SET_NAMES } from "./names.ts";
-import { BIN_OF_SET, NO_SET, type PlanImage } from "./types.ts";
+import { BIN_OF_SET, NO_SET } from "./types.ts";
 
 /** The images that stay where they are, and what is left to place. */
 export interface Pool {
@@ -17,30 +17,26 @@ export interface Pool {
 
 /**
  * Fixes the images that stay where they are (`keep`: every assigned image; `lock`: the current
- * testing set), and sets each bin's deficit: its target minus its fixed images. Refuses with 1022
- * (lock_testing without a current testing set), 1007 (targets beyond the images) and 1021 (a set
- * already above its target).
+ * testing set; `current[i]` is image i's set in the live split), and sets each bin's deficit: its
+ * target minus its fixed images. Refuses with 1022 (lock_testing without a current testing set),
+ * 1007 (targets beyond the images) and 1021 (a set already above its target).
  */
 export function preparePool(
-  images: readonly PlanImage[],
-  ids: readonly string[],
+  current: Int8Array | undefined,
   order: readonly number[],
   counts: SetSizes,
   keep: boolean,
   lock: boolean,
 ): Pool {
-  const n = images.length;
+  const n = order.length;
   const bin = new Int8Array(n).fill(-1);
   const fixed = [0, 0, 0];
-  for (let i = 0; i < n; i++) {
-    const current = images[i]!.current;
-    if (current === undefined) continue;
-    if (current !== TRAINING && current !== TESTING && current !== VERIFYING) {
-      throw new Error(`planSplit: current set of ${ids[i]} is not a set type: ${String(current)}`);
-    }
-    if (keep || (lock && current === TESTING)) {
-      bin[i] = BIN_OF_SET[current];
-      fixed[BIN_OF_SET[current]]!++;
+  if (current && (keep || lock)) {
+    for (let i = 0; i < n; i++) {
+      const setType = current[i]!;
+      if (setType === -1 || (!keep && setType !== TESTING)) continue;
+      bin[i] = BIN_OF_SET[setType as SetType];
+      fixed[bin[i]!]!++;
     }
   }
   if (lock && fixed[2] === 0) {

@@ -4,11 +4,11 @@ import { shuffle } from "../shuffle.ts";
 import { compareIds, listLabels } from "./names.ts";
 import { roundShares } from "./rounding.ts";
 import { tieBreaker } from "./sizes.ts";
-import { BINS, type PlanImage } from "./types.ts";
+import { BINS, type PlanColumns } from "./types.ts";
 
 /** stratify_by "label": the pool's strata and how many images of each every bin gets. */
 export interface Strata {
-  /** Stratum (row) of images[i], for pool images. */
+  /** Stratum (row) of image i, for pool images. */
   rowOf: Int32Array;
   /** Rows × bins: how many images of each stratum each bin should get (row-major). */
   quota: Float64Array;
@@ -18,8 +18,8 @@ export interface Strata {
 
 /** The pool's labels, numbered in order of appearance, with their sizes. */
 interface PoolLabels {
-  /** Label number of images[i] (-1: unlabelled or not in the pool). */
-  labelOf: Int32Array;
+  /** Number of each label of the columns (-1: not in the pool). */
+  numberOf: Int32Array;
   found: string[];
   sizes: number[];
   unlabelled: number;
@@ -46,7 +46,7 @@ interface Rows {
  * ties by a seeded order of the rows.
  */
 export function stratifyPool(
-  images: readonly PlanImage[],
+  images: PlanColumns,
   pool: Int32Array,
   deficit: readonly number[],
   policy: RareLabelPolicy,
@@ -70,38 +70,36 @@ export function stratifyPool(
   }
   const rows = strataRows(labels, byName, rare, policy);
   const quota = quotas(rows, deficit, seed);
-  const rowOf = new Int32Array(images.length).fill(-1);
+  const rowOf = new Int32Array(images.ids.length).fill(-1);
   for (const i of pool) {
-    const k = labels.labelOf[i]!;
-    rowOf[i] = k === -1 ? rows.noLabelRow : rows.rowOfLabel[k]!;
+    const label = images.labelOf[i]!;
+    rowOf[i] = label === -1 ? rows.noLabelRow : rows.rowOfLabel[labels.numberOf[label]!]!;
   }
   return { rowOf, quota, rare: rareNames };
 }
 
-/** Labels numbered in order of appearance in the pool, then sized: one map lookup per image. */
-function labelsOfPool(images: readonly PlanImage[], pool: Int32Array): PoolLabels {
-  const numberOf = new Map<string, number>();
-  const labelOf = new Int32Array(images.length).fill(-1);
+/** Labels numbered in order of appearance in the pool, then sized. */
+function labelsOfPool({ labelOf, labels }: PlanColumns, pool: Int32Array): PoolLabels {
+  const numberOf = new Int32Array(labels.length).fill(-1);
   const found: string[] = [];
   const sizes: number[] = [];
   let unlabelled = 0;
   for (const i of pool) {
-    const label = images[i]!.label;
-    if (label === undefined) {
+    const label = labelOf[i]!;
+    if (label === -1) {
       unlabelled++;
       continue;
     }
-    let k = numberOf.get(label);
-    if (k === undefined) {
+    let k = numberOf[label]!;
+    if (k === -1) {
       k = found.length;
-      numberOf.set(label, k);
-      found.push(label);
+      numberOf[label] = k;
+      found.push(labels[label]!);
       sizes.push(0);
     }
     sizes[k]!++;
-    labelOf[i] = k;
   }
-  return { labelOf, found, sizes, unlabelled };
+  return { numberOf, found, sizes, unlabelled };
 }
 
 /** The rows: each label not pooled (code-unit order, `byName`), the unlabelled, the pooled rare labels. */

@@ -31,6 +31,25 @@ export interface PlanImage {
   current?: SetType | undefined;
 }
 
+/**
+ * The images a split plans over, one column per field: image i is `ids[i]`, `orderIds[i]`, … At a
+ * million images one object each would be most of a split's memory; here a label or group is a
+ * number into its list of distinct names.
+ */
+export interface PlanColumns {
+  ids: readonly string[];
+  /** Must be finite numbers (a caller bug otherwise); the plan does not depend on them. */
+  orderIds: ArrayLike<number>;
+  /** Label of image i: `labels[labelOf[i]]`, or none when -1. The names in `labels` are distinct. */
+  labelOf: Int32Array;
+  labels: readonly string[];
+  /** Group of image i: `groups[groupOf[i]]`, or none when -1. The names in `groups` are distinct. */
+  groupOf: Int32Array;
+  groups: readonly string[];
+  /** Set type of image i in the live split, -1 when in none; absent when the task was never split. */
+  current?: Int8Array | undefined;
+}
+
 /** Sizes (counts or ratios) and options, as SplitSpec carries them; missing options take their defaults. */
 export type PlanRequest = SplitSizes & { options?: Partial<SplitOptions> | undefined };
 
