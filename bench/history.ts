@@ -7,7 +7,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { StoreConfig } from "../lib/config.ts";
 import { DEFAULT_SPLIT_OPTIONS, type ImageInput } from "../lib/model.ts";
 import { splitTask } from "../lib/split/split.ts";
-import { createClient } from "../lib/store/client.ts";
+import { createDynamoDbClient } from "../lib/store/client.ts";
 import { createStore, type Store } from "../lib/store/index.ts";
 import { ORDER_BLOCK, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
 import { itemSize } from "../test/support/capacity-model.ts";
@@ -60,7 +60,7 @@ export async function benchHistory(config: StoreConfig, endpoint: string, splits
     const taskItemBytes = async (taskId: string) =>
       itemSize(
         (
-          await createClient({ ...config, endpoint }).send(
+          await createDynamoDbClient({ ...config, endpoint }).send(
             new GetItemCommand({
               TableName: config.tableName,
               Key: { [TABLE.partitionKey]: { S: taskId }, [TABLE.sortKey]: { S: TASK_ITEM_SK } },

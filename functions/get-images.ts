@@ -1,5 +1,13 @@
-import { httpService, imagePageResponse, imageResponse, inTenant, ok, parseImagesQuery } from "../lib/http/index.ts";
-import { deadlineOf, fieldPolicy, store, tenancy } from "../lib/runtime.ts";
+import {
+  httpService,
+  imagePageBudget,
+  imagePageResponse,
+  imageResponse,
+  inTenant,
+  ok,
+  parseImagesQuery,
+} from "../lib/http/index.ts";
+import { deadlineOf, fieldPolicy, maxAnswerBytes, store, tenancy } from "../lib/runtime.ts";
 
 /**
  * GET /training/tasks/images?task_id=…&img_id=… — one image and its set in the live split;
@@ -11,5 +19,5 @@ export const handler = httpService({ withBody: false, tenancy }).handler(async (
   if (query.imgId !== undefined) {
     return ok(imageResponse(query.taskId, await store.getImage(query.taskId, query.imgId, deadline)));
   }
-  return ok(imagePageResponse(await store.listImages(query, deadline)));
+  return ok(imagePageResponse(await store.listImages(query, deadline, imagePageBudget(maxAnswerBytes))));
 });

@@ -8,10 +8,8 @@ import {
   parseSplitSpec,
   splitResponse,
 } from "../lib/http/index.ts";
-import { deadlineOf, fieldPolicy, store, tenancy } from "../lib/runtime.ts";
+import { deadlineOf, fieldPolicy, maxAnswerBytes, store, tenancy } from "../lib/runtime.ts";
 import { splitReplays, splitTask } from "../lib/split/index.ts";
-
-const { maxAnswerBytes } = store.config;
 
 /**
  * PUT /training/tasks/sets — split a task's images at random into the three sets. With an

@@ -19,8 +19,6 @@ export interface StoreConfig {
   indexWaitMs: number;
   /** How long a retired or dead snapshot stays readable before its TTL expiry (at least an hour in AWS). */
   snapshotGraceSeconds: number;
-  /** Largest answer body, in bytes: a PUT leaves its id lists out beyond it, a GET page ends early. */
-  maxAnswerBytes: number;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -43,8 +41,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     requestTimeoutMs: positive(env, "STORAGE_REQUEST_TIMEOUT_MS", 5_000),
     indexWaitMs: positive(env, "INDEX_WAIT_MS", 2_000),
     snapshotGraceSeconds: positive(env, "SNAPSHOT_GRACE_SECONDS", 3_600),
-    maxAnswerBytes: Math.floor(positive(env, "MAX_ANSWER_BYTES", 5_000_000)),
   };
+}
+
+/**
+ * Largest answer, in bytes, as Lambda carries it (lib/http/answer-size.ts): a PUT leaves its id
+ * lists out beyond it, a GET page ends early.
+ */
+export function readMaxAnswerBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.floor(positive(env, "MAX_ANSWER_BYTES", 5_000_000));
 }
 
 /**

@@ -112,6 +112,25 @@ export interface Cursor {
   after: number;
 }
 
+/**
+ * What a page may weigh as an answer, in the bytes the HTTP layer counts: the listing walks on
+ * until the next image would not fit (the first always does), then ends the page with a cursor.
+ */
+export interface PageBudget<C> {
+  readonly maxBytes: number;
+  /** The answer holding no image yet, with `nextCursor` (the longest the walk can end on). */
+  emptyBytes(taskId: string, nextCursor: C): number;
+  /** What one more image adds, its separator included. */
+  imageBytes(image: object, first: boolean): number;
+}
+
+/** No limit: pages end only at their `limit` (direct store calls, tests). */
+export const UNLIMITED_PAGE: PageBudget<never> = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  emptyBytes: () => 0,
+  imageBytes: () => 0,
+};
+
 export interface ListQuery {
   taskId: string;
   setType: SetType;

@@ -1,6 +1,7 @@
 import type { Context } from "aws-lambda";
-import { readConfig } from "./config.ts";
+import { readConfig, readMaxAnswerBytes } from "./config.ts";
 import type { FieldPolicy } from "./http/fields.ts";
+import { answerDeadline } from "./http/service.ts";
 import { readTenancy } from "./http/tenancy.ts";
 import { log } from "./log.ts";
 import { createStore } from "./store/index.ts";
@@ -20,17 +21,12 @@ export const fieldPolicy: FieldPolicy =
       }
     : { strict: true };
 
-/**
- * When a request's storage work must be done: the time the function has left, less the margin
- * that lets its answer (a 503 included) reach the caller first. Without a Lambda context (tests,
- * direct calls) the store's own budget applies.
- */
-export function deadlineOf(
-  context: Partial<Pick<Context, "getRemainingTimeInMillis">> | undefined,
-): number | undefined {
-  const left = context?.getRemainingTimeInMillis?.();
-  return typeof left === "number" && left > 0 ? Date.now() + left - store.config.answerMarginMs : undefined;
-}
+/** When a request's storage work must be done (answerDeadline, with the store's answer margin). */
+export const deadlineOf = (context: Partial<Pick<Context, "getRemainingTimeInMillis">> | undefined) =>
+  answerDeadline(context, store.config.answerMarginMs);
+
+/** Largest answer as Lambda carries it (MAX_ANSWER_BYTES). */
+export const maxAnswerBytes = readMaxAnswerBytes();
 
 /** Whose tasks a request may see (TENANCY, TENANT_CLAIM): read once per cold start. */
 export const tenancy = readTenancy();

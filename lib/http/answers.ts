@@ -1,10 +1,13 @@
 import { truncated } from "../capped.ts";
 import {
   type Capped,
+  type Cursor,
   type DeleteResult,
+  type ImageCursor,
   type ImagePage,
   type ImageRecord,
   type LabelCount,
+  type PageBudget,
   type RegisterResult,
   SET_TYPES,
   type SetPage,
@@ -18,7 +21,7 @@ import {
   VERIFYING,
 } from "../model.ts";
 import { shownTaskId } from "../store/task-key.ts";
-import { answerBytes, listEntriesBytes } from "./answer-size.ts";
+import { answerBytes, carriedBytes, listEntriesBytes } from "./answer-size.ts";
 import { encodeCursor, encodeImageCursor } from "./cursor.ts";
 
 const bySetName = (sizes: SetSizes) => ({
@@ -109,6 +112,20 @@ const splitAnswer = <Lists extends object>(split: SplitResult, options: { withDe
         held_back_count: split.details.heldBack,
       }
     : {}),
+});
+
+/** A set page's budget: the answer as Lambda carries it (answer-size.ts), at most `maxBytes`. */
+export const setPageBudget = (setType: SetType, maxBytes: number): PageBudget<Cursor> => ({
+  maxBytes,
+  emptyBytes: (taskId, nextCursor) => answerBytes(setPageResponse({ taskId, images: [], nextCursor }, setType)),
+  imageBytes: (image, first) => carriedBytes(image) + (first ? 0 : 1),
+});
+
+/** An image page's budget, counted as setPageBudget's. */
+export const imagePageBudget = (maxBytes: number): PageBudget<ImageCursor> => ({
+  maxBytes,
+  emptyBytes: (taskId, nextCursor) => answerBytes(imagePageResponse({ taskId, images: [], nextCursor })),
+  imageBytes: (image, first) => carriedBytes(image) + (first ? 0 : 1),
 });
 
 /** The legacy API's success body for one set; `next_cursor` only when more images follow. */

@@ -33,7 +33,7 @@ import {
   keyRecords,
   type RunningSplit,
 } from "./key-records.ts";
-import { corsHeaders } from "./service.ts";
+import { answerDeadline, corsHeaders } from "./service.ts";
 import { tenantPrefixOf } from "./tenancy.ts";
 
 export { ensureIdempotencyTable, idempotencyClient, type KeptAnswer, type RunningSplit } from "./key-records.ts";
@@ -161,7 +161,8 @@ export function idempotent(
     const left = context?.getRemainingTimeInMillis?.();
     return typeof left === "number" && left > 0 ? left : options.storage.budgetMs + options.storage.answerMarginMs;
   };
-  const deadlineOf = (context: Context | undefined) => Date.now() + timeLeft(context) - options.storage.answerMarginMs;
+  const storageDeadline = (context: Context | undefined) =>
+    answerDeadline(context, options.storage.answerMarginMs) ?? Date.now() + options.storage.budgetMs;
   const replay = (request: HttpRequest, kept: KeptAnswer, body: string) => ({
     statusCode: kept.statusCode,
     headers: {
@@ -185,7 +186,7 @@ export function idempotent(
   const takeOver = async (request: HttpRequest, state: State, previous: KeyRecord) => {
     if (!(await records.takeOver(previous, state.owner, Date.now() + timeLeft(request.context)))) throw inProgress();
     if (!previous.split || !options.splits) return hold(request, state);
-    const outcome = await options.splits.recover(previous.split, deadlineOf(request.context));
+    const outcome = await options.splits.recover(previous.split, storageDeadline(request.context));
     if (outcome === "not-published") return hold(request, state);
     if (outcome === "unknown") {
       // Never released: the next retry after this request's time asks again.
@@ -285,7 +286,7 @@ export function idempotent(
             const kept = previous.data;
             const body =
               kept.rebuild && options.splits
-                ? await options.splits.expand(kept, deadlineOf(request.context))
+                ? await options.splits.expand(kept, storageDeadline(request.context))
                 : kept.body;
             return replay(request, kept, body);
           }

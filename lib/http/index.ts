@@ -6,9 +6,11 @@
 export {
   answersDetails,
   deleteResponse,
+  imagePageBudget,
   imagePageResponse,
   imageResponse,
   registerResponse,
+  setPageBudget,
   setPageResponse,
   splitResponse,
   summaryResponse,

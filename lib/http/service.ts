@@ -20,6 +20,19 @@ export const REQUEST_ID_HEADER = "X-Request-Id";
 /** The body of each answer made here, for the request's log line and metrics (no parsing back). */
 const answeredBodies = new WeakMap<APIGatewayProxyResult, Record<string, unknown>>();
 
+/**
+ * When a request's storage work must be done: the time the function has left, less the margin
+ * that lets its answer (a 503 included) reach the caller first; undefined without a Lambda
+ * context (tests, direct calls), where the store's own budget applies.
+ */
+export function answerDeadline(
+  context: Partial<Pick<Context, "getRemainingTimeInMillis">> | undefined,
+  answerMarginMs: number,
+): number | undefined {
+  const left = context?.getRemainingTimeInMillis?.();
+  return typeof left === "number" && left > 0 ? Date.now() + left - answerMarginMs : undefined;
+}
+
 /** A 200 answer with a JSON body. */
 export const ok = (body: object): APIGatewayProxyResult => {
   const result = { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify(body) };

@@ -13,7 +13,7 @@ export const isLoopback = (endpoint: string | undefined) =>
  * goes through `retrying`, which retries against a deadline instead of a count or a quota. Short
  * request timeouts and keep-alive sockets mean one hung connection cannot eat a request's budget.
  */
-export function createClient(config: StoreConfig): DynamoDBClient {
+export function createDynamoDbClient(config: StoreConfig): DynamoDBClient {
   return new DynamoDBClient({
     region: config.region,
     endpoint: config.endpoint,

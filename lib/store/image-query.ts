@@ -1,8 +1,14 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ServiceError } from "../errors.ts";
-import { answerBytes, carriedBytes } from "../http/answer-size.ts";
-import { imagePageResponse } from "../http/answers.ts";
-import type { ImageCursor, ImagePage, ImageQuery, ImageRecord, SetType } from "../model.ts";
+import {
+  type ImageCursor,
+  type ImagePage,
+  type ImageQuery,
+  type ImageRecord,
+  type PageBudget,
+  type SetType,
+  UNLIMITED_PAGE,
+} from "../model.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { queryAll } from "./images.ts";
@@ -84,7 +90,12 @@ export async function getImage(
  * index's lag, typically under a second, may still show), each with its set in the live snapshot,
  * or in the cursor's: once that snapshot's chunks are gone, 1015. 1003 when the task has no images left.
  */
-export async function listImages(ctx: StoreContext, query: ImageQuery, deadline: number): Promise<ImagePage> {
+export async function listImages(
+  ctx: StoreContext,
+  query: ImageQuery,
+  deadline: number,
+  budget: PageBudget<ImageCursor> = UNLIMITED_PAGE,
+): Promise<ImagePage> {
   const { taskId, limit } = query;
   const task = await readTask(ctx, taskId, deadline);
   if (!query.cursor && !task?.image_count) throw noImages(taskId);
@@ -139,11 +150,11 @@ export async function listImages(ctx: StoreContext, query: ImageQuery, deadline:
   // The cap counts the answer as Lambda carries it, with room for a cursor after the page's last image.
   const longestCursor = { ...start, after: (page.at(-1)?.order_id as number | undefined) ?? start.after };
   const images: ImageRecord[] = [];
-  let bytes = answerBytes(imagePageResponse({ taskId, images: [], nextCursor: longestCursor }));
+  let bytes = budget.emptyBytes(taskId, longestCursor);
   for (const item of page) {
     const image = record(item, setIn(chunks, ref, item.order_id as number));
-    const size = carriedBytes(image) + (images.length > 0 ? 1 : 0);
-    if (bytes + size > ctx.config.maxAnswerBytes && images.length > 0) break;
+    const size = budget.imageBytes(image, images.length === 0);
+    if (bytes + size > budget.maxBytes && images.length > 0) break;
     bytes += size;
     images.push(image);
   }

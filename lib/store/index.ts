@@ -2,26 +2,30 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StoreConfig } from "../config.ts";
 import { ServiceError, storageUnavailable } from "../errors.ts";
 import type {
+  Cursor,
   DeleteRequest,
   DeleteResult,
+  ImageCursor,
   ImagePage,
   ImageQuery,
   ImageRecord,
   ListQuery,
   LiveSplit,
+  PageBudget,
   RegisterRequest,
   RegisterResult,
   SetPage,
   SplitRecord,
   TaskSummary,
 } from "../model.ts";
-import { createClient, documentClient, isThrottling } from "./client.ts";
+import { createDynamoDbClient, documentClient, isThrottling } from "./client.ts";
 import { deleteImages } from "./deletion.ts";
 import { getImage, listImages } from "./image-query.ts";
 import { readAllImages, type StoredImage } from "./images.ts";
 import { listSet } from "./listing.ts";
 import { readRecords } from "./records.ts";
 import { registerImages } from "./register.ts";
+import { type ScheduleStore, scheduleStore } from "./schedules.ts";
 import { ensureTable, tableReady } from "./schema.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
@@ -37,6 +41,7 @@ import {
 import { readTombstonesUpTo } from "./tombstones.ts";
 
 export type { StoredImage } from "./images.ts";
+export type { RunOutcome, RunRecord, RunSettlement, ScheduleItem, ScheduleStore } from "./schedules.ts";
 export type { SnapshotRef } from "./snapshots.ts";
 export type { PublishedSplit, PublishOutcome } from "./task-item.ts";
 
@@ -92,18 +97,20 @@ export interface Store {
     retained: readonly PublishedSplit[],
     deadline?: number,
   ): Promise<number>;
-  /** One page of one set of the live (or the cursor's) snapshot. */
-  listSet(query: ListQuery, deadline?: number): Promise<SetPage>;
+  /** One page of one set of the live (or the cursor's) snapshot, ended early when `budget` is spent. */
+  listSet(query: ListQuery, deadline?: number, budget?: PageBudget<Cursor>): Promise<SetPage>;
   /** Idempotent upsert of images; new ones get the task's next order_ids. */
   registerImages(request: RegisterRequest, deadline?: number): Promise<RegisterResult>;
   /** The live split and the recent ones, with the current image and unassigned counts; 1003 without images. */
   taskSummary(taskId: string, deadline?: number): Promise<TaskSummary>;
   /** One image with its set in the live split; 1026 when unknown or deleted. */
   getImage(taskId: string, imgId: string, deadline?: number): Promise<ImageRecord>;
-  /** One page of the task's images in order_id order; 1003 without images. */
-  listImages(query: ImageQuery, deadline?: number): Promise<ImagePage>;
+  /** One page of the task's images in order_id order, ended early when `budget` is spent; 1003 without images. */
+  listImages(query: ImageQuery, deadline?: number, budget?: PageBudget<ImageCursor>): Promise<ImagePage>;
   /** Logical deletion of images; 1003 for a task without images. */
   deleteImages(request: DeleteRequest, deadline?: number): Promise<DeleteResult>;
+  /** Each task's schedule and the records of its runs (schedules.ts). */
+  readonly schedules: ScheduleStore;
   /** The budget an operation gets when the caller names no deadline. */
   readonly config: StoreConfig;
 }
@@ -112,7 +119,7 @@ export interface Store {
  * The only door to DynamoDB. Every SDK failure leaves it as a ServiceError: retries exhausted is
  * 1500 with 503 (retryable), anything else 1500 with 500.
  */
-export function createStore(config: StoreConfig, client: DynamoDBClient = createClient(config)): Store {
+export function createStore(config: StoreConfig, client: DynamoDBClient = createDynamoDbClient(config)): Store {
   const ctx: StoreContext = { db: documentClient(client), config, table: config.tableName };
   const by = (deadline: number | undefined) => deadline ?? Date.now() + config.budgetMs;
 
@@ -164,6 +171,7 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
 
   return {
     config,
+    schedules: scheduleStore(ctx, translated),
     ensureTable: translated(() => ensureTable(client, config.tableName)),
     tableReady: translated(() => tableReady(client, config.tableName)),
     readTask: translated(taskState),
@@ -181,11 +189,11 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
     expireUnreferenced: translated((taskId, published, retained, deadline) =>
       expireUnreferenced(ctx, taskId, published, retained, by(deadline)),
     ),
-    listSet: translated((query, deadline) => listSet(ctx, query, by(deadline))),
+    listSet: translated((query, deadline, budget) => listSet(ctx, query, by(deadline), budget)),
     registerImages: translated((request, deadline) => registerImages(ctx, request, by(deadline))),
     taskSummary: translated(taskSummary),
     getImage: translated((taskId, imgId, deadline) => getImage(ctx, taskId, imgId, by(deadline))),
-    listImages: translated((query, deadline) => listImages(ctx, query, by(deadline))),
+    listImages: translated((query, deadline, budget) => listImages(ctx, query, by(deadline), budget)),
     deleteImages: translated((request, deadline) => deleteImages(ctx, request, by(deadline))),
   };
 }

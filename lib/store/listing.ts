@@ -1,7 +1,12 @@
 import { ServiceError } from "../errors.ts";
-import { answerBytes, carriedBytes } from "../http/answer-size.ts";
-import { setPageResponse } from "../http/answers.ts";
-import type { Cursor, ImageInfo, ListQuery, SetPage } from "../model.ts";
+import {
+  type Cursor,
+  type ImageInfo,
+  type ListQuery,
+  type PageBudget,
+  type SetPage,
+  UNLIMITED_PAGE,
+} from "../model.ts";
 import { readByOrder } from "./images.ts";
 import { CHUNK_IMAGES, type Chunk, chunkCount, chunkOf, walkSet } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";
@@ -15,7 +20,12 @@ const MAX_CHUNKS_A_READ = 8;
  * cursor for the set's next order_ids, whose images are read from the order index. A cursor keeps
  * reading its own snapshot for as long as that is retained; once its chunks are gone, 1015.
  */
-export async function listSet(ctx: StoreContext, query: ListQuery, deadline: number): Promise<SetPage> {
+export async function listSet(
+  ctx: StoreContext,
+  query: ListQuery,
+  deadline: number,
+  budget: PageBudget<Cursor> = UNLIMITED_PAGE,
+): Promise<SetPage> {
   const { taskId, setType, limit, cursor } = query;
   const start = cursor ?? (await firstPage(ctx, query, deadline));
   if (start.position >= start.size) {
@@ -28,9 +38,8 @@ export async function listSet(ctx: StoreContext, query: ListQuery, deadline: num
   // answer as Lambda carries it, with room for the longest cursor this walk can give (position
   // below size, after below n).
   const longestCursor = { ...start, setType, position: start.size - 1, after: start.n - 1 };
-  const budget = ctx.config.maxAnswerBytes;
   const images: ImageInfo[] = [];
-  let bytes = answerBytes(setPageResponse({ taskId, images: [], nextCursor: longestCursor }, setType));
+  let bytes = budget.emptyBytes(taskId, longestCursor);
   let position = start.position;
   let after = start.after;
   let full = false;
@@ -46,8 +55,8 @@ export async function listSet(ctx: StoreContext, query: ListQuery, deadline: num
     for (let i = 0; i < orderIds.length; i++) {
       const image = found[i];
       if (image) {
-        const size = carriedBytes(image) + (images.length > 0 ? 1 : 0);
-        if (bytes + size > budget && images.length > 0) {
+        const size = budget.imageBytes(image, images.length === 0);
+        if (bytes + size > budget.maxBytes && images.length > 0) {
           full = true;
           break;
         }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { answerBytes } from "../../../lib/http/answer-size.ts";
-import { imagePageResponse, setPageResponse } from "../../../lib/http/answers.ts";
+import { imagePageBudget, imagePageResponse, setPageBudget, setPageResponse } from "../../../lib/http/answers.ts";
 import type { Cursor, ImageInfo, SetType } from "../../../lib/model.ts";
-import { createStore, type Store } from "../../../lib/store/index.ts";
+import type { Store } from "../../../lib/store/index.ts";
 import { counts, freshStore, imageId, split } from "../../support/store.ts";
 
 /** Names of every length up to 40 characters, of the characters an answer escapes twice, and a 4-byte one. */
@@ -26,13 +26,13 @@ async function nastyTask(store: Store, taskId: string, count: number) {
 describe("a set page's budget", () => {
   it("holds exactly the images that fill MAX_ANSWER_BYTES as Lambda carries the answer, one fewer a byte under", async () => {
     // Arrange: with 20 images all in one set, a cursor after image 15 is as long as any the walk can give.
-    const { store, config } = await freshStore();
+    const { store } = await freshStore();
     const taskId = "task-set-budget";
     await nastyTask(store, taskId, 20);
     const fifteen = await store.listSet({ taskId, setType: 0, limit: 15, cursor: undefined });
     const filled = answerBytes(setPageResponse(fifteen, 0));
     const capped = (maxAnswerBytes: number) =>
-      createStore({ ...config, maxAnswerBytes }).listSet({ taskId, setType: 0, limit: 20, cursor: undefined });
+      store.listSet({ taskId, setType: 0, limit: 20, cursor: undefined }, undefined, setPageBudget(0, maxAnswerBytes));
 
     // Act
     const exactly = await capped(filled);
@@ -48,16 +48,15 @@ describe("a set page's budget", () => {
   });
 
   it("holds one image even when that one alone is past the cap", async () => {
-    const { store, config } = await freshStore();
+    const { store } = await freshStore();
     const taskId = "task-set-one";
     await nastyTask(store, taskId, 3);
 
-    const page = await createStore({ ...config, maxAnswerBytes: 1 }).listSet({
-      taskId,
-      setType: 0,
-      limit: 3,
-      cursor: undefined,
-    });
+    const page = await store.listSet(
+      { taskId, setType: 0, limit: 3, cursor: undefined },
+      undefined,
+      setPageBudget(0, 1),
+    );
 
     expect(page.images.map((image) => image.order_id)).toEqual([1]);
     expect(page.nextCursor).toMatchObject({ position: 1, after: 1 });
@@ -66,13 +65,17 @@ describe("a set page's budget", () => {
 
 describe("an image page's budget", () => {
   it("holds exactly the images that fill MAX_ANSWER_BYTES as Lambda carries the answer, one fewer a byte under", async () => {
-    const { store, config } = await freshStore();
+    const { store } = await freshStore();
     const taskId = "task-img-budget";
     await nastyTask(store, taskId, 20);
     const fifteen = await store.listImages({ taskId, imgId: undefined, limit: 15, cursor: undefined });
     const filled = answerBytes(imagePageResponse(fifteen));
     const capped = (maxAnswerBytes: number) =>
-      createStore({ ...config, maxAnswerBytes }).listImages({ taskId, imgId: undefined, limit: 20, cursor: undefined });
+      store.listImages(
+        { taskId, imgId: undefined, limit: 20, cursor: undefined },
+        undefined,
+        imagePageBudget(maxAnswerBytes),
+      );
 
     const exactly = await capped(filled);
     const under = await capped(filled - 1);
@@ -95,16 +98,15 @@ describe("an image page's budget", () => {
   });
 
   it("holds one image even when that one alone is past the cap", async () => {
-    const { store, config } = await freshStore();
+    const { store } = await freshStore();
     const taskId = "task-img-one";
     await nastyTask(store, taskId, 3);
 
-    const page = await createStore({ ...config, maxAnswerBytes: 1 }).listImages({
-      taskId,
-      imgId: undefined,
-      limit: 3,
-      cursor: undefined,
-    });
+    const page = await store.listImages(
+      { taskId, imgId: undefined, limit: 3, cursor: undefined },
+      undefined,
+      imagePageBudget(1),
+    );
 
     expect(page.images.map((image) => image.order_id)).toEqual([1]);
     expect(page.nextCursor?.after).toBe(1);

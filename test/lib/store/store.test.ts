@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
+import { setPageBudget } from "../../../lib/http/answers.ts";
 import { DEFAULT_SPLIT_OPTIONS } from "../../../lib/model.ts";
 import { documentClient } from "../../../lib/store/client.ts";
 import { createStore } from "../../../lib/store/index.ts";
@@ -355,12 +356,13 @@ describe("listing", () => {
   });
 
   it("ends a page early, with a cursor, when its answer would pass MAX_ANSWER_BYTES", async () => {
-    const { store } = await freshStore({ maxAnswerBytes: 2_048 + 20 * 60 });
+    const { store } = await freshStore();
     const taskId = "task-cap";
     await registerImages(store, taskId, 100);
     await split(store, { taskId, counts: counts(100, 0, 0), seed: "cap" });
 
-    const page = await store.listSet({ taskId, setType: 0, limit: 100, cursor: undefined });
+    const budget = setPageBudget(0, 2_048 + 20 * 60);
+    const page = await store.listSet({ taskId, setType: 0, limit: 100, cursor: undefined }, undefined, budget);
 
     expect(page.images.length).toBeGreaterThan(5);
     expect(page.images.length).toBeLessThan(30);
