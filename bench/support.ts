@@ -9,7 +9,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand, UpdateCom
 import { backoffMs, forEachLimited, sleep } from "../lib/concurrency.ts";
 import type { StoreConfig } from "../lib/config.ts";
 import type { SetSizes } from "../lib/model.ts";
-import { checkDeadline, createClient, documentClient, retrying } from "../lib/store/client.ts";
+import { checkDeadline, createDynamoDbClient, documentClient, retrying } from "../lib/store/client.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
 import { LAYOUT } from "../lib/store/task-item.ts";
 import { numberSize } from "../test/support/capacity-model.ts";
@@ -34,7 +34,7 @@ export const RAW_CONCURRENCY = 16;
 
 /** A DocumentClient with the store's own client settings (no SDK retries, keep-alive), at `endpoint`. */
 export const rawClient = (config: StoreConfig, endpoint: string): DynamoDBDocumentClient =>
-  documentClient(createClient({ ...config, endpoint }));
+  documentClient(createDynamoDbClient({ ...config, endpoint }));
 
 /** Image i's id: 19 digits, like the platform's ids; ascending i sorts ascending. */
 export const imageIdOf = (i: number) => `2018070417${String(i).padStart(9, "0")}`;
