@@ -11,6 +11,7 @@ import { InterfaceVpcEndpoint } from "aws-cdk-lib/aws-ec2";
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
 import type { Job, Route } from "../lib/routes.ts";
+import { SettingError } from "./setting-error.ts";
 
 /**
  * How callers authenticate. `iam`: every method but the open ones requires a SigV4-signed request
@@ -47,12 +48,12 @@ export const defaultTenancyMode = (auth: ApiAuth): Tenancy["mode"] => ALLOWED_TE
 export function checkTenancy(auth: ApiAuth, tenancy: Tenancy): void {
   const allowed = ALLOWED_TENANCY[auth.type];
   if (!allowed.includes(tenancy.mode)) {
-    throw new Error(
+    throw new SettingError(
       `training-sets:tenancy must be ${allowed.map((mode) => `"${mode}"`).join(" or ")} under training-sets:auth=${auth.type}, got "${tenancy.mode}"`,
     );
   }
   if (!/^\S{1,128}$/.test(tenancy.claim)) {
-    throw new Error(
+    throw new SettingError(
       `training-sets:tenantClaim must be a claim name of 1–128 characters without spaces, got ${JSON.stringify(tenancy.claim)}`,
     );
   }
@@ -71,7 +72,7 @@ export const isOpen = (fn: Route | Job): boolean => "open" in fn && fn.open === 
  */
 export function endpointOf(scope: Construct, auth: ApiAuth): Partial<RestApiProps> {
   if (auth.type !== "none") return { endpointTypes: [EndpointType.REGIONAL] };
-  if (auth.vpcEndpointIds.length === 0) throw new Error(NONE_NEEDS_ENDPOINTS);
+  if (auth.vpcEndpointIds.length === 0) throw new SettingError(NONE_NEEDS_ENDPOINTS);
   const vpcEndpoints = auth.vpcEndpointIds.map((id) =>
     InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(scope, `CallerEndpoint-${id}`, {
       vpcEndpointId: id,

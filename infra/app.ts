@@ -1,6 +1,13 @@
 import { App } from "aws-cdk-lib";
 import { addTrainingSetsStack } from "./build-app.ts";
+import { SettingError } from "./setting-error.ts";
 
-const app = new App();
-addTrainingSetsStack(app);
-app.synth();
+try {
+  const app = new App();
+  addTrainingSetsStack(app);
+  app.synth();
+} catch (error) {
+  if (!(error instanceof SettingError)) throw error;
+  console.error(error.message);
+  process.exitCode = 1;
+}

@@ -3,6 +3,7 @@ import { ServiceError } from "../lib/errors.ts";
 import { parseTaskId } from "../lib/http/validate.ts";
 import { type ApiAuth, checkTenancy, defaultTenancyMode, NONE_NEEDS_ENDPOINTS, type Tenancy } from "./api-access.ts";
 import { DEFAULTS, WAF_RATE_LIMIT_RANGE } from "./defaults.ts";
+import { SettingError } from "./setting-error.ts";
 import type { TrainingSetsStackProps } from "./training-sets-stack.ts";
 
 // One direction only: this file reads context into the stack's props (a type import); the stack
@@ -22,7 +23,7 @@ export type StackOptions = Omit<TrainingSetsStackProps, "env" | "stackName" | "d
 type Context = (name: string) => unknown;
 
 const fail = (name: string, expected: string, raw: unknown): never => {
-  throw new Error(`${CONTEXT_PREFIX}${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+  throw new SettingError(`${CONTEXT_PREFIX}${name} must be ${expected}, got ${JSON.stringify(raw)}`);
 };
 
 const isUnset = (raw: unknown) => raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "");
@@ -88,7 +89,7 @@ function auth(get: Context): ApiAuth {
       fail("vpcEndpointIds", "a list of VPC endpoint ids (vpce-…)", id);
   }
   if (value.toLowerCase() === "none") {
-    if (endpoints.length === 0) throw new Error(NONE_NEEDS_ENDPOINTS);
+    if (endpoints.length === 0) throw new SettingError(NONE_NEEDS_ENDPOINTS);
     return { type: "none", vpcEndpointIds: [...new Set(endpoints as string[])] };
   }
   if (endpoints.length > 0) fail("vpcEndpointIds", `unset unless ${CONTEXT_PREFIX}auth is none`, get("vpcEndpointIds"));

@@ -35,6 +35,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { addGatewayResponses, EXPOSED_HEADERS } from "./gateway-responses.ts";
 import { Monitoring } from "./monitoring.ts";
 import { ServiceFunction, type ServiceFunctionProps } from "./service-function.ts";
+import { SettingError } from "./setting-error.ts";
 import { addTables } from "./tables.ts";
 import { StageWebAcl } from "./web-acl.ts";
 
@@ -128,7 +129,7 @@ export class TrainingSetsStack extends Stack {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const deletionProtection = props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY;
     if (deletionProtection && removalPolicy === RemovalPolicy.DESTROY) {
-      throw new Error(
+      throw new SettingError(
         "training-sets:deletionProtection must be off with training-sets:removalPolicy=destroy (the stack could not delete its tables)",
       );
     }

@@ -1,9 +1,13 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { App, RemovalPolicy } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { addTrainingSetsStack, STACK_ID } from "../../infra/build-app.ts";
 import { DEFAULTS } from "../../infra/defaults.ts";
 import { readOptions } from "../../infra/options.ts";
+import { SettingError } from "../../infra/setting-error.ts";
 
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context: Record<string, unknown>;
@@ -57,6 +61,7 @@ describe("stack options from CDK context", () => {
 
   it("refuses auth=none without VPC endpoint ids, in one line naming the fix: it would be a public API", () => {
     const refusal = () => options({ "training-sets:auth": "none" });
+    expect(refusal).toThrow(SettingError);
     expect(refusal).toThrow(/^training-sets:auth=none needs training-sets:vpcEndpointIds \(.*open to the internet$/);
     expect(refusal).not.toThrow(/\n/);
     expect(() => options({ "training-sets:auth": "none", "training-sets:vpcEndpointIds": [] })).toThrow(
@@ -216,6 +221,23 @@ describe("the app's wiring", () => {
   it("names the stack after the stage: TrainingSets-dev by default, so dev and prod live in one account", () => {
     expect(stackFor({}).stackName).toBe("TrainingSets-dev");
     expect(stackFor({ "training-sets:stage": "prod" }).stackName).toBe("TrainingSets-prod");
+  });
+
+  it("stops `cdk synth` on a setting it cannot build with one line on stderr, no stack trace", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "training-sets-refused-"));
+    try {
+      const run = spawnSync(process.execPath, ["--import", "tsx", "infra/app.ts"], {
+        cwd: new URL("../../", import.meta.url),
+        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ "training-sets:auth": "none" }) },
+        encoding: "utf8",
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/^training-sets:auth=none needs training-sets:vpcEndpointIds/),
+      ]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   it("keeps the construct id (and so cdk.out/TrainingSetsStack.template.json) whatever the stage", () => {
