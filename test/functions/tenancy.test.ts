@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -213,6 +214,26 @@ describe("two tenants with the same task ids", () => {
     };
     expect(await names(a)).toEqual(["a-2.jpg", "a-3.jpg", "a-4.jpg", "a-5.jpg", "a-6.jpg"]);
     expect(await names(b)).toEqual(["b-1.jpg", "b-2.jpg", "b-3.jpg", "b-4.jpg"]);
+  });
+});
+
+describe("the CLI with --token", () => {
+  const BIN = new URL("../../bin/training-sets.js", import.meta.url).pathname;
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(process.execPath, [BIN, "--url", base, ...args], (error, stdout, stderr) =>
+        done({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
+    });
+
+  it("lists each tenant's own images of the same task", async () => {
+    const a = await cli(["--token", TEAM_A, "images", "--task", TASK]);
+    const b = await cli(["--token", TEAM_B, "images", "--task", TASK]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.stdout).toContain("a-2.jpg");
+    expect(a.stdout).not.toContain("b-");
+    expect(b.stdout).toContain("b-1.jpg");
+    expect(b.stdout).not.toContain("a-");
   });
 });
 
