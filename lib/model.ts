@@ -97,7 +97,7 @@ export interface RegisterRequest {
 }
 
 /** Where a paged listing stopped: enough to resume the same snapshot of the same set. */
-export interface Cursor {
+export interface SetCursor {
   taskId: string;
   setType: SetType;
   /** The snapshot read: its version and token. */
@@ -131,11 +131,11 @@ export const UNLIMITED_PAGE: PageBudget<never> = {
   imageBytes: () => 0,
 };
 
-export interface ListQuery {
+export interface SetQuery {
   taskId: string;
   setType: SetType;
   limit: number;
-  cursor: Cursor | undefined;
+  cursor: SetCursor | undefined;
 }
 
 /** One image as a set listing shows it (the legacy API's field names). */
@@ -249,7 +249,7 @@ export const HISTORY_LENGTH = 20;
 export interface SetPage {
   taskId: string;
   images: ImageInfo[];
-  nextCursor: Cursor | undefined;
+  nextCursor: SetCursor | undefined;
 }
 
 export interface RegisterResult {

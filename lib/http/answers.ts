@@ -1,7 +1,6 @@
 import { truncated } from "../capped.ts";
 import {
   type Capped,
-  type Cursor,
   type DeleteResult,
   type ImageCursor,
   type ImagePage,
@@ -10,6 +9,7 @@ import {
   type PageBudget,
   type RegisterResult,
   SET_TYPES,
+  type SetCursor,
   type SetPage,
   type SetSizes,
   type SetType,
@@ -115,7 +115,7 @@ const splitAnswer = <Lists extends object>(split: SplitResult, options: { withDe
 });
 
 /** A set page's budget: the answer as Lambda carries it (answer-size.ts), at most `maxBytes`. */
-export const setPageBudget = (setType: SetType, maxBytes: number): PageBudget<Cursor> => ({
+export const setPageBudget = (setType: SetType, maxBytes: number): PageBudget<SetCursor> => ({
   maxBytes,
   emptyBytes: (taskId, nextCursor) => answerBytes(setPageResponse({ taskId, images: [], nextCursor }, setType)),
   imageBytes: (image, first) => carriedBytes(image) + (first ? 0 : 1),

@@ -1,5 +1,5 @@
 import { ServiceError } from "../errors.ts";
-import { type Cursor, type ImageCursor, SET_TYPES } from "../model.ts";
+import { type ImageCursor, SET_TYPES, type SetCursor } from "../model.ts";
 import { shownTaskId } from "../store/task-key.ts";
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
@@ -24,12 +24,12 @@ function decodeFields(text: string, length: number, invalid: ServiceError): unkn
 
 const count = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
 
-export function encodeCursor(c: Cursor): string {
+export function encodeCursor(c: SetCursor): string {
   return encodeFields([shownTaskId(c.taskId), c.setType, c.version, c.token, c.n, c.size, c.position, c.after]);
 }
 
 /** Parses a cursor or throws 1012; anything forged or truncated is refused here, before storage is read. */
-export function decodeCursor(text: string): Cursor {
+export function decodeCursor(text: string): SetCursor {
   const invalid = new ServiceError(
     1012,
     {},
@@ -55,7 +55,7 @@ export function decodeCursor(text: string): Cursor {
   }
   return {
     taskId,
-    setType: setType as Cursor["setType"],
+    setType: setType as SetCursor["setType"],
     version: version as number,
     token,
     n: n as number,

@@ -1,17 +1,17 @@
 import { type ErrorCode, ServiceError } from "../errors.ts";
 import {
-  type Cursor,
   DEFAULT_LIMIT,
   DEFAULT_SPLIT_OPTIONS,
   type DeleteRequest,
   type ImageInput,
   type ImageQuery,
-  type ListQuery,
   MAX_IMAGES_PER_REQUEST,
   MAX_LIMIT,
   RARE_LABEL_POLICIES,
   type RegisterRequest,
   SET_TYPES,
+  type SetCursor,
+  type SetQuery,
   type SetRatios,
   type SetSizes,
   type SetType,
@@ -50,12 +50,12 @@ const RATIO_SUM_TOLERANCE = 1e-9;
 
 type Fields = Record<string, unknown>;
 
-function asObject(value: unknown): Fields | undefined {
+export function asObject(value: unknown): Fields | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
 }
 
 /** Reads an own property only: nothing inherited, nothing smuggled in under a `__proto__` key. */
-function own(fields: Fields, key: string): unknown {
+export function own(fields: Fields, key: string): unknown {
   return Object.hasOwn(fields, key) ? fields[key] : undefined;
 }
 
@@ -90,7 +90,7 @@ function integerField(value: unknown, code: ErrorCode, name: string, min: number
 
 const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
 
-function requireObject(body: unknown): Fields {
+export function requireObject(body: unknown): Fields {
   const fields = asObject(body);
   if (fields === undefined) {
     throw new ServiceError(1001, {}, { detail: `the body must be a JSON object, got ${kindOf(body)}` });
@@ -99,7 +99,7 @@ function requireObject(body: unknown): Fields {
 }
 
 /** Strips one pair of surrounding double quotes, as the legacy API's GET example sends task_id. */
-function unquote(value: unknown): unknown {
+export function unquote(value: unknown): unknown {
   return typeof value === "string" && value.length >= 2 && value.startsWith('"') && value.endsWith('"')
     ? value.slice(1, -1)
     : value;
@@ -210,7 +210,7 @@ function booleanOption(fields: Fields, field: string): boolean {
 }
 
 /** The optional split fields in body order; undefined when the body carries none of them. */
-function parseSplitOptions(fields: Fields): SplitOptions | undefined {
+export function parseSplitOptions(fields: Fields): SplitOptions | undefined {
   if (OPTION_FIELDS.every((field) => own(fields, field) === undefined)) return undefined;
   const stratifyBy = enumOption(fields, "stratify_by", ["label"] as const);
   const groupBy = enumOption(fields, "group_by", ["group"] as const);
@@ -227,6 +227,18 @@ function parseSplitOptions(fields: Fields): SplitOptions | undefined {
 }
 
 /**
+ * A split body's sizes: with `ratios`, any of the three *_count fields present 1017, else the
+ * ratios themselves 1018; without `ratios`, the legacy counts 1009, 1005, 1006.
+ */
+export function parseSplitSizes(fields: Fields): SplitSizes {
+  const rawRatios = own(fields, "ratios");
+  if (rawRatios === undefined) return { counts: parseCounts(fields) };
+  const count = COUNT_FIELDS.find((field) => own(fields, field) !== undefined);
+  if (count) throw new ServiceError(1017, {}, { detail: `ratios cannot be combined with ${count}` });
+  return { ratios: parseRatios(rawRatios) };
+}
+
+/**
  * Validates a PUT /training/tasks/sets body with the optional fields beyond the legacy API's. Reports
  * the first failing rule: body 1001, task_id 1002; then the sizes — with `ratios`, any of the
  * three *_count fields present 1017, else the ratios themselves 1018; without `ratios`, the
@@ -240,15 +252,7 @@ export function parseSplitSpec(body: unknown, policy: FieldPolicy = STRICT): Spl
   const ratioFields = asObject(own(fields, "ratios"));
   if (ratioFields) checkFields(ratioFields, RATIO_FIELDS, policy, "ratios.");
   const taskId = parseTaskId(own(fields, "task_id"));
-  const rawRatios = own(fields, "ratios");
-  let sizes: SplitSizes;
-  if (rawRatios === undefined) {
-    sizes = { counts: parseCounts(fields) };
-  } else {
-    const count = COUNT_FIELDS.find((field) => own(fields, field) !== undefined);
-    if (count) throw new ServiceError(1017, {}, { detail: `ratios cannot be combined with ${count}` });
-    sizes = { ratios: parseRatios(rawRatios) };
-  }
+  const sizes = parseSplitSizes(fields);
   const seed = parseSeed(own(fields, "seed"));
   const options = parseSplitOptions(fields);
   return { taskId, ...sizes, seed, ...(options === undefined ? {} : { options }) };
@@ -279,7 +283,7 @@ function parseLimit(value: unknown): number {
   return n;
 }
 
-function parseCursor(value: unknown, taskId: string, setType: SetType): Cursor | undefined {
+function parseCursor(value: unknown, taskId: string, setType: SetType): SetCursor | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string") throw new ServiceError(1012, {}, { detail: "cursor must be a string" });
   const cursor = decodeCursor(value);
@@ -292,16 +296,16 @@ function parseCursor(value: unknown, taskId: string, setType: SetType): Cursor |
 
 /**
  * GET /training/tasks/sets: without `set_type_id` it asks for the task's split summary
- * (`{ taskId }`), with it for one page of one set (as parseListQuery).
+ * (`{ taskId }`), with it for one page of one set (as parseSetPageQuery).
  */
 export function parseSetsQuery(
   query: Record<string, string | undefined> | null | undefined,
   policy: FieldPolicy = STRICT,
-): ListQuery | { taskId: string; setType?: undefined } {
+): SetQuery | { taskId: string; setType?: undefined } {
   const params: Fields = query ?? {};
   checkFields(params, SETS_QUERY_FIELDS, policy, "", "query parameter");
   if (own(params, "set_type_id") === undefined) return { taskId: parseTaskId(unquote(own(params, "task_id"))) };
-  return parseListQuery(query);
+  return parseSetPageQuery(query);
 }
 
 /**
@@ -310,7 +314,7 @@ export function parseSetsQuery(
  * set_type_id 1004, limit 1012 (1–10000, default 5000), cursor 1012 (must come from this
  * task and set).
  */
-export function parseListQuery(query: Record<string, string | undefined> | null | undefined): ListQuery {
+export function parseSetPageQuery(query: Record<string, string | undefined> | null | undefined): SetQuery {
   const params: Fields = query ?? {};
   const taskId = parseTaskId(unquote(own(params, "task_id")));
   const setType = parseSetType(unquote(own(params, "set_type_id")));

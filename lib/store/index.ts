@@ -2,31 +2,31 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StoreConfig } from "../config.ts";
 import { ServiceError, storageUnavailable } from "../errors.ts";
 import type {
-  Cursor,
   DeleteRequest,
   DeleteResult,
   ImageCursor,
   ImagePage,
   ImageQuery,
   ImageRecord,
-  ListQuery,
   LiveSplit,
   PageBudget,
   RegisterRequest,
   RegisterResult,
+  SetCursor,
   SetPage,
+  SetQuery,
   SplitRecord,
   TaskSummary,
 } from "../model.ts";
 import { createDynamoDbClient, documentClient, isThrottling } from "./client.ts";
 import { deleteImages } from "./deletion.ts";
 import { getImage, listImages } from "./image-query.ts";
-import { readAllImages, type StoredImage } from "./images.ts";
-import { listSet } from "./listing.ts";
+import { readAllImages, readImageColumns, type StoredImage, type StoredImages } from "./images.ts";
 import { readRecords } from "./records.ts";
 import { registerImages } from "./register.ts";
 import { type ScheduleStore, scheduleStore } from "./schedules.ts";
 import { ensureTable, tableReady } from "./schema.ts";
+import { listSet } from "./set-listing.ts";
 import { type Chunk, unpackSnapshot } from "./snapshot.ts";
 import { expireSnapshot, expireUnreferenced, readChunks, type SnapshotRef, writeSnapshot } from "./snapshots.ts";
 import {
@@ -40,7 +40,7 @@ import {
 } from "./task-item.ts";
 import { readTombstonesUpTo } from "./tombstones.ts";
 
-export type { StoredImage } from "./images.ts";
+export type { StoredImage, StoredImages } from "./images.ts";
 export type { RunOutcome, RunRecord, RunSettlement, ScheduleItem, ScheduleStore } from "./schedules.ts";
 export type { SnapshotRef } from "./snapshots.ts";
 export type { PublishedSplit, PublishOutcome } from "./task-item.ts";
@@ -66,8 +66,10 @@ export interface Store {
   tableReady(): Promise<boolean>;
   /** The task item, strongly consistent; undefined for a task never registered. */
   readTask(taskId: string, deadline?: number): Promise<TaskState | undefined>;
-  /** Every image of the task, strongly consistent (what a split plans over). */
+  /** Every image of the task, strongly consistent, one object each. */
   readImages(taskId: string, deadline?: number): Promise<StoredImage[]>;
+  /** Every image of the task, strongly consistent, as columns: what a split plans over. */
+  readImageColumns(taskId: string, deadline?: number): Promise<StoredImages>;
   /** A snapshot unpacked: the set of each order_id 1..n (-1 none). */
   readAssignment(taskId: string, ref: SnapshotRef, deadline?: number): Promise<Int8Array>;
   /** The split's record, then its chunks: nothing of it expires, any of it may become live. */
@@ -98,7 +100,7 @@ export interface Store {
     deadline?: number,
   ): Promise<number>;
   /** One page of one set of the live (or the cursor's) snapshot, ended early when `budget` is spent. */
-  listSet(query: ListQuery, deadline?: number, budget?: PageBudget<Cursor>): Promise<SetPage>;
+  listSet(query: SetQuery, deadline?: number, budget?: PageBudget<SetCursor>): Promise<SetPage>;
   /** Idempotent upsert of images; new ones get the task's next order_ids. */
   registerImages(request: RegisterRequest, deadline?: number): Promise<RegisterResult>;
   /** The live split and the recent ones, with the current image and unassigned counts; 1003 without images. */
@@ -176,6 +178,7 @@ export function createStore(config: StoreConfig, client: DynamoDBClient = create
     tableReady: translated(() => tableReady(client, config.tableName)),
     readTask: translated(taskState),
     readImages: translated((taskId, deadline) => readAllImages(ctx, taskId, by(deadline))),
+    readImageColumns: translated((taskId, deadline) => readImageColumns(ctx, taskId, by(deadline))),
     readAssignment: translated(readAssignment),
     writeSnapshot: translated((taskId, record, chunks, deadline) =>
       writeSnapshot(ctx, taskId, record, chunks, by(deadline)),

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Cursor } from "../../lib/model.ts";
+import type { SetCursor } from "../../lib/model.ts";
 import { createStore, type Store } from "../../lib/store/index.ts";
 import { TABLE, TOMBSTONE_PREFIX, tombstoneKey } from "../../lib/store/table.ts";
 import { chunkWrites, imageWrites, isPublish, type LoggedCall, useFaultProxy } from "../support/fault-proxy/index.ts";
@@ -129,7 +129,7 @@ describe("costs that do not grow with deletions (9,000 in order block 0, none in
   it("a set page reads the tombstones of exactly the members it misses: the same units in either block", async () => {
     // Arrange: one training member deleted in each block
     await truth.deleteImages({ taskId, imgIds: [imageId(taskId, 9_005), imageId(taskId, 10_005)] });
-    const base = (await truth.listSet({ taskId, setType: 0, limit: 1, cursor: undefined })).nextCursor as Cursor;
+    const base = (await truth.listSet({ taskId, setType: 0, limit: 1, cursor: undefined })).nextCursor as SetCursor;
     const page = (after: number) => () =>
       modelled.listSet({ taskId, setType: 0, limit: 10, cursor: { ...base, after } });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import { decodeCursor, encodeCursor } from "../../lib/http/cursor.ts";
 import { parseRegisterRequest, parseSetsQuery, parseSplitSpec } from "../../lib/http/validate.ts";
-import type { Cursor } from "../../lib/model.ts";
+import type { SetCursor } from "../../lib/model.ts";
 import { badRegisterBody, badSplitBody, ID, listQuery, validId } from "./arbitraries.ts";
 
 /**
@@ -224,7 +224,7 @@ describe("cursor codec", () => {
       .tuple(fc.integer({ min: 2, max: MAX }), fc.integer({ min: 2, max: MAX }), fc.integer({ min: 1, max: MAX }))
       .chain(([n, s, a]) => {
         const size = Math.min(n, s);
-        return fc.record<Cursor>({
+        return fc.record<SetCursor>({
           taskId: fc.stringMatching(ID),
           setType: fc.constantFrom(0, 1, 2),
           version: fc.integer({ min: 1, max: MAX }),

@@ -6,9 +6,9 @@ import { chunk, forEachLimited } from "../../lib/concurrency.ts";
 import { readConfig, type StoreConfig } from "../../lib/config.ts";
 import { ServiceError } from "../../lib/errors.ts";
 import {
-  type Cursor,
   type ImageInfo,
   SET_TYPES,
+  type SetCursor,
   type SetSizes,
   type SetType,
   type SplitResult,
@@ -102,7 +102,7 @@ export async function seedImages(config: StoreConfig, taskId: string, count: num
 /** Every image of one set, following next_cursor page by page. */
 export async function readWholeSet(store: Store, taskId: string, setType: SetType, limit = 5000): Promise<ImageInfo[]> {
   const images: ImageInfo[] = [];
-  let cursor: Cursor | undefined;
+  let cursor: SetCursor | undefined;
   do {
     try {
       const page = await store.listSet({ taskId, setType, limit, cursor });

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../../lib/errors.ts";
 import { encodeCursor } from "../../../lib/http/cursor.ts";
 import type { FieldPolicy } from "../../../lib/http/fields.ts";
-import { parseListQuery, parseRegisterRequest, parseSplitSpec, parseTaskId } from "../../../lib/http/validate.ts";
-import { type Cursor, DEFAULT_SPLIT_OPTIONS } from "../../../lib/model.ts";
+import { parseRegisterRequest, parseSetPageQuery, parseSplitSpec, parseTaskId } from "../../../lib/http/validate.ts";
+import { DEFAULT_SPLIT_OPTIONS, type SetCursor } from "../../../lib/model.ts";
 
 const MSG = {
   1001: "请求体必须是 JSON 对象",
@@ -257,8 +257,8 @@ describe("parseSplitSpec: the legacy request", () => {
   });
 });
 
-describe("parseListQuery", () => {
-  const cursorFor = (over: Partial<Cursor> = {}): Cursor => ({
+describe("parseSetPageQuery", () => {
+  const cursorFor = (over: Partial<SetCursor> = {}): SetCursor => ({
     taskId: TASK,
     setType: 1,
     version: 3,
@@ -272,7 +272,7 @@ describe("parseListQuery", () => {
   const query = { task_id: TASK, set_type_id: "1" };
 
   it("defaults limit to 5000 and cursor to none", () => {
-    expect(parseListQuery(query)).toEqual({ taskId: TASK, setType: 1, limit: 5000, cursor: undefined });
+    expect(parseSetPageQuery(query)).toEqual({ taskId: TASK, setType: 1, limit: 5000, cursor: undefined });
   });
 
   it.each([
@@ -280,7 +280,7 @@ describe("parseListQuery", () => {
     ["a bare task_id", "2018070477207204860", "2018070477207204860"],
     ["a task_id of letters", '"abc_-"', "abc_-"],
   ])("accepts %s", (_name, taskId, expected) => {
-    expect(parseListQuery({ ...query, task_id: taskId }).taskId).toBe(expected);
+    expect(parseSetPageQuery({ ...query, task_id: taskId }).taskId).toBe(expected);
   });
 
   it.each([
@@ -295,11 +295,11 @@ describe("parseListQuery", () => {
     ["65 characters", "x".repeat(65)],
     ["malformed", "12 3"],
   ])("refuses a task_id that is %s with 1002", (_name, taskId) => {
-    expectRefused(() => parseListQuery({ ...query, task_id: taskId }), 1002);
+    expectRefused(() => parseSetPageQuery({ ...query, task_id: taskId }), 1002);
   });
 
   it.each([null, undefined, {}])("refuses a query of %j with 1002", (q) => {
-    expectRefused(() => parseListQuery(q), 1002);
+    expectRefused(() => parseSetPageQuery(q), 1002);
   });
 
   it.each([
@@ -308,13 +308,13 @@ describe("parseListQuery", () => {
     ["2", 2],
     ['"2"', 2],
   ] as const)("accepts set_type_id %s", (value, expected) => {
-    expect(parseListQuery({ ...query, set_type_id: value }).setType).toBe(expected);
+    expect(parseSetPageQuery({ ...query, set_type_id: value }).setType).toBe(expected);
   });
 
   it.each([undefined, "", "3", "-1", "01", " 1", "1 ", "1.0", "a", '"3"', '""'])(
     "refuses set_type_id %j with 1004",
     (value) => {
-      expectRefused(() => parseListQuery({ ...query, set_type_id: value }), 1004);
+      expectRefused(() => parseSetPageQuery({ ...query, set_type_id: value }), 1004);
     },
   );
 
@@ -323,24 +323,24 @@ describe("parseListQuery", () => {
     ["10000", 10000],
     ["0010", 10],
   ])("accepts limit %s", (value, expected) => {
-    expect(parseListQuery({ ...query, limit: value }).limit).toBe(expected);
+    expect(parseSetPageQuery({ ...query, limit: value }).limit).toBe(expected);
   });
 
   it.each(["0", "10001", "abc", "", "-1", "1.5", " 5", "5 ", "1e3", '"5"', "99999999999999999999"])(
     "refuses limit %j with 1012",
     (value) => {
-      expectRefused(() => parseListQuery({ ...query, limit: value }), 1012);
+      expectRefused(() => parseSetPageQuery({ ...query, limit: value }), 1012);
     },
   );
 
   it("returns the decoded cursor of this task and set", () => {
     const cursor = cursorFor();
-    expect(parseListQuery({ ...query, cursor: encodeCursor(cursor) }).cursor).toEqual(cursor);
+    expect(parseSetPageQuery({ ...query, cursor: encodeCursor(cursor) }).cursor).toEqual(cursor);
   });
 
   it("accepts a cursor together with a quoted task_id", () => {
     const q = { task_id: `"${TASK}"`, set_type_id: '"1"', cursor: encodeCursor(cursorFor()) };
-    expect(parseListQuery(q).cursor).toEqual(cursorFor());
+    expect(parseSetPageQuery(q).cursor).toEqual(cursorFor());
   });
 
   const forged = (fields: unknown) => Buffer.from(JSON.stringify(fields)).toString("base64url");
@@ -359,7 +359,7 @@ describe("parseListQuery", () => {
     ["of another set", encodeCursor(cursorFor({ setType: 2 }))],
     ["too long", "A".repeat(513)],
   ])("refuses a cursor that is %s with 1012", (_name, cursor) => {
-    expectRefused(() => parseListQuery({ ...query, cursor }), 1012);
+    expectRefused(() => parseSetPageQuery({ ...query, cursor }), 1012);
   });
 
   it.each([
@@ -367,16 +367,16 @@ describe("parseListQuery", () => {
     ["set_type_id before limit", { task_id: TASK, set_type_id: "9", limit: "0" }, 1004],
     ["set_type_id before cursor", { task_id: TASK, set_type_id: "9", cursor: "bad" }, 1004],
   ] as const)("reports the first failing rule: %s", (_name, q, code) => {
-    expectRefused(() => parseListQuery(q), code);
+    expectRefused(() => parseSetPageQuery(q), code);
   });
 
   it("ignores unknown parameters", () => {
-    expect(parseListQuery({ ...query, foo: "bar" }).setType).toBe(1);
+    expect(parseSetPageQuery({ ...query, foo: "bar" }).setType).toBe(1);
   });
 
   it("does not read inherited or __proto__ parameters", () => {
-    expectRefused(() => parseListQuery(Object.create(query) as Record<string, string>), 1002);
-    expectRefused(() => parseListQuery(JSON.parse(`{"__proto__": ${JSON.stringify(query)}}`)), 1002);
+    expectRefused(() => parseSetPageQuery(Object.create(query) as Record<string, string>), 1002);
+    expectRefused(() => parseSetPageQuery(JSON.parse(`{"__proto__": ${JSON.stringify(query)}}`)), 1002);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { answerBytes } from "../../../lib/http/answer-size.ts";
 import { imagePageBudget, imagePageResponse, setPageBudget, setPageResponse } from "../../../lib/http/answers.ts";
-import type { Cursor, ImageInfo, SetType } from "../../../lib/model.ts";
+import type { ImageInfo, SetCursor, SetType } from "../../../lib/model.ts";
 import type { Store } from "../../../lib/store/index.ts";
 import { counts, freshStore, imageId, split } from "../../support/store.ts";
 
@@ -121,12 +121,12 @@ describe("a set cursor whose size is more than its set holds", () => {
     await nastyTask(store, taskId, 30);
     await split(store, { taskId, counts: counts(10, 10, 10), seed: "inflated" });
     const first = await store.listSet({ taskId, setType: 0, limit: 4, cursor: undefined });
-    const inflated = { ...(first.nextCursor as Cursor), size: 30 };
+    const inflated = { ...(first.nextCursor as SetCursor), size: 30 };
 
     // Act: follow the cursors, at most 10 pages.
     const sizes: number[] = [];
     const images: ImageInfo[] = [...first.images];
-    let cursor: Cursor | undefined = inflated;
+    let cursor: SetCursor | undefined = inflated;
     while (cursor && sizes.length < 10) {
       const page = await store.listSet({ taskId, setType: 0, limit: 4, cursor });
       sizes.push(page.images.length);
@@ -156,7 +156,7 @@ describe("a set cursor whose size is more than its set holds", () => {
       taskId,
       setType,
       limit: 6,
-      cursor: { ...(first.nextCursor as Cursor), size: 30 },
+      cursor: { ...(first.nextCursor as SetCursor), size: 30 },
     });
 
     // Assert

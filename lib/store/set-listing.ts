@@ -1,8 +1,8 @@
 import { ServiceError } from "../errors.ts";
 import {
-  type Cursor,
+  type SetCursor,
   type ImageInfo,
-  type ListQuery,
+  type SetQuery,
   type PageBudget,
   type SetPage,
   UNLIMITED_PAGE,
@@ -22,9 +22,9 @@ const MAX_CHUNKS_A_READ = 8;
  */
 export async function listSet(
   ctx: StoreContext,
-  query: ListQuery,
+  query: SetQuery,
   deadline: number,
-  budget: PageBudget<Cursor> = UNLIMITED_PAGE,
+  budget: PageBudget<SetCursor> = UNLIMITED_PAGE,
 ): Promise<SetPage> {
   const { taskId, setType, limit, cursor } = query;
   const start = cursor ?? (await firstPage(ctx, query, deadline));
@@ -75,12 +75,12 @@ export async function listSet(
     );
   }
   const more = full || (!walkedToEnd && position < start.size && after < start.n);
-  const nextCursor: Cursor | undefined = more && after > 0 ? { ...start, setType, position, after } : undefined;
+  const nextCursor: SetCursor | undefined = more && after > 0 ? { ...start, setType, position, after } : undefined;
   return { taskId, images, nextCursor };
 }
 
 /** Where the first page starts: the live split, read strongly consistent; 1010 when the set is empty. */
-async function firstPage(ctx: StoreContext, { taskId, setType }: ListQuery, deadline: number): Promise<Cursor> {
+async function firstPage(ctx: StoreContext, { taskId, setType }: SetQuery, deadline: number): Promise<SetCursor> {
   const live = (await readTask(ctx, taskId, deadline))?.live;
   const size = live?.achieved[setType] ?? 0;
   if (!live || size === 0) {
@@ -93,7 +93,7 @@ async function firstPage(ctx: StoreContext, { taskId, setType }: ListQuery, dead
 }
 
 /** The set's next `count` order_ids after the cursor, reading only the chunks the walk reaches. */
-async function nextMembers(ctx: StoreContext, from: Cursor, ref: SnapshotRef, count: number, deadline: number) {
+async function nextMembers(ctx: StoreContext, from: SetCursor, ref: SnapshotRef, count: number, deadline: number) {
   const orderIds: number[] = [];
   let after = from.after;
   let next = chunkOf(after + 1);
