@@ -35,7 +35,10 @@ describe("events/ fixtures, through their handlers in the order of docs/operatio
       log.mockRestore();
 
       // Assert
-      if ("httpMethod" in event) {
+      if ("httpMethod" in event && event.path === "/docs") {
+        expect(result).toMatchObject({ statusCode: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
+        expect(result.body).toContain("/v1/openapi.json");
+      } else if ("httpMethod" in event) {
         expect(result).toMatchObject({
           statusCode: 200,
           headers: { "Content-Type": "application/json; charset=utf-8" },
