@@ -21,7 +21,7 @@ import {
 } from "../support/store.ts";
 
 /**
- * Guarantees 6 and 7 under DynamoDB's per-partition limits (test/support/capacity-model.ts: 1,000
+ * Guarantees 6 and 7 under DynamoDB's per-partition limits (test/support/capacity-model/: 1,000
  * WCU/s and 3,000 RCU/s per partition key value, applied by the fault proxy; DynamoDB Local alone
  * never throttles). Every task's items share one partition key, so a split that wrote an item per
  * image would be throttled to ~1,000 images/s here; a split that writes a snapshot is not.

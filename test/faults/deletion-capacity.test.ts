@@ -6,7 +6,7 @@ import { chunkWrites, imageWrites, isPublish, type LoggedCall, useFaultProxy } f
 import { counts, freshStore, imageId, readWholeSet, seedImages, split } from "../support/store.ts";
 
 /**
- * Deleting images through the capacity model (test/support/capacity-model.ts): a deletion writes
+ * Deleting images through the capacity model (test/support/capacity-model/): a deletion writes
  * each image once and puts one small tombstone item for its order_id, both in a transaction (so
  * their table units count twice: 4 an image), and drops its index entry (1): 5 write units an
  * image. The task item comes on top, 2 units a transaction of up to 49 images. No item it writes
