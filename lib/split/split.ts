@@ -16,11 +16,11 @@ import {
   TRAINING,
   VERIFYING,
 } from "../model.ts";
-import type { PublishedSplit, PublishOutcome, SnapshotRef, Store, StoredImage, TaskState } from "../store/index.ts";
+import type { PublishedSplit, PublishOutcome, SnapshotRef, Store, StoredImages, TaskState } from "../store/index.ts";
 import { chunkCount, packSnapshot } from "../store/snapshot.ts";
 import { plannedDigest } from "./digest.ts";
 import { permutation, readIds } from "./plan/draw.ts";
-import { type PlanImage, planSplit, type SplitPlan } from "./plan/index.ts";
+import { type PlanColumns, planSplit, type SplitPlan } from "./plan/index.ts";
 import { drawSeed } from "./shuffle.ts";
 
 const noImages = (taskId: string) =>
@@ -79,21 +79,20 @@ export async function splitTask(
       );
     }
   }
-  const images = await store.readImages(taskId, by);
-  if (images.length === 0) throw noImages(taskId);
-  phase("read", { images: images.length });
+  const images = await store.readImageColumns(taskId, by);
+  if (images.ids.length === 0) throw noImages(taskId);
+  phase("read", { images: images.ids.length });
   const seed = spec.seed ?? drawSeed();
   const plan = planSplit(await planImages(store, taskId, task, images, by), spec, seed);
   const planned = task.live?.version ?? 0;
   phase("planned");
   if (spec.options?.dryRun) return resultOf(taskId, plan, seed, planned, true);
 
-  const n = images.reduce((max, image) => Math.max(max, image.orderId), 0);
+  const n = images.orderIds.reduce((max, orderId) => Math.max(max, orderId), 0);
   const ref = { version: planned + 1, token: randomBytes(6).toString("hex"), n, chunks: chunkCount(n) };
-  const record = recordOf(spec, plan, seed, ref, plannedDigest(images.map((image) => image.imgId)));
-  const orderIds = Float64Array.from(images, (image) => image.orderId);
+  const record = recordOf(spec, plan, seed, ref, plannedDigest(images.ids));
   try {
-    await store.writeSnapshot(taskId, record, packSnapshot(orderIds, plan.setOf, n), by);
+    await store.writeSnapshot(taskId, record, packSnapshot(images.orderIds, plan.setOf, n), by);
     phase("written", { chunks: ref.chunks });
     await hooks.beforePublish?.(ref);
   } catch (error) {
@@ -105,7 +104,7 @@ export async function splitTask(
   const outcome = await store.publish(taskId, planned, record, task.published, by);
   if (outcome.outcome !== "published") throw await unpublished(store, taskId, planned, ref, outcome, by);
   phase("published", { version: ref.version });
-  recordSplit(performance.now() - started, images.length);
+  recordSplit(performance.now() - started, images.ids.length);
   const retained = [ref, ...task.published].slice(0, HISTORY_LENGTH);
   // Housekeeping: a failure here costs storage, never correctness, so it must not fail the split.
   await store.expireUnreferenced(taskId, ref.version, retained, by).catch((error: unknown) => {
@@ -166,20 +165,21 @@ async function unpublished(
   );
 }
 
-/** The images as the planner takes them, each with its set in the live split (keep, lock_testing and `moved` need it). */
+/** The images as the planner takes them, with each one's set in the live split (keep, lock_testing and `moved` need it). */
 async function planImages(
   store: Store,
   taskId: string,
   task: TaskState,
-  images: readonly StoredImage[],
+  images: StoredImages,
   deadline: number,
-): Promise<PlanImage[]> {
+): Promise<PlanColumns> {
   const live = task.live;
-  const current = live ? await store.readAssignment(taskId, live, deadline) : undefined;
-  return images.map((image) => {
-    const setType = current && image.orderId <= (live?.n ?? 0) ? (current[image.orderId] as number) : -1;
-    return setType >= 0 ? { ...image, current: setType as 0 | 1 | 2 } : image;
-  });
+  if (!live) return images;
+  const assignment = await store.readAssignment(taskId, live, deadline);
+  const current = Int8Array.from(images.orderIds, (orderId) =>
+    orderId <= live.n ? (assignment[orderId] as number) : -1,
+  );
+  return { ...images, current };
 }
 
 /** The planner's account with its lists capped, as answers and records carry it. */

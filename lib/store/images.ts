@@ -1,4 +1,8 @@
-import { type AttributeValue, QueryCommand as EntryQueryCommand } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  QueryCommand as EntryQueryCommand,
+  type QueryCommandInput as EntryQueryInput,
+} from "@aws-sdk/client-dynamodb";
 import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited, sleep } from "../concurrency.ts";
 import { storageUnavailable } from "../errors.ts";
@@ -9,14 +13,6 @@ import { alphabetOf, splitPoints } from "./key-ranges.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 import { readTombstones } from "./tombstones.ts";
-
-/** An image as a split plans over it. */
-export interface StoredImage {
-  imgId: string;
-  orderId: number;
-  label?: string;
-  group?: string;
-}
 
 /** Queries every page of `input`, stopping early when `stop(item)` says so. */
 export async function queryAll(
@@ -40,60 +36,164 @@ export async function queryAll(
   return items;
 }
 
+/** An item or order-index entry as DynamoDB sends it: attribute values, not yet converted. */
+type WireItem = Record<string, AttributeValue>;
+
 /** Ids a split first samples to learn which characters the task's ids use (and its lowest id). */
 const SAMPLE = 100;
 
 /**
+ * Every image of a task as a split plans over it, one column per field: image i is `ids[i]`,
+ * `orderIds[i]`, … in img_id order. A label or a group is a number into its list of distinct names
+ * (-1: none), so a million images hold a thousand label strings, not a million.
+ */
+export interface StoredImages {
+  ids: string[];
+  orderIds: Float64Array;
+  labelOf: Int32Array;
+  labels: string[];
+  groupOf: Int32Array;
+  groups: string[];
+}
+
+/** Names numbered in order of first appearance. */
+class Names {
+  readonly list: string[] = [];
+  private readonly numbers = new Map<string, number>();
+
+  numberOf(value: AttributeValue | undefined): number {
+    const name = value?.S;
+    if (name === undefined) return -1;
+    let k = this.numbers.get(name);
+    if (k === undefined) {
+      k = this.list.length;
+      this.numbers.set(name, k);
+      this.list.push(name);
+    }
+    return k;
+  }
+}
+
+/** One key range's images, appended page by page as DynamoDB sends them (never converted to objects). */
+class RangeColumns {
+  readonly ids: string[] = [];
+  readonly orderIds: number[] = [];
+  readonly labelOf: number[] = [];
+  readonly groupOf: number[] = [];
+
+  constructor(
+    private readonly labels: Names,
+    private readonly groups: Names,
+  ) {}
+
+  add(item: WireItem): void {
+    // A deleted image keeps its item (and its order_id, never given out again) but is in no split.
+    if (item.deleted?.BOOL === true) return;
+    this.ids.push(item[TABLE.sortKey]?.S as string);
+    this.orderIds.push(Number(item.order_id?.N));
+    this.labelOf.push(this.labels.numberOf(item.label));
+    this.groupOf.push(this.groups.numberOf(item.group));
+  }
+}
+
+/** The ranges' columns end to end. */
+function joined(parts: readonly RangeColumns[], labels: Names, groups: Names): StoredImages {
+  const n = parts.reduce((sum, part) => sum + part.ids.length, 0);
+  const images: StoredImages = {
+    ids: new Array<string>(n),
+    orderIds: new Float64Array(n),
+    labelOf: new Int32Array(n),
+    labels: labels.list,
+    groupOf: new Int32Array(n),
+    groups: groups.list,
+  };
+  let at = 0;
+  for (const part of parts) {
+    for (let k = 0; k < part.ids.length; k++) images.ids[at + k] = part.ids[k] as string;
+    images.orderIds.set(part.orderIds, at);
+    images.labelOf.set(part.labelOf, at);
+    images.groupOf.set(part.groupOf, at);
+    at += part.ids.length;
+  }
+  return images;
+}
+
+/**
  * Every image of a task, read with strongly consistent Queries of the table (never the lagging
  * index), so a split sees every image registered before it began. Beyond a small sample, the ids
- * from the lowest to the highest are cut into key ranges read side by side.
+ * from the lowest to the highest are cut into key ranges read side by side. Each page goes into the
+ * columns as it arrives: no page is kept, and no image becomes an object.
  */
-export async function readAllImages(ctx: StoreContext, taskId: string, deadline: number): Promise<StoredImage[]> {
-  const query = (condition: string, values: Record<string, string>, extra: Partial<QueryCommandInput> = {}) =>
+export async function readImageColumns(ctx: StoreContext, taskId: string, deadline: number): Promise<StoredImages> {
+  const query = (condition: string, values: Record<string, string>, extra: Partial<EntryQueryInput> = {}) =>
     ({
       TableName: ctx.table,
       KeyConditionExpression: `#pk = :t AND ${condition}`,
       ProjectionExpression: "#sk, order_id, label, #group, deleted",
       ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey, "#group": "group" },
-      ExpressionAttributeValues: { ":t": taskId, ...values },
+      ExpressionAttributeValues: Object.fromEntries(
+        Object.entries({ ":t": taskId, ...values }).map(([name, value]) => [name, { S: value }]),
+      ),
       ConsistentRead: true,
       ...extra,
-    }) satisfies QueryCommandInput;
+    }) satisfies EntryQueryInput;
+  const labels = new Names();
+  const groups = new Names();
   const images = query("#sk > :task", { ":task": TASK_ITEM_SK });
   const [sample, last] = await Promise.all([
-    retrying(deadline, () => ctx.db.send(new QueryCommand({ ...images, Limit: SAMPLE }))),
-    retrying(deadline, () => ctx.db.send(new QueryCommand({ ...images, ScanIndexForward: false, Limit: 1 }))),
+    retrying(deadline, () => ctx.db.send(new EntryQueryCommand({ ...images, Limit: SAMPLE }))),
+    retrying(deadline, () => ctx.db.send(new EntryQueryCommand({ ...images, ScanIndexForward: false, Limit: 1 }))),
   ]);
-  let items = (sample.Items ?? []) as Item[];
-  const low = items[0]?.[TABLE.sortKey] as string | undefined;
-  const high = last.Items?.[0]?.[TABLE.sortKey] as string | undefined;
-  if (sample.LastEvaluatedKey && low !== undefined && high !== undefined) {
-    // The sample shows which characters the ids use (digits only, for the platform's ids).
-    const alphabet = alphabetOf([...items.map((item) => item[TABLE.sortKey] as string), high]);
-    const bounds = splitPoints(low, high, ctx.config.concurrency, alphabet);
-    const parts: Item[][] = new Array(bounds.length + 1);
-    await forEachLimited([...parts.keys()], ctx.config.concurrency, async (i) => {
-      // Range i is [from, to): bounded on the server, so no range reads (and pays for) its neighbours' items.
-      const from = i === 0 ? low : (bounds[i - 1] as string);
-      const to = bounds[i];
-      const input =
-        to === undefined
-          ? query("#sk >= :from", { ":from": from })
-          : query("#sk BETWEEN :from AND :to", { ":from": from, ":to": to });
-      const read = await queryAll(ctx, input, deadline);
-      parts[i] = to === undefined ? read : read.filter((item) => (item[TABLE.sortKey] as string) < to);
-    });
-    items = parts.flat();
+  const low = sample.Items?.[0]?.[TABLE.sortKey]?.S;
+  const high = last.Items?.[0]?.[TABLE.sortKey]?.S;
+  if (!sample.LastEvaluatedKey || low === undefined || high === undefined) {
+    const all = new RangeColumns(labels, groups);
+    for (const item of sample.Items ?? []) all.add(item);
+    return joined([all], labels, groups);
   }
-  // A deleted image keeps its item (and its order_id, never given out again) but is in no split.
-  return items
-    .filter((item) => item.deleted !== true)
-    .map((item) => ({
-      imgId: item[TABLE.sortKey] as string,
-      orderId: item.order_id as number,
-      ...(item.label === undefined ? {} : { label: item.label as string }),
-      ...(item.group === undefined ? {} : { group: item.group as string }),
-    }));
+  // The sample shows which characters the ids use (digits only, for the platform's ids).
+  const alphabet = alphabetOf([...(sample.Items ?? []).map((item) => item[TABLE.sortKey]?.S as string), high]);
+  const bounds = splitPoints(low, high, ctx.config.concurrency, alphabet);
+  const parts = Array.from({ length: bounds.length + 1 }, () => new RangeColumns(labels, groups));
+  await forEachLimited([...parts.keys()], ctx.config.concurrency, async (i) => {
+    // Range i is [from, to): bounded on the server, so no range reads (and pays for) its neighbours' items.
+    const from = i === 0 ? low : (bounds[i - 1] as string);
+    const to = bounds[i];
+    const input =
+      to === undefined
+        ? query("#sk >= :from", { ":from": from })
+        : query("#sk BETWEEN :from AND :to", { ":from": from, ":to": to });
+    let startKey: WireItem | undefined;
+    do {
+      const out = await retrying(deadline, () =>
+        ctx.db.send(new EntryQueryCommand({ ...input, ExclusiveStartKey: startKey })),
+      );
+      for (const item of out.Items ?? []) {
+        if (to === undefined || (item[TABLE.sortKey]?.S as string) < to) parts[i]!.add(item);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+  });
+  return joined(parts, labels, groups);
+}
+
+/** An image as tools and tests read it: one object each (a split reads the columns). */
+export interface StoredImage {
+  imgId: string;
+  orderId: number;
+  label?: string;
+  group?: string;
+}
+
+/** Every image of a task, as objects (see readImageColumns). */
+export async function readAllImages(ctx: StoreContext, taskId: string, deadline: number): Promise<StoredImage[]> {
+  const { ids, orderIds, labelOf, labels, groupOf, groups } = await readImageColumns(ctx, taskId, deadline);
+  return ids.map((imgId, i) => ({
+    imgId,
+    orderId: orderIds[i] as number,
+    ...(labelOf[i] === -1 ? {} : { label: labels[labelOf[i] as number] as string }),
+    ...(groupOf[i] === -1 ? {} : { group: groups[groupOf[i] as number] as string }),
+  }));
 }
 
 /** Order-index Queries cover at most this many order_ids each, so one page's reads run side by side. */
@@ -122,14 +222,11 @@ function indexRanges(orderIds: readonly number[]): IndexRange[] {
   return ranges;
 }
 
-/** An order-index entry as DynamoDB sends it: attribute values, not yet converted. */
-type IndexEntry = Record<string, AttributeValue>;
-
 const numberOf = (value: AttributeValue | undefined) => (value?.N === undefined ? undefined : Number(value.N));
 
-const entryOrderId = (entry: IndexEntry): number => Number(entry[TABLE.orderIndex.sortKey]?.N);
+const entryOrderId = (entry: WireItem): number => Number(entry[TABLE.orderIndex.sortKey]?.N);
 
-const toInfo = (entry: IndexEntry): ImageInfo => ({
+const toInfo = (entry: WireItem): ImageInfo => ({
   img_name: entry.img_name?.S as string,
   img_id: entry[TABLE.sortKey]?.S as string,
   state: numberOf(entry.state) as number,
@@ -146,10 +243,10 @@ async function readRange(
   taskId: string,
   range: IndexRange,
   deadline: number,
-  each: (entry: IndexEntry) => void,
+  each: (entry: WireItem) => void,
 ): Promise<void> {
   const { indexName, partitionKey, sortKey } = TABLE.orderIndex;
-  let startKey: IndexEntry | undefined;
+  let startKey: WireItem | undefined;
   do {
     const out = await retrying(deadline, () =>
       ctx.db.send(

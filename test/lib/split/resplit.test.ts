@@ -159,10 +159,10 @@ describe("scheduled re-split", () => {
     }
     const flaky: Store = {
       ...store,
-      readImages: (taskId, deadline) =>
+      readImageColumns: (taskId, deadline) =>
         taskId === "resplit-broken"
           ? Promise.reject(storageUnavailable(new Error("disk on fire: arn:aws:dynamodb:secret"), false))
-          : store.readImages(taskId, deadline),
+          : store.readImageColumns(taskId, deadline),
     };
     const { lines, log } = capture();
 
