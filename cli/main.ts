@@ -90,10 +90,10 @@ export function program(argv: readonly string[] = []): Command {
     .option("--stratify <field>", 'give each set each value of this field in proportion ("label")')
     .option("--group-by <field>", 'keep all images with one value of this field in one set ("group")')
     .option("--dry-run", "plan and print the split, write nothing")
-    .option("--summary", "print the answer without its lists of img_ids: version, seed, set_sizes and the rest")
+    .option("--ids", "print the whole answer, every img_id of every set (default: set_sizes instead of the lists)")
     .addHelpText(
       "after",
-      "\nExamples:\n  training-sets split --task 42 --counts 7,2,1 --seed demo\n  training-sets split --task 42 --ratios .7,.2,.1 --stratify label --dry-run --summary",
+      "\nExamples:\n  training-sets split --task 42 --counts 7,2,1 --seed demo\n  training-sets split --task 42 --ratios .7,.2,.1 --stratify label --dry-run\n  training-sets split --task 42 --counts 7,2,1 --ids > split.json",
     )
     .action(
       async (
@@ -105,7 +105,7 @@ export function program(argv: readonly string[] = []): Command {
           stratify?: string;
           groupBy?: string;
           dryRun?: boolean;
-          summary?: boolean;
+          ids?: boolean;
         },
         command: Command,
       ) => {
@@ -123,7 +123,7 @@ export function program(argv: readonly string[] = []): Command {
         if (opts.dryRun) request.dry_run = true;
         // stratify_by / group_by values are the API's to judge (1019 names the rule).
         const answer = await client(command).split(request as SplitRequest);
-        print(opts.summary ? splitSummary(answer) : answer);
+        print(opts.ids ? answer : splitSummary(answer));
       },
     );
 

@@ -84,7 +84,7 @@ describe("register → split → list and export, 12,000 images", () => {
 
     // Act
     const registered = await cli(["register", "--task", TASK, "--file", file]);
-    const split = await cli(["split", "--task", TASK, "--ratios", ".7,.2,.1", "--seed", "round-trip"]);
+    const split = await cli(["split", "--task", TASK, "--ratios", ".7,.2,.1", "--seed", "round-trip", "--ids"]);
     const [exported, ...listed] = await Promise.all([
       cli(["export", "--task", TASK, "--out", join(dir, "export")]),
       ...SET_NAMES.map((set) => cli(["list", "--task", TASK, "--set", set, "--out", join(dir, `${set}.csv`)])),
