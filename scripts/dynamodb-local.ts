@@ -116,6 +116,7 @@ export async function startDynamoDbLocal(options: { inMemory: boolean; dataDir?:
  */
 export async function dynamoDbLocalUnlessEndpoint(options: {
   inMemory: boolean;
+  dataDir?: string;
 }): Promise<RunningDynamoDb | undefined> {
   if (process.env.DYNAMODB_ENDPOINT) return undefined;
   const database = await startDynamoDbLocal(options);

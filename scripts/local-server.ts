@@ -8,8 +8,11 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readConfig, readIdempotencySettings } from "../lib/config.ts";
 import { ensureIdempotencyTable, idempotencyClient } from "../lib/http/idempotency.ts";
+import { engineScheduleOf, localScheduleEngine, type RunInput, scheduleName } from "../lib/schedule/index.ts";
+import { runSchedule } from "../lib/split/resplit.ts";
 import { isLoopback } from "../lib/store/client.ts";
 import { createStore } from "../lib/store/index.ts";
+import { shownTaskId } from "../lib/store/task-key.ts";
 import { dynamoDbLocalUnlessEndpoint, JavaMissingError, type RunningDynamoDb } from "./dynamodb-local.ts";
 import { CALLER_ACCOUNT_HEADER, createGateway, type LocalAuth, loadHandlers } from "./local-gateway.ts";
 
@@ -18,7 +21,8 @@ const USAGE = `usage: npm start [-- options]
 Serves the training-sets API on http://127.0.0.1:8000 over an embedded DynamoDB Local.
 
   --in-memory   keep nothing (default: data persists under .data/)
-  --reset       start from an empty .data/ (the demo task registered again)
+  --data DIR    keep the data in DIR instead of .data/
+  --reset       start from an empty data folder (the demo task registered again)
   --port N      listen on port N (default 8000, or PORT)
   --host H      listen on address H (default 127.0.0.1)
   --auth MODE   who the caller is, to try tenancy (loopback only): none (default); cognito (each
@@ -65,6 +69,7 @@ function readOptions() {
       options: {
         "in-memory": { type: "boolean", default: false },
         reset: { type: "boolean", default: false },
+        data: { type: "string", default: ".data/" },
         port: { type: "string", default: process.env.PORT ?? "8000" },
         host: { type: "string", default: "127.0.0.1" },
         auth: { type: "string", default: "none" },
@@ -126,15 +131,16 @@ function listenProblem(error: NodeJS.ErrnoException): string {
     : `cannot listen on ${options.host}:${port}: ${error.message}`;
 }
 await portFree();
+const dataDir = resolve(options.data);
 if (options.reset) {
   if (options["in-memory"] || process.env.DYNAMODB_ENDPOINT) {
     await fail(
-      "--reset empties .data/, the embedded DynamoDB Local's files: not with --in-memory or DYNAMODB_ENDPOINT",
+      "--reset empties the data folder, the embedded DynamoDB Local's files: not with --in-memory or DYNAMODB_ENDPOINT",
       2,
     );
   }
-  await rm(resolve(".data"), { recursive: true, force: true });
-  log("removed .data/: starting from an empty database");
+  await rm(dataDir, { recursive: true, force: true });
+  log(`removed ${options.data}: starting from an empty database`);
 }
 
 // Split progress lines (lib/split/split.ts logs them at debug) help when a big split takes a while.
@@ -144,7 +150,7 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 const config = readConfig();
 const inMemory = options["in-memory"];
 try {
-  database = await dynamoDbLocalUnlessEndpoint({ inMemory });
+  database = await dynamoDbLocalUnlessEndpoint({ inMemory, dataDir });
 } catch (error) {
   await fail(
     error instanceof JavaMissingError ? error.message : `DynamoDB Local did not start: ${(error as Error).message}`,
@@ -153,7 +159,7 @@ try {
 }
 if (database) {
   // Scripts read this line for the endpoint.
-  log(`DynamoDB Local on ${database.endpoint} (${inMemory ? "in memory" : "data in .data/"})`);
+  log(`DynamoDB Local on ${database.endpoint} (${inMemory ? "in memory" : `data in ${options.data}`})`);
 } else {
   log(`using DynamoDB at ${process.env.DYNAMODB_ENDPOINT}, table ${config.tableName}, region ${config.region}`);
 }
@@ -193,6 +199,32 @@ if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
     );
   }
 }
+
+/** One line per scheduled run in the request log: the task, when it was due, what came of it, how long it took. */
+async function runLocally(input: RunInput): Promise<void> {
+  const started = performance.now();
+  const line = `RUN schedule task=${shownTaskId(input.task_key)} due=${input.scheduled_time}`;
+  try {
+    const [result] = (await runSchedule(store, localScheduleEngine, input)).results;
+    const outcome = !result
+      ? "nothing to do"
+      : result.outcome === "split"
+        ? `split version=${result.version}`
+        : `${result.outcome} code=${result.code ?? "-"}`;
+    log(`${line} ${outcome} ${Math.round(performance.now() - started)} ms`);
+  } catch (error) {
+    log(`${line} failed: ${causeOf(error)} ${Math.round(performance.now() - started)} ms`);
+  }
+}
+
+// The schedules run in-process: rebuilt from the schedule items, each fired at its next run.
+const scheduled = await store.schedules.list().catch((error: unknown) => fail(`schedules: ${causeOf(error)}`, 1));
+for (const { taskKey, schedule } of scheduled) {
+  await localScheduleEngine.put(scheduleName(taskKey), engineScheduleOf(taskKey, schedule, new Date()));
+  if (schedule.state === "pending") await store.schedules.mark(taskKey, schedule.revision, "active");
+}
+localScheduleEngine.start(runLocally);
+log(`${scheduled.length} schedule(s) run in-process`);
 
 const gateway = createGateway(await loadHandlers(), { log, auth });
 await new Promise<void>((listening) => {

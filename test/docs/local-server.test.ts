@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 // `npm start -- --auth …` as a user runs it: tenancy to try locally, never on a network address.
@@ -67,7 +70,7 @@ describe("npm start, as a user runs it", () => {
     expect(run.stdout).not.toContain("DynamoDB Local on");
   });
 
-  it("refuses --reset where there is no .data/ to empty", () => {
+  it("refuses --reset where there is no data folder to empty", () => {
     const run = spawnSync("npm", ["start", "--", "--in-memory", "--reset"], {
       cwd: root,
       env: withoutSuiteDatabase(),
@@ -75,8 +78,60 @@ describe("npm start, as a user runs it", () => {
       timeout: 60_000,
     });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("--reset empties .data/");
+    expect(run.stderr).toContain("--reset empties the data folder");
   });
+
+  /** `npm start -- …args` until it listens; its output so far, and a way to stop it (npm, the server and Java are one group). */
+  async function start(args: string[]) {
+    const child = spawn("npm", ["start", "--", ...args], { cwd: root, env: withoutSuiteDatabase(), detached: true });
+    let output = "";
+    await new Promise<void>((ready, failed) => {
+      const seen = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("listening on")) ready();
+      };
+      child.stdout?.on("data", seen);
+      child.stderr?.on("data", seen);
+      child.on("exit", (code) => failed(new Error(`npm start exited (${code}): ${output}`)));
+    });
+    const stopped = new Promise((exited) => child.once("exit", exited));
+    return {
+      output: () => output,
+      stop: async () => {
+        if (child.pid) process.kill(-child.pid, "SIGTERM");
+        await stopped;
+      },
+    };
+  }
+
+  it("--reset starts again from an empty data folder, the demo task registered anew", async () => {
+    const data = await mkdtemp(join(tmpdir(), "training-sets-data-"));
+    const port = await freePort();
+    const images = `http://127.0.0.1:${port}/training/tasks/images`;
+    const total = async () =>
+      ((await (await fetch(`${images}?task_id=2018062212345678911&limit=100`)).json()) as { img_info_list: unknown[] })
+        .img_info_list.length;
+    try {
+      const first = await start(["--data", data, "--port", String(port)]);
+      await fetch(images, {
+        method: "POST",
+        body: JSON.stringify({ task_id: "2018062212345678911", images: [{ img_id: "extra", img_name: "extra.jpg" }] }),
+      });
+      expect(await total()).toBe(11);
+      await first.stop();
+
+      const kept = await start(["--data", data, "--port", String(port)]);
+      expect(await total()).toBe(11);
+      await kept.stop();
+
+      const reset = await start(["--data", data, "--port", String(port), "--reset"]);
+      expect(reset.output()).toContain(`removed ${data}: starting from an empty database`);
+      expect(await total()).toBe(10);
+      await reset.stop();
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   let server: ChildProcess | undefined;
   afterAll(() => {
