@@ -124,9 +124,12 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
         "",
         security.description,
         "",
-        "## Error codes",
+        // Folded, so the page opens on the routes; the table is one click away.
+        "<details><summary>Error codes: code, HTTP status, when, msg</summary>",
         "",
         errorTable(entries),
+        "",
+        "</details>",
       ].join("\n"),
     },
     servers: [{ url: ".", description: "where this document is served (the local server, or the deployed stage)" }],

@@ -177,6 +177,10 @@ describe.skipIf(!present)("the docs page (GET /docs) in headless Chromium", () =
   it("served by the bundled functions under a stage: the operations, the SigV4 scheme, every file from the stage", async () => {
     const { page, text, loaded } = await open(`${stage.base}/${STAGE}/docs`);
     expectOperations(text);
+    // The page opens on the routes: the first operation is on the first screen, the error table folded.
+    const firstRoute = await page.locator(".opblock").first().boundingBox();
+    expect(firstRoute?.y).toBeLessThan(page.viewportSize()?.height ?? 720);
+    expect(await page.locator("details", { hasText: "Error codes" }).getAttribute("open")).toBeNull();
     // The document declares a security scheme (IAM, the default): Swagger UI offers to authorize.
     await page.locator(".btn.authorize").waitFor({ timeout: 10_000 });
     await page.locator(".btn.authorize").click();
