@@ -1,10 +1,10 @@
 import { ServiceError } from "../errors.ts";
 import {
-  type SetCursor,
   type ImageInfo,
-  type SetQuery,
   type PageBudget,
+  type SetCursor,
   type SetPage,
+  type SetQuery,
   UNLIMITED_PAGE,
 } from "../model.ts";
 import { readByOrder } from "./images.ts";
