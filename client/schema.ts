@@ -56,6 +56,31 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/training/tasks/schedule": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The task's schedule, its next run and its last 20 runs */
+    get: operations["getSchedule"];
+    /**
+     * Create or replace the task's schedule of re-splits
+     * @description Stored, then given to EventBridge Scheduler (in-process under npm start); 200 only when both have it, else 503 and the same PUT again completes it. The same settings again write nothing. The first run is one interval (or the next cron time) after the PUT.
+     */
+    put: operations["setSchedule"];
+    post?: never;
+    /**
+     * Stop and remove the task's schedule
+     * @description A retried DELETE is not an error: it answers deleted: false.
+     */
+    delete: operations["deleteSchedule"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/openapi.json": {
     parameters: {
       query?: never;
@@ -429,6 +454,156 @@ export interface components {
       /** @description the task's images left */
       total: number;
     };
+    /** @description The body of PUT /training/tasks/sets without task_id (the schedule's) and seed (each run draws one), checked with the same codes in the same order at the PUT; what needs the task's images (1003, 1007, 1020–1022) makes a run skipped. Unknown fields: 1023. */
+    ScheduleSplit: {
+      /**
+       * @description Images in training, ≥ 1 (1009). Integer or integer string.
+       * @example 7
+       */
+      training_count?: number | string;
+      /**
+       * @description Images in verifying, ≥ 0 (1005).
+       * @example 2
+       */
+      verifying_count?: components["schemas"]["Count"];
+      /**
+       * @description Images in testing, ≥ 0 (1006).
+       * @example 1
+       */
+      testing_count?: components["schemas"]["Count"];
+      /**
+       * @example {
+       *       "training": 0.7,
+       *       "verifying": 0.2,
+       *       "testing": 0.1
+       *     }
+       */
+      ratios?: components["schemas"]["Ratios"];
+      /**
+       * @description Each set gets each label in proportion.
+       * @example label
+       * @enum {unknown}
+       */
+      stratify_by?: "label";
+      /**
+       * @description All images of a group land in one set.
+       * @example group
+       * @enum {unknown}
+       */
+      group_by?: "group";
+      /**
+       * @description Where labels with too few images go (1020 with error).
+       * @default training
+       * @example random
+       * @enum {unknown}
+       */
+      rare_labels?: "training" | "random" | "error";
+      /**
+       * @description keep: assigned images stay, only unassigned ones are placed (1021).
+       * @default fresh
+       * @example keep
+       * @enum {unknown}
+       */
+      mode?: "fresh" | "keep";
+      /**
+       * @description The current testing set stays exactly (1022 without one; 1019 with mode keep).
+       * @default false
+       * @example false
+       */
+      lock_testing?: boolean;
+      /**
+       * @description A scheduled split is published: true is 1019.
+       * @constant
+       */
+      dry_run?: false;
+      /**
+       * @description The seeded planning algorithm, recorded per split.
+       * @default v1
+       * @example v1
+       * @enum {unknown}
+       */
+      algorithm?: "v1";
+    };
+    /** @description Creates or replaces the task's one schedule. Unknown fields: 1023. */
+    ScheduleRequest: {
+      task_id: components["schemas"]["TaskIdInput"];
+      /**
+       * @description A recurring EventBridge Scheduler expression: rate(value unit) with minute(s), hour(s) or day(s), or cron(minutes hours day-of-month month day-of-week year) with one of the day fields ? (1028).
+       * @example cron(0 2 * * ? *)
+       */
+      expression: string;
+      /**
+       * @description An IANA time zone the cron fields are read in (1028).
+       * @default UTC
+       * @example Asia/Shanghai
+       */
+      timezone?: string;
+      split: components["schemas"]["ScheduleSplit"];
+      /**
+       * @description false keeps the schedule without running it (1028).
+       * @default true
+       */
+      enabled?: boolean;
+      /**
+       * @description EventBridge Scheduler's flexible time window: a run starts within this many minutes (1028).
+       * @default 0
+       */
+      window_minutes?: number;
+    };
+    ScheduleRun: {
+      /**
+       * Format: date-time
+       * @description when the run was due (UTC)
+       */
+      scheduled_at: string;
+      /** Format: date-time */
+      finished_at: string | null;
+      /**
+       * @description split: published; skipped: the task could not be split as it stands (code says why, 1008 when another split was published first); failed; unknown: whether its split was published cannot be known
+       * @enum {unknown}
+       */
+      outcome: "split" | "skipped" | "failed" | "unknown";
+      /** @description the published split's version */
+      version: number | null;
+      /** @description the error code of a run that did not split */
+      code: number | null;
+      detail: string | null;
+    };
+    ScheduleAnswer: {
+      /** @constant */
+      code: 0;
+      /** @enum {unknown} */
+      msg: "调度设置成功" | "调度查询成功";
+      task_id: components["schemas"]["Id"];
+      expression: string;
+      timezone: string;
+      split: components["schemas"]["ScheduleSplit"];
+      enabled: boolean;
+      window_minutes: number;
+      /** @description raised by every change of the schedule */
+      revision: number;
+      /**
+       * @description pending: saved, but the scheduler may not have it yet (the same PUT again completes it)
+       * @enum {unknown}
+       */
+      state: "active" | "pending";
+      /**
+       * Format: date-time
+       * @description the next run (UTC); null when disabled or no run is left
+       */
+      next_run_at: string | null;
+      /** @description GET only: the last runs, newest first */
+      runs?: components["schemas"]["ScheduleRun"][];
+    };
+    ScheduleDeleted: {
+      /** @constant */
+      code: 0;
+      /** @constant */
+      msg: "调度删除成功";
+      task_id: components["schemas"]["Id"];
+      /** @description false: the task had no schedule (a retried DELETE) */
+      deleted: boolean;
+    };
     /**
      * 1001
      * @description the body is not JSON, or not a JSON object. HTTP 400. msg: 请求体必须是 JSON 对象
@@ -801,6 +976,34 @@ export interface components {
       /** @constant */
       code: 1027;
       /** @description pattern: 未授权的请求 */
+      msg: string;
+      /** @description English: the field, the rule and the value received */
+      detail?: string;
+      /** @description quote it when reporting a server-side failure */
+      request_id?: string;
+    };
+    /**
+     * 1028
+     * @description a schedule's expression, timezone, window_minutes or enabled is invalid (which names it; detail says why). HTTP 400. msg: 调度表达式错误: {which}
+     */
+    Error1028: {
+      /** @constant */
+      code: 1028;
+      /** @description pattern: 调度表达式错误: {which} */
+      msg: string;
+      /** @description English: the field, the rule and the value received */
+      detail?: string;
+      /** @description quote it when reporting a server-side failure */
+      request_id?: string;
+    };
+    /**
+     * 1029
+     * @description the task has no schedule. HTTP 404. msg: 任务 {task_id} 没有调度
+     */
+    Error1029: {
+      /** @constant */
+      code: 1029;
+      /** @description pattern: 任务 {task_id} 没有调度 */
       msg: string;
       /** @description English: the field, the rule and the value received */
       detail?: string;
@@ -1375,6 +1578,260 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["Error1024"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      503: {
+        headers: {
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+    };
+  };
+  getSchedule: {
+    parameters: {
+      query: {
+        /** @description The task (1002); may come in double quotes. */
+        task_id: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedule with its runs, newest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ScheduleAnswer"];
+        };
+      };
+      /** @description 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1023: a body field or query parameter the request does not have (detail names the nearest known one) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1002"] | components["schemas"]["Error1023"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1029: the task has no schedule */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1029"];
+        };
+      };
+      /** @description 1014: body larger than 1048576 bytes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1014"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      503: {
+        headers: {
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+    };
+  };
+  setSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ScheduleRequest"];
+      };
+    };
+    responses: {
+      /** @description The schedule as stored, with its next run */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ScheduleAnswer"];
+        };
+      };
+      /** @description 1001: the body is not JSON, or not a JSON object; 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1005: verifying_count missing, not an integer, or < 0; 1006: testing_count missing, not an integer, or < 0; 1009: training_count missing, not an integer, or ≤ 0; 1017: ratios together with any *_count; 1018: ratios invalid (three numbers in [0, 1], training > 0, sum ≤ 1); 1019: a split option's value is invalid (or lock_testing with mode keep); 1023: a body field or query parameter the request does not have (detail names the nearest known one); 1028: a schedule's expression, timezone, window_minutes or enabled is invalid (which names it; detail says why) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error1001"]
+            | components["schemas"]["Error1002"]
+            | components["schemas"]["Error1005"]
+            | components["schemas"]["Error1006"]
+            | components["schemas"]["Error1009"]
+            | components["schemas"]["Error1017"]
+            | components["schemas"]["Error1018"]
+            | components["schemas"]["Error1019"]
+            | components["schemas"]["Error1023"]
+            | components["schemas"]["Error1028"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1014: body larger than 1048576 bytes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1014"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+      /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */
+      503: {
+        headers: {
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1500"];
+        };
+      };
+    };
+  };
+  deleteSchedule: {
+    parameters: {
+      query: {
+        /** @description The task (1002); may come in double quotes. */
+        task_id: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted, or there was none */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ScheduleDeleted"];
+        };
+      };
+      /** @description 1002: task_id missing, malformed (1–64 of 0-9A-Za-z_-), or an unsafe number; 1023: a body field or query parameter the request does not have (detail names the nearest known one) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1002"] | components["schemas"]["Error1023"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1027: the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1027"];
+        };
+      };
+      /** @description 1014: body larger than 1048576 bytes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error1014"];
         };
       };
       /** @description 1500: storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id */

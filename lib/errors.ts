@@ -1,4 +1,4 @@
-/** Every error the service answers with: the codes of docs/api.md "Errors", 1016 for a bad seed and 1017–1022 for the split options. */
+/** Every error the service answers with: the codes of docs/api.md "Errors", 1016 for a bad seed, 1017–1022 for the split options, 1028–1029 for schedules. */
 const catalogue = {
   1001: { status: 400, msg: () => "请求体必须是 JSON 对象" },
   1002: { status: 400, msg: () => "task_id 缺失或格式错误" },
@@ -32,6 +32,8 @@ const catalogue = {
   // Answered by API Gateway itself (the stack's gateway responses), never by a function: 401 when
   // credentials are missing or expired, 403 when they are invalid or not allowed.
   1027: { status: 403, msg: () => "未授权的请求" },
+  1028: { status: 400, msg: (p) => `调度表达式错误: ${p.which}` },
+  1029: { status: 404, msg: (p) => `任务 ${p.task_id} 没有调度` },
   1500: { status: 500, msg: () => "服务器内部错误，请稍后重试" },
 } satisfies Record<number, { status: number; msg: (p: Record<string, string | number>) => string }>;
 

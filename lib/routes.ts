@@ -22,7 +22,10 @@ const SPLIT_ACCESS: TableAccess = {
  * The HTTP API: one function per route, shared by the CDK stack and the local server. Each route
  * says what its function does to the table (`table`), and whether it takes an `Idempotency-Key`
  * (`idempotent`: the stack gives it the idempotency table), and whether it is `open`: served without
- * authorization under every auth setting, and given no table (it must hold no data).
+ * authorization under every auth setting, and given no table (it must hold no data). A function
+ * with `scheduler` writes the tasks' schedules: the stack gives it the scheduler settings
+ * (lib/schedule/aws-engine.ts) and leave to create, update and delete the schedules of its group
+ * and to pass their role.
  */
 export const ROUTES = [
   {
@@ -74,6 +77,36 @@ export const ROUTES = [
     idempotent: true,
   },
   {
+    method: "PUT",
+    path: "/training/tasks/schedule",
+    name: "SetSchedule",
+    entry: "functions/set-schedule.ts",
+    // read the schedule item (GetItem), write a new revision (PutItem), mark it active (UpdateItem);
+    // creates or updates the task's EventBridge schedule
+    table: { table: ["GetItem", "PutItem", "UpdateItem"], indexes: [] },
+    idempotent: false,
+    scheduler: true,
+  },
+  {
+    method: "GET",
+    path: "/training/tasks/schedule",
+    name: "GetSchedule",
+    entry: "functions/get-schedule.ts",
+    // read the schedule item (GetItem) and its newest run records (Query)
+    table: { table: ["GetItem", "Query"], indexes: [] },
+    idempotent: false,
+  },
+  {
+    method: "DELETE",
+    path: "/training/tasks/schedule",
+    name: "DeleteSchedule",
+    entry: "functions/delete-schedule.ts",
+    // read the schedule item (GetItem), mark it deleted (UpdateItem); deletes the EventBridge schedule
+    table: { table: ["GetItem", "UpdateItem"], indexes: [] },
+    idempotent: false,
+    scheduler: true,
+  },
+  {
     method: "GET",
     path: "/openapi.json",
     name: "OpenApiDocument",
@@ -102,6 +135,7 @@ export const ROUTES = [
   table: TableAccess;
   idempotent: boolean;
   open?: true;
+  scheduler?: true;
 }[];
 
 export type Route = (typeof ROUTES)[number];
@@ -111,12 +145,15 @@ export const JOBS = [
   {
     name: "ResplitTasks",
     entry: "functions/resplit-tasks.ts",
-    description: "Scheduled re-split of the configured tasks with the counts of their last split",
+    description: "A task's scheduled run (EventBridge Scheduler), or a re-split of the tasks an event names",
     // Not behind API Gateway, so not held to its 29 s; Lambda's maximum, for many or big tasks.
     timeoutSeconds: 900,
-    // read the last split's request from the task item, then exactly what SplitTask does
+    // read the schedule item (GetItem), record the run (PutItem, UpdateItem), expire old runs (Query,
+    // UpdateItem), then exactly what SplitTask does
     table: SPLIT_ACCESS,
     idempotent: false,
+    // a run of an older revision writes the task's schedule again
+    scheduler: true,
   },
 ] as const satisfies readonly {
   name: string;
@@ -125,6 +162,7 @@ export const JOBS = [
   timeoutSeconds: number;
   table: TableAccess;
   idempotent: boolean;
+  scheduler?: true;
 }[];
 
 export type Job = (typeof JOBS)[number];

@@ -35,6 +35,8 @@ const WHEN: Record<ErrorCode, string> = {
   1025: "the first request with this Idempotency-Key is still running (at most the function's timeout): retry later",
   1026: "the image is not one of the task's, or it was deleted",
   1027: "the deployed API refused the caller: missing, invalid or expired credentials (401) or access denied (403)",
+  1028: "a schedule's expression, timezone, window_minutes or enabled is invalid (which names it; detail says why)",
+  1029: "the task has no schedule",
   1500: "storage failed: 503 with Retry-After when retries ran out of time, else 500; the body carries request_id",
 };
 
@@ -72,6 +74,9 @@ export const OPERATION_ERRORS = {
   register: [1001, 1002, 1011, 1014, 1023, 1024, 1025, 1027, 1500],
   images: [1002, 1003, 1011, 1012, 1014, 1015, 1023, 1026, 1027, 1500],
   delete: [1001, 1002, 1003, 1011, 1014, 1023, 1027, 1500],
+  setSchedule: [1001, 1002, 1005, 1006, 1009, 1014, 1017, 1018, 1019, 1023, 1027, 1028, 1500],
+  getSchedule: [1002, 1014, 1023, 1027, 1029, 1500],
+  deleteSchedule: [1002, 1014, 1023, 1027, 1500],
   openapi: [1014, 1500],
 } as const satisfies Record<string, readonly ErrorCode[]>;
 
@@ -107,6 +112,7 @@ export function errorExample(entry: ErrorEntry): Json {
     policy: "error",
     labels: "cat",
     img_id: "2018072080042233351",
+    which: "expression",
   };
   const body: Record<string, Json> = {
     code: entry.code,
@@ -116,6 +122,9 @@ export function errorExample(entry: ErrorEntry): Json {
   if (entry.code === 1009) body.detail = "training_count must be an integer ≥ 1, got 7.5";
   if (entry.code === 1026)
     body.detail = "no image 2018072080042233351 in task 2018072049434026765 (unknown, or deleted)";
+  if (entry.code === 1028)
+    body.detail =
+      'expression must be rate(value unit) or cron(minutes hours day-of-month month day-of-week year), got "daily"';
   if (entry.code === 1500) body.request_id = "c6af9ac6-7b61-4d3e-9b0a-1c6e2f1e0b1a";
   return body;
 }

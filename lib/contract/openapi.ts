@@ -30,6 +30,7 @@ import {
   SPLIT_REQUEST_EXAMPLES,
   SUMMARY_EXAMPLE,
 } from "./examples.ts";
+import { SCHEDULE_SCHEMAS, schedulePaths } from "./schedule.ts";
 import { DOMAIN_SCHEMAS } from "./schemas.ts";
 import { type ApiAuthSetting, securityFor } from "./security.ts";
 import {
@@ -136,6 +137,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
     tags: [
       { name: "sets", description: "Split a task and list its sets" },
       { name: "images", description: "Register, look up, list and delete a task's images" },
+      { name: "schedules", description: "Re-split a task on a schedule of its own" },
       { name: "contract", description: "This document, and a page that shows it" },
     ],
     paths: withSecurity({
@@ -349,6 +351,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
           },
         },
       },
+      "/training/tasks/schedule": schedulePaths((operation) => errorsOf(operation)),
       "/openapi.json": {
         get: {
           operationId: "openApiDocument",
@@ -412,6 +415,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
       ...(Object.keys(security.schemes).length > 0 ? { securitySchemes: security.schemes } : {}),
       schemas: {
         ...DOMAIN_SCHEMAS,
+        ...SCHEDULE_SCHEMAS,
         ...Object.fromEntries(entries.map((entry) => [errorSchemaName(entry.code), errorSchema(entry)])),
       },
       responses: {

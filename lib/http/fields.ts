@@ -25,9 +25,18 @@ export const REGISTER_FIELDS = ["task_id", "images"] as const;
 export const DELETE_FIELDS = ["task_id", "img_ids"] as const;
 export const IMAGE_FIELDS = ["img_id", "img_name", "state", "label", "group"] as const;
 export const RATIO_FIELDS = ["training", "verifying", "testing"] as const;
+/** PUT /training/tasks/schedule: the schedule's settings, and the split its runs make. */
+export const SCHEDULE_FIELDS = ["task_id", "expression", "timezone", "split", "enabled", "window_minutes"] as const;
+/** A schedule's `split`: the PUT /training/tasks/sets body without task_id (the schedule's) and seed (drawn per run). */
+export const SCHEDULE_SPLIT_FIELDS = SPLIT_FIELDS.filter(
+  (field): field is Exclude<(typeof SPLIT_FIELDS)[number], "task_id" | "seed"> =>
+    field !== "task_id" && field !== "seed",
+);
 /** The query parameters each GET takes; anything else is refused (1023) like an unknown body field. */
 export const SETS_QUERY_FIELDS = ["task_id", "set_type_id", "limit", "cursor"] as const;
 export const IMAGES_QUERY_FIELDS = ["task_id", "img_id", "limit", "cursor"] as const;
+/** GET and DELETE /training/tasks/schedule. */
+export const SCHEDULE_QUERY_FIELDS = ["task_id"] as const;
 
 /** What to do with a field a request does not have: refuse it (the default), or report it and go on. */
 export interface FieldPolicy {

@@ -1,5 +1,5 @@
 /** The schedule setting a refusal names: what code 1028 calls `which`. */
-export type ScheduleSetting = "expression" | "timezone" | "window_minutes";
+export type ScheduleSetting = "expression" | "timezone" | "window_minutes" | "enabled";
 
 /**
  * A schedule setting refused, with the English `detail` of code 1028 (400): the setting, the rule

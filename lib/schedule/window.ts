@@ -11,3 +11,10 @@ export function parseWindowMinutes(value: unknown): number {
   }
   return value + 0; // -0 is 0
 }
+
+/** A schedule's `enabled`: true or false, default true; anything else is refused (1028). */
+export function parseEnabled(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== "boolean") return refuse("enabled", "must be true or false", value);
+  return value;
+}

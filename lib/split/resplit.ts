@@ -1,14 +1,19 @@
 import { forEachLimited } from "../concurrency.ts";
 import { describeError, type ErrorCode, ServiceError } from "../errors.ts";
-import { parseTaskId } from "../http/validate.ts";
+import { parseSplitOptions, parseSplitSizes, parseTaskId } from "../http/validate.ts";
 import { type Level, log as serviceLog } from "../log.ts";
 import { publishResplitOutcome } from "../metrics.ts";
-import { TESTING, TRAINING, VERIFYING } from "../model.ts";
-import type { Store } from "../store/index.ts";
+import { type SplitSpec, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { RUN_STALE_MS } from "../schedule/answers.ts";
+import { type RunInput, type ScheduleEngine, scheduledTimeText } from "../schedule/engine.ts";
+import { scheduleName } from "../schedule/name.ts";
+import { engineScheduleOf } from "../schedule/timing.ts";
+import type { RunRecord, RunSettlement, Store } from "../store/index.ts";
+import { shownTaskId } from "../store/task-key.ts";
 import { splitTask } from "./split.ts";
 
-/** What happened to one task of a scheduled re-split. */
-export type ResplitResult =
+/** What happened to one task of a re-split (a schedule's run also says which scheduled time it was). */
+export type ResplitResult = (
   | {
       task_id: string;
       outcome: "split";
@@ -20,7 +25,8 @@ export type ResplitResult =
       unassigned_count: number;
     }
   | { task_id: string; outcome: "skipped"; reason: string; code?: ErrorCode }
-  | { task_id: string; outcome: "failed"; reason: string; code: ErrorCode };
+  | { task_id: string; outcome: "failed"; reason: string; code: ErrorCode }
+) & { scheduled_at?: string };
 
 export interface ResplitOptions {
   /** Tasks split at once; each split already keeps STORAGE_CONCURRENCY calls in flight. */
@@ -138,4 +144,169 @@ export async function resplitTasks(
     publishResplitOutcome(result.outcome);
   });
   return { results };
+}
+
+/** A schedule's run input (lib/schedule/engine.ts), or undefined when the event is not one. */
+export function parseRunInput(event: unknown): RunInput | undefined {
+  const body = asObject(event);
+  if (body === undefined || !Object.hasOwn(body, "task_key")) return undefined;
+  const { task_key: taskKey, revision, scheduled_time: scheduledTime } = body;
+  const at = typeof scheduledTime === "string" && SCHEDULED_TIME.test(scheduledTime) ? Date.parse(scheduledTime) : NaN;
+  if (typeof taskKey !== "string" || !STORED_KEY.test(taskKey) || !Number.isSafeInteger(revision) || Number.isNaN(at)) {
+    throw new TypeError(
+      'a schedule\'s run input must be {"task_key": <stored task key>, "revision": n, "scheduled_time": "<ISO 8601 UTC>"}',
+    );
+  }
+  return { task_key: taskKey, revision: revision as number, scheduled_time: scheduledTimeText(new Date(at)) };
+}
+
+/** A stored task key: a task_id, or a tenant's encoding, `#` and the task_id. */
+const STORED_KEY = /^([a-z2-7]{26}#)?[0-9A-Za-z_-]{1,64}$/;
+const SCHEDULED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** Codes that make a scheduled run `skipped`: what needs the task's data, and another split published first. */
+const RUN_SKIPPED_CODES = new Set<ErrorCode>([1003, 1007, 1008, 1020, 1021, 1022]);
+
+/** The time a run's record gets to be settled, whatever the split left of the deadline. */
+const SETTLE_MS = 5_000;
+
+export interface RunOptions {
+  /** The run's storage deadline (epoch ms); default: the store's budget from now. */
+  deadline?: number;
+  /** Where the one line per run goes (default: the service's logger). */
+  log?: (entry: Record<string, unknown>) => void;
+  now?: () => Date;
+}
+
+/** A split body as a schedule keeps it, read exactly as PUT /training/tasks/sets reads its body. */
+function scheduledSpec(taskKey: string, split: Record<string, unknown>): SplitSpec {
+  const options = parseSplitOptions(split);
+  return { taskId: taskKey, ...parseSplitSizes(split), seed: undefined, ...(options ? { options } : {}) };
+}
+
+/**
+ * How a run found by a second delivery ended, from the split token it recorded before publishing:
+ * published → split; another split holds its version → skipped (1008); not published and the run
+ * outlived the function → failed; its version past the published window → unknown. Undefined
+ * while the first delivery may still be running.
+ */
+async function settlementOf(
+  store: Store,
+  taskKey: string,
+  run: RunRecord,
+  now: Date,
+): Promise<RunSettlement | undefined> {
+  const stopped = Date.parse(run.startedAt) + RUN_STALE_MS < now.getTime();
+  const died: RunSettlement = {
+    status: "failed",
+    code: 1500,
+    detail: "the run stopped before its split was published",
+  };
+  if (run.splitToken === undefined || run.splitVersion === undefined) return stopped ? died : undefined;
+  const standing = await store.standing(taskKey, { version: run.splitVersion, token: run.splitToken });
+  if (standing === "published") return { status: "split", splitVersion: run.splitVersion };
+  if (standing === "lost") return { status: "skipped", code: 1008, detail: "another split was published first" };
+  if (standing === "unknown") return { status: "unknown", detail: "its split's version has left the published window" };
+  return stopped ? died : undefined;
+}
+
+/**
+ * One delivery of a schedule's run. Reads the schedule item: gone, deleted, disabled or of another
+ * revision, it does nothing (an older revision first writes the item's schedule to the engine again).
+ * Then records the run once per scheduled time (`running`), splits with the schedule's `split` and
+ * a fresh seed, the split's version and token noted before it publishes, and settles the record.
+ * A second delivery that finds the record settles a run left running from its token, and splits
+ * nothing. One log line a run, and the ResplitTasks metric by outcome.
+ */
+export async function runSchedule(
+  store: Store,
+  engine: ScheduleEngine,
+  input: RunInput,
+  options: RunOptions = {},
+): Promise<{ results: ResplitResult[] }> {
+  const now = options.now?.() ?? new Date();
+  const deadline = options.deadline ?? Date.now() + store.config.budgetMs;
+  const log =
+    options.log ??
+    (({ level, msg, ...fields }: Record<string, unknown>) => serviceLog(level as Level, String(msg), fields));
+  const { task_key: taskKey, scheduled_time: scheduledAt } = input;
+  const taskId = shownTaskId(taskKey);
+  const line = { task_id: taskId, scheduled_at: scheduledAt, revision: input.revision };
+  const nothing = (reason: string) => {
+    log({ level: "info", msg: "resplit", ...line, outcome: "none", reason });
+    return { results: [] };
+  };
+
+  const schedule = await store.schedules.read(taskKey, deadline);
+  if (!schedule || schedule.state === "deleted") return nothing("the task has no schedule");
+  if (schedule.revision > input.revision) {
+    await engine.put(scheduleName(taskKey), engineScheduleOf(taskKey, schedule, now));
+    await store.schedules.mark(taskKey, schedule.revision, "active", deadline);
+    return nothing(`revision ${input.revision} is replaced by ${schedule.revision}: the scheduler has it now`);
+  }
+  if (schedule.revision !== input.revision) return nothing(`the schedule is at revision ${schedule.revision}`);
+  if (!schedule.enabled) return nothing("the schedule is disabled");
+  // Its revision fired: the engine has it, whatever a failed PUT left on the item.
+  if (schedule.state === "pending") await store.schedules.mark(taskKey, schedule.revision, "active", deadline);
+
+  const earlier = await store.schedules.claimRun(
+    taskKey,
+    { scheduledAt, revision: input.revision, startedAt: now.toISOString() },
+    deadline,
+  );
+  if (earlier) {
+    const settlement = earlier.status === "running" ? await settlementOf(store, taskKey, earlier, now) : undefined;
+    if (settlement) await store.schedules.settleRun(taskKey, scheduledAt, settlement, deadline);
+    return nothing(
+      `delivered again: the run is ${settlement ? `settled now as ${settlement.status}` : earlier.status}`,
+    );
+  }
+
+  let result: ResplitResult;
+  let settlement: RunSettlement;
+  let failure: unknown;
+  try {
+    const split = await splitTask(store, scheduledSpec(taskKey, schedule.split), deadline, {
+      beforePublish: (ref) => store.schedules.noteRunSplit(taskKey, scheduledAt, ref, deadline),
+    });
+    settlement = { status: "split", splitVersion: split.version };
+    result = {
+      task_id: taskId,
+      outcome: "split",
+      version: split.version,
+      seed: split.seed,
+      training_count: split.drawn[TRAINING].length,
+      verifying_count: split.drawn[VERIFYING].length,
+      testing_count: split.drawn[TESTING].length,
+      unassigned_count: split.unassignedCount,
+    };
+  } catch (error) {
+    failure = error;
+    const refusal = error instanceof ServiceError ? error : undefined;
+    const code = refusal?.code ?? 1500;
+    const detail = (refusal?.detail ?? refusal?.message ?? "unexpected error").replaceAll(taskKey, taskId);
+    if (RUN_SKIPPED_CODES.has(code)) {
+      settlement = { status: "skipped", code, detail };
+      result = { task_id: taskId, outcome: "skipped", reason: detail, code };
+    } else {
+      settlement = { status: refusal?.outcome === "unknown" ? "unknown" : "failed", code, detail };
+      result = { task_id: taskId, outcome: "failed", reason: detail, code };
+    }
+  }
+  // A split that ran out of time still gets its outcome recorded.
+  const settleBy = Math.max(deadline, Date.now() + SETTLE_MS);
+  await store.schedules.settleRun(taskKey, scheduledAt, settlement, settleBy);
+  await store.schedules.expireOldRuns(taskKey, settleBy).catch((error: unknown) => {
+    log({ level: "warn", msg: "expiring old schedule runs failed", task_id: taskId, error: describeError(error) });
+  });
+  log({
+    level: result.outcome === "failed" ? "error" : result.outcome === "skipped" ? "warn" : "info",
+    msg: "resplit",
+    ...line,
+    ...result,
+    run: settlement.status,
+    ...(failure === undefined || result.outcome !== "failed" ? {} : { error: describeError(failure) }),
+  });
+  publishResplitOutcome(result.outcome);
+  return { results: [{ ...result, scheduled_at: scheduledAt }] };
 }
