@@ -48,7 +48,7 @@ export function readSchedulerSettings(env: NodeJS.ProcessEnv = process.env): Sch
 export type SchedulerSender = Pick<SchedulerClient, "send">;
 
 /** The CreateSchedule (and, field for field, UpdateSchedule) request of one task's schedule. */
-export function scheduleRequest(
+function scheduleRequest(
   name: string,
   schedule: EngineSchedule,
   settings: SchedulerSettings,

@@ -41,7 +41,7 @@ import {
 import { readTombstonesUpTo } from "./tombstones.ts";
 
 export type { StoredImage, StoredImages } from "./images.ts";
-export type { RunOutcome, RunRecord, RunSettlement, ScheduleItem, ScheduleStore } from "./schedules.ts";
+export type { RunRecord, RunSettlement, ScheduleItem, ScheduleStore } from "./schedules.ts";
 export type { SnapshotRef } from "./snapshots.ts";
 export type { PublishedSplit, PublishOutcome } from "./task-item.ts";
 

@@ -17,14 +17,14 @@ import type { StoreContext } from "./task-item.ts";
  *   sort by time): written `running` once per scheduled time, settled with its outcome; beyond
  *   the newest RUNS_KEPT they get an expiry.
  */
-export const SCHEDULE_SK = "#schedule";
+const SCHEDULE_SK = "#schedule";
 const RUN_PREFIX = "#schedule#run#";
-export const scheduleRunKey = (scheduledAt: string): string => `${RUN_PREFIX}${scheduledAt}`;
+const scheduleRunKey = (scheduledAt: string): string => `${RUN_PREFIX}${scheduledAt}`;
 
 /** Runs a GET shows and the table keeps unexpired. */
-export const RUNS_KEPT = 20;
+const RUNS_KEPT = 20;
 
-export type ScheduleState = "pending" | "active" | "deleted";
+type ScheduleState = "pending" | "active" | "deleted";
 
 export interface ScheduleItem {
   readonly expression: string;
@@ -40,7 +40,7 @@ export interface ScheduleItem {
   readonly updatedAt: string;
 }
 
-export type RunOutcome = "split" | "skipped" | "failed" | "unknown";
+type RunOutcome = "split" | "skipped" | "failed" | "unknown";
 
 export interface RunRecord {
   /** The time the run was due: its key. */
