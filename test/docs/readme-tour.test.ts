@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, npmStart } from "../support/npm-start.ts";
 
 /**
  * The README's five-minute tour, run as a new user runs it: `npm start -- --in-memory` (here on a
@@ -34,46 +33,14 @@ function steps(text: string): Step[] {
   });
 }
 
-const freePort = () =>
-  new Promise<number>((found) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => found(port));
-    });
-  });
-
-/** The environment as a new user's shell has it: not the test suite's DynamoDB Local and table. */
-function withoutSuiteDatabase(): NodeJS.ProcessEnv {
-  const { DYNAMODB_ENDPOINT: _endpoint, TABLE_NAME: _table, ...env } = process.env;
-  return env;
-}
-
-let server: ChildProcess | undefined;
+let server: Awaited<ReturnType<typeof npmStart>> | undefined;
 let base = "";
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn("npm", ["start", "--", "--in-memory", "--port", String(port)], {
-    cwd: new URL("../..", import.meta.url).pathname,
-    env: withoutSuiteDatabase(),
-    detached: true,
-  });
-  let output = "";
-  await new Promise<void>((ready, failed) => {
-    const seen = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("listening on")) ready();
-    };
-    server?.stdout?.on("data", seen);
-    server?.stderr?.on("data", seen);
-    server?.on("exit", (code) => failed(new Error(`npm start exited (${code}): ${output}`)));
-  });
+  server = await npmStart(["--in-memory", "--port", String(port)]);
 }, 120_000);
-afterAll(() => {
-  // npm, the server and its DynamoDB Local are one process group.
-  if (server?.pid) process.kill(-server.pid, "SIGTERM");
-});
+afterAll(async () => server?.stop());
 
 describe("the README's five-minute tour on a fresh npm start -- --in-memory", () => {
   const shown = steps(tour);
