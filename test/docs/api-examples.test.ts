@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, npmStart } from "../support/npm-start.ts";
+import { describe, expect, it } from "vitest";
+import { useFreshNpmStart } from "../support/npm-start.ts";
 
 /**
  * docs/api.md's examples, run as a reader runs them: a fresh `npm start -- --in-memory` (here on a
@@ -62,14 +62,7 @@ function blocks(text: string): Block[] {
     });
 }
 
-let server: Awaited<ReturnType<typeof npmStart>> | undefined;
-let base = "";
-beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await npmStart(["--in-memory", "--port", String(port)]);
-}, 120_000);
-afterAll(async () => server?.stop());
+const server = useFreshNpmStart();
 
 describe("docs/api.md's examples on a fresh npm start -- --in-memory", () => {
   const shown = blocks(API);
@@ -83,7 +76,7 @@ describe("docs/api.md's examples on a fresh npm start -- --in-memory", () => {
     for (const block of shown) {
       let answer: unknown;
       for (const command of block.commands) {
-        const url = command.url.replace("http://127.0.0.1:8000", base).replace("<next_cursor>", cursor);
+        const url = command.url.replace("http://127.0.0.1:8000", server.base()).replace("<next_cursor>", cursor);
         const response = await fetch(url, { method: command.method, headers: command.headers, body: command.body });
         answer = await response.json();
         cursor = ((answer as { next_cursor?: string }).next_cursor ?? cursor) as string;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, npmStart } from "../support/npm-start.ts";
+import { describe, expect, it } from "vitest";
+import { useFreshNpmStart } from "../support/npm-start.ts";
 
 /**
  * The README's five-minute tour, run as a new user runs it: `npm start -- --in-memory` (here on a
@@ -33,14 +33,7 @@ function steps(text: string): Step[] {
   });
 }
 
-let server: Awaited<ReturnType<typeof npmStart>> | undefined;
-let base = "";
-beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await npmStart(["--in-memory", "--port", String(port)]);
-}, 120_000);
-afterAll(async () => server?.stop());
+const server = useFreshNpmStart();
 
 describe("the README's five-minute tour on a fresh npm start -- --in-memory", () => {
   const shown = steps(tour);
@@ -51,7 +44,7 @@ describe("the README's five-minute tour on a fresh npm start -- --in-memory", ()
 
   it("answers every command, in order, exactly as shown", async () => {
     for (const step of shown) {
-      const url = step.url.replace("http://127.0.0.1:8000", base);
+      const url = step.url.replace("http://127.0.0.1:8000", server.base());
       const response = await fetch(url, { method: step.method, body: step.body });
       expect(await response.json(), `${step.method} ${step.url}`).toEqual(step.expected);
     }

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { afterAll, beforeAll } from "vitest";
 
 /** `npm start` as a new user runs it, for the tests of what the README and docs/ say it does. */
 
@@ -56,4 +57,17 @@ export async function npmStart(args: string[]) {
       await exited;
     },
   };
+}
+
+/** A fresh `npm start -- --in-memory` on a free port for the file's tests; `base()` is its URL. */
+export function useFreshNpmStart(): { base: () => string } {
+  let server: Awaited<ReturnType<typeof npmStart>> | undefined;
+  let base = "";
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = await npmStart(["--in-memory", "--port", String(port)]);
+  }, 120_000);
+  afterAll(async () => server?.stop());
+  return { base: () => base };
 }
