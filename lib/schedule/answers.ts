@@ -1,3 +1,4 @@
+import { SPLIT_FIELDS } from "../http/fields.ts";
 import { JOBS, timeoutSeconds } from "../routes.ts";
 import type { RunRecord, ScheduleItem } from "../store/index.ts";
 import { shownTaskId } from "../store/task-key.ts";
@@ -11,6 +12,10 @@ export const DELETE_MSG = "调度删除成功";
 /** A run still `running` this long after it started has stopped: the run function's timeout, and a minute. */
 export const RUN_STALE_MS = (timeoutSeconds(JOBS[0]) + 60) * 1000;
 
+/** A split body's fields in the order of the PUT's (storage keeps a map's keys in no order). */
+const inFieldOrder = (split: Record<string, unknown>) =>
+  Object.fromEntries(SPLIT_FIELDS.filter((field) => field in split).map((field) => [field, split[field]]));
+
 /** The schedule as stored, with when it runs next (null: disabled, or no run left). */
 export function scheduleBody(taskKey: string, schedule: ScheduleItem, now: Date) {
   const next = nextRunOf(schedule, now);
@@ -18,7 +23,7 @@ export function scheduleBody(taskKey: string, schedule: ScheduleItem, now: Date)
     task_id: shownTaskId(taskKey),
     expression: schedule.expression,
     timezone: schedule.timezone,
-    split: schedule.split,
+    split: inFieldOrder(schedule.split),
     enabled: schedule.enabled,
     window_minutes: schedule.windowMinutes,
     revision: schedule.revision,
