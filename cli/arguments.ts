@@ -26,6 +26,12 @@ export function positiveInt(value: string): number {
   return Number(value);
 }
 
+/** An integer ≥ 0 (the API judges its range). */
+export function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number");
+  return Number(value);
+}
+
 /** The command line as a shell would take it back, with a --token's value hidden. */
 export function commandLine(argv: readonly string[]): string {
   const shown = argv.map((arg, i) =>

@@ -8,13 +8,14 @@ import {
   createClient,
   DEFAULT_BASE_URL,
   MAX_IDS_PER_DELETE,
+  type ScheduleRequest,
   type SetName,
   type SplitRequest,
   type TrainingSetsClient,
   TrainingSetsError,
   TrainingSetsNetworkError,
 } from "../client/index.ts";
-import { commandLine, positiveInt, splitSummary, three } from "./arguments.ts";
+import { commandLine, positiveInt, splitSummary, three, wholeNumber } from "./arguments.ts";
 import { deleteImages, print, registerImages } from "./batches.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { EXPORT_FORMATS, type ExportFormat, exportSets, MANIFEST_FILE } from "./export.ts";
@@ -126,6 +127,83 @@ export function program(argv: readonly string[] = []): Command {
         print(opts.ids ? answer : splitSummary(answer));
       },
     );
+
+  const schedule = root
+    .command("schedule")
+    .description("A task's schedule of re-splits (EventBridge Scheduler when deployed, in-process under npm start)");
+  schedule
+    .command("set")
+    .description(`Create or replace the task's schedule; each run splits with a fresh seed. ${ORDER_NOTE}`)
+    .requiredOption("--task <task_id>", "the task")
+    .requiredOption("--expression <expression>", "rate(1 day), cron(0 2 * * ? *) … as EventBridge Scheduler reads them")
+    .option("--timezone <timezone>", "an IANA time zone for cron expressions (default UTC)")
+    .addOption(new Option("--counts <t,v,s>", "image counts: training,verifying,testing").argParser(three("counts")))
+    .addOption(
+      new Option("--ratios <t,v,s>", "shares of the task: training,verifying,testing")
+        .argParser(three("ratios"))
+        .conflicts("counts"),
+    )
+    .addOption(
+      new Option("--mode <mode>", "fresh: reshuffle all; keep: only new images join the sets").choices([
+        "fresh",
+        "keep",
+      ]),
+    )
+    .option("--stratify <field>", 'give each set each value of this field in proportion ("label")')
+    .option("--group-by <field>", 'keep all images with one value of this field in one set ("group")')
+    .option("--window <minutes>", "EventBridge's flexible window, 0–60 minutes (default 0)", wholeNumber)
+    .option("--disabled", "keep the schedule without running it")
+    .addHelpText(
+      "after",
+      '\nExample:\n  training-sets schedule set --task 42 --expression "cron(0 2 * * ? *)" --timezone Europe/Berlin --counts 7,2,1 --mode keep',
+    )
+    .action(
+      async (
+        opts: {
+          task: string;
+          expression: string;
+          timezone?: string;
+          counts?: [number, number, number];
+          ratios?: [number, number, number];
+          mode?: "fresh" | "keep";
+          stratify?: string;
+          groupBy?: string;
+          window?: number;
+          disabled?: boolean;
+        },
+        command: Command,
+      ) => {
+        if (!opts.counts && !opts.ratios) throw new UsageError("give --counts or --ratios");
+        const split: Record<string, unknown> = {};
+        if (opts.counts) [split.training_count, split.verifying_count, split.testing_count] = opts.counts;
+        else if (opts.ratios) {
+          const [training, verifying, testing] = opts.ratios;
+          split.ratios = { training, verifying, testing };
+        }
+        if (opts.mode !== undefined) split.mode = opts.mode;
+        if (opts.stratify !== undefined) split.stratify_by = opts.stratify;
+        if (opts.groupBy !== undefined) split.group_by = opts.groupBy;
+        const request: Record<string, unknown> = { task_id: opts.task, expression: opts.expression, split };
+        if (opts.timezone !== undefined) request.timezone = opts.timezone;
+        if (opts.window !== undefined) request.window_minutes = opts.window;
+        if (opts.disabled) request.enabled = false;
+        print(await client(command).setSchedule(request as ScheduleRequest));
+      },
+    );
+  schedule
+    .command("show")
+    .description("Print the task's schedule, its next run and its last 20 runs")
+    .requiredOption("--task <task_id>", "the task")
+    .action(async (opts: { task: string }, command: Command) => {
+      print(await client(command).schedule(opts.task));
+    });
+  schedule
+    .command("delete")
+    .description("Stop and remove the task's schedule (deleted: false when there was none)")
+    .requiredOption("--task <task_id>", "the task")
+    .action(async (opts: { task: string }, command: Command) => {
+      print(await client(command).deleteSchedule(opts.task));
+    });
 
   root
     .command("summary")

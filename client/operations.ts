@@ -13,6 +13,9 @@ import {
   type PageOptions,
   type RegisterRequest,
   type RegisterResponse,
+  type ScheduleAnswer,
+  type ScheduleDeleted,
+  type ScheduleRequest,
   SET_TYPE_IDS,
   type SetName,
   type SetPage,
@@ -25,6 +28,7 @@ import {
 
 const SETS_PATH = "/training/tasks/sets";
 const IMAGES_PATH = "/training/tasks/images";
+const SCHEDULE_PATH = "/training/tasks/schedule";
 
 export type TrainingSetsClient = ReturnType<typeof createClient>;
 
@@ -128,6 +132,32 @@ export function createClient(options: ClientOptions = {}) {
      * (the cursor's split is no longer retained) throws: the caller decides whether to start again.
      */
     images: (taskId: string, options: ListOptions = {}): AsyncGenerator<Image> => itemsOf(imagesPages(taskId, options)),
+
+    /**
+     * PUT /training/tasks/schedule: create or replace the task's schedule of re-splits. Retried
+     * on 503 (the same PUT completes a schedule left pending, and writes nothing once stored).
+     */
+    async setSchedule(request: ScheduleRequest): Promise<ScheduleAnswer> {
+      return unwrap(
+        await retried("PUT", SCHEDULE_PATH, (signal) => http.PUT(SCHEDULE_PATH, { body: request, signal })),
+      );
+    },
+
+    /** GET /training/tasks/schedule: the task's schedule, its next run and its last 20 runs (1029 without one). */
+    async schedule(taskId: string): Promise<ScheduleAnswer> {
+      const query = { task_id: taskId };
+      return unwrap(
+        await retried("GET", SCHEDULE_PATH, (signal) => http.GET(SCHEDULE_PATH, { params: { query }, signal })),
+      );
+    },
+
+    /** DELETE /training/tasks/schedule: stop and remove the task's schedule (`deleted: false` when there was none). */
+    async deleteSchedule(taskId: string): Promise<ScheduleDeleted> {
+      const query = { task_id: taskId };
+      return unwrap(
+        await retried("DELETE", SCHEDULE_PATH, (signal) => http.DELETE(SCHEDULE_PATH, { params: { query }, signal })),
+      );
+    },
 
     /**
      * DELETE /training/tasks/images: delete (logically) up to 1000 images of a task. With

@@ -17,6 +17,11 @@ export type ImageAnswer = Schemas["ImageAnswer"];
 export type ImagePage = Schemas["ImagePage"];
 export type DeleteRequest = Schemas["DeleteRequest"];
 export type DeleteResponse = Schemas["DeleteResponse"];
+/** PUT /training/tasks/schedule's body: the task's schedule of re-splits. */
+export type ScheduleRequest = Schemas["ScheduleRequest"];
+/** The schedule as stored, its next run and (from GET) its last 20 runs. */
+export type ScheduleAnswer = Schemas["ScheduleAnswer"];
+export type ScheduleDeleted = Schemas["ScheduleDeleted"];
 /** Every error body the document describes (Error1001 … Error1500). */
 export type ErrorBody = Schemas[Extract<keyof Schemas, `Error${number}`>];
 export type ErrorCode = ErrorBody["code"];
