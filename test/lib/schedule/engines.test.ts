@@ -145,6 +145,15 @@ describe("readSchedulerSettings", () => {
   });
 });
 
+describe("scheduleEngine", () => {
+  it("is in-process without the settings, and refuses to be in Lambda, where nothing would run it", async () => {
+    vi.resetModules();
+    const fresh = await import("../../../lib/schedule/runtime.ts");
+    expect(() => fresh.scheduleEngine({ AWS_LAMBDA_FUNCTION_NAME: "SetSchedule" })).toThrow(/SCHEDULE_GROUP/);
+    expect(fresh.scheduleEngine({})).toBe(fresh.localScheduleEngine);
+  });
+});
+
 describe("engineStartDate", () => {
   const rate = { expression: "rate(6 hours)", timezone: "UTC", startDate: "2025-11-24T16:01:00Z" };
 
