@@ -48,11 +48,7 @@ export function readSchedulerSettings(env: NodeJS.ProcessEnv = process.env): Sch
 export type SchedulerSender = Pick<SchedulerClient, "send">;
 
 /** The CreateSchedule (and, field for field, UpdateSchedule) request of one task's schedule. */
-function scheduleRequest(
-  name: string,
-  schedule: EngineSchedule,
-  settings: SchedulerSettings,
-): CreateScheduleInput {
+function scheduleRequest(name: string, schedule: EngineSchedule, settings: SchedulerSettings): CreateScheduleInput {
   return {
     Name: name,
     GroupName: settings.groupName,
