@@ -79,7 +79,11 @@ function scheduleRequest(name: string, schedule: EngineSchedule, settings: Sched
  */
 export function awsScheduleEngine(
   settings: SchedulerSettings,
-  client: SchedulerSender = new SchedulerClient({}),
+  // Short timeouts: a hung call must leave the API function time to answer 503 before API Gateway's 29 s.
+  client: SchedulerSender = new SchedulerClient({
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+  }),
 ): ScheduleEngine {
   const update = (request: CreateScheduleInput) => client.send(new UpdateScheduleCommand(request));
   return {
