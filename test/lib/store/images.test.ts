@@ -383,7 +383,7 @@ describe("DELETE images", () => {
 });
 
 describe("validation", () => {
-  it("GET: task_id 1002, a malformed img_id 1011 naming img_id, limit and cursor 1012, other parameters ignored", () => {
+  it("GET: another parameter 1023 first, task_id 1002, a malformed img_id 1011 naming img_id, limit and cursor 1012", () => {
     const code = (query: Record<string, string>) => {
       try {
         parseImagesQuery(query);
@@ -397,7 +397,8 @@ describe("validation", () => {
     expect(code({ task_id: "t", limit: "0" })).toBe(1012);
     expect(code({ task_id: "t", limit: "10001" })).toBe(1012);
     expect(code({ task_id: "t", cursor: "garbage" })).toBe(1012);
-    expect(code({ task_id: "t", set_type_id: "7", other: "x" })).toBe(0);
+    expect(code({ set_type_id: "7" })).toBe(1023);
+    expect(code({ task_id: "t", img_id: "i1", limit: "3" })).toBe(0);
     expect(parseImagesQuery({ task_id: '"t"', img_id: "i1" })).toEqual({
       taskId: "t",
       imgId: "i1",
