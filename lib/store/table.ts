@@ -8,7 +8,9 @@
  *   split and the retained ones;
  * - per deleted image, a tombstone (sort key `#deleted#<order_id>`, see tombstoneKey);
  * - snapshot chunks of each split, sort key `#split#<version>#<token>#<chunk>`, and one small run
- *   item per split attempt, sort key `#run#<version>#<token>`.
+ *   item per split attempt, sort key `#run#<version>#<token>`;
+ * - the task's schedule, `#schedule`, and one record per scheduled run, `#schedule#run#<time>`
+ *   (lib/store/schedules.ts).
  * Every reserved sort key starts with '#', which no img_id can hold and which sorts below every
  * id character: a Query for `img_id > TASK_ITEM_SK` returns the images only.
  */
