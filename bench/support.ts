@@ -39,13 +39,31 @@ export const rawClient = (config: StoreConfig, endpoint: string): DynamoDBDocume
 /** Image i's id: 19 digits, like the platform's ids; ascending i sorts ascending. */
 export const imageIdOf = (i: number) => `2018070417${String(i).padStart(9, "0")}`;
 
-/** Image i of a task as registration leaves it: order_id i, its order-index key. */
-export const imageItem = (taskId: string, i: number, state = 0): Record<string, string | number> => ({
+/** Distinct labels and groups of a tagged task, and their lengths in characters. */
+export const TAGGED = { labels: 1_000, labelChars: 16, groups: 250_000, groupChars: 24 } as const;
+
+/** Label k of a tagged task: `label-` and k in 10 digits. */
+export const labelName = (k: number) => `label-${String(k).padStart(TAGGED.labelChars - 6, "0")}`;
+/** Group k of a tagged task: `group-` and k in 18 digits. */
+export const groupName = (k: number) => `group-${String(k).padStart(TAGGED.groupChars - 6, "0")}`;
+
+/**
+ * Image i's label and group numbers in a tagged task: labels spread over the ids by a
+ * multiplicative hash, groups of 4 images (for a million) i, i + 250,000, … far apart in id order.
+ */
+export const labelOfImage = (i: number) => (i * 7_919) % TAGGED.labels;
+export const groupOfImage = (i: number) => i % TAGGED.groups;
+
+const tagsOf = (i: number) => ({ label: labelName(labelOfImage(i)), group: groupName(groupOfImage(i)) });
+
+/** Image i of a task as registration leaves it: order_id i, its order-index key; `tagged`: its label and group. */
+export const imageItem = (taskId: string, i: number, state = 0, tagged = false): Record<string, string | number> => ({
   [TABLE.partitionKey]: taskId,
   [TABLE.sortKey]: imageIdOf(i),
   img_name: `img_${i}.jpg`,
   state,
   order_id: i,
+  ...(tagged ? tagsOf(i) : {}),
   [TABLE.orderIndex.partitionKey]: orderBlockKey(taskId, orderBlockOf(i)),
 });
 
@@ -76,7 +94,7 @@ export async function rawWrite(
   table: string,
   taskId: string,
   count: number,
-  options: { first?: number; state?: number; deadline?: number } = {},
+  options: { first?: number; state?: number; deadline?: number; tagged?: boolean } = {},
 ): Promise<void> {
   const first = options.first ?? 1;
   const deadline = options.deadline ?? Date.now() + 3_600_000;
@@ -85,7 +103,7 @@ export async function rawWrite(
     const from = first + b * 25;
     const to = Math.min(first + count, from + 25);
     let pending = Array.from({ length: to - from }, (_, k) => ({
-      PutRequest: { Item: imageItem(taskId, from + k, options.state ?? 0) },
+      PutRequest: { Item: imageItem(taskId, from + k, options.state ?? 0, options.tagged) },
     }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) {
@@ -102,10 +120,16 @@ export async function rawWrite(
 
 /**
  * A task of `count` images seeded straight into the table (not through registration): the image
- * items and the task item as registration would have left them.
+ * items (`tagged`: with labels and groups) and the task item as registration would have left them.
  */
-export async function seedTask(db: DynamoDBDocumentClient, table: string, taskId: string, count: number) {
-  await rawWrite(db, table, taskId, count);
+export async function seedTask(
+  db: DynamoDBDocumentClient,
+  table: string,
+  taskId: string,
+  count: number,
+  options: { tagged?: boolean } = {},
+) {
+  await rawWrite(db, table, taskId, count, options);
   await db.send(
     new UpdateCommand({
       TableName: table,

@@ -40,7 +40,7 @@ import {
 } from "./task-item.ts";
 import { readTombstonesUpTo } from "./tombstones.ts";
 
-export type { StoredImage, StoredImages } from "./images.ts";
+export type { StoredImages } from "./images.ts";
 export type { RunRecord, RunSettlement, ScheduleItem, ScheduleStore } from "./schedules.ts";
 export type { SnapshotRef } from "./snapshots.ts";
 export type { PublishedSplit, PublishOutcome } from "./task-item.ts";

@@ -60,5 +60,3 @@ export function checkColumns(columns: PlanColumns): void {
   }
 }
 
-/** Whether any image has a label. */
-export const anyLabelled = (columns: PlanColumns): boolean => columns.labelOf.some((k) => k !== -1);
