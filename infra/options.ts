@@ -1,6 +1,6 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { ServiceError } from "../lib/errors.ts";
-import { parseTaskId } from "../lib/http/validate.ts";
+import { parseTaskId } from "../lib/http/values.ts";
 import { type ApiAuth, checkTenancy, defaultTenancyMode, NONE_NEEDS_ENDPOINTS, type Tenancy } from "./api-access.ts";
 import { DEFAULTS, WAF_RATE_LIMIT_RANGE } from "./defaults.ts";
 import { SettingError } from "./setting-error.ts";

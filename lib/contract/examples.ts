@@ -62,7 +62,7 @@ export const REGISTER_REQUEST_EXAMPLES = {
   },
 } satisfies Record<string, { summary: string; value: Json }>;
 
-/** Examples of the GET query; each parses with lib/http/validate.ts (tested). */
+/** Examples of the GET query; each parses with lib/http/queries.ts (tested). */
 export const LIST_QUERY_EXAMPLES = {
   legacy: {
     summary: "The legacy API's URL (quoted task_id)",
@@ -72,7 +72,7 @@ export const LIST_QUERY_EXAMPLES = {
   summary: { summary: "The task's split summary", value: { task_id: "42" } },
 } satisfies Record<string, { summary: string; value: Record<string, string> }>;
 
-/** Examples of the images GET query; each parses with lib/http/validate.ts (tested). */
+/** Examples of the images GET query; each parses with lib/http/queries.ts (tested). */
 export const IMAGES_QUERY_EXAMPLES = {
   image: { summary: "One image", value: { task_id: "2018072049434026765", img_id: "2018072080042233351" } },
   images: { summary: "Every image of the task, a page of 2", value: { task_id: "2018072049434026765", limit: "2" } },

@@ -2,7 +2,7 @@
  * The API's contract as an OpenAPI 3.1 document, built once in code: the error part from the one
  * catalogue (lib/errors.ts), the limits and enums from lib/model.ts and lib/plan; the request
  * schemas name exactly the fields of lib/http/fields.ts (the compiler checks it: `satisfies`).
- * Served at GET /openapi.json; tests tie it to lib/http/validate.ts and check every HTTP test
+ * Served at GET /openapi.json; tests tie it to the request parsers (lib/http/) and check every HTTP test
  * response against it.
  */
 import type { ErrorCode } from "../errors.ts";

@@ -16,12 +16,7 @@ export {
   summaryResponse,
 } from "./answers.ts";
 export { beforePublishOf, idempotent } from "./idempotency.ts";
+export { parseImagesQuery, parseSetsQuery } from "./queries.ts";
 export { httpService, ok } from "./service.ts";
 export { inTenant } from "./tenancy.ts";
-export {
-  parseDeleteRequest,
-  parseImagesQuery,
-  parseRegisterRequest,
-  parseSetsQuery,
-  parseSplitSpec,
-} from "./validate.ts";
+export { parseDeleteRequest, parseRegisterRequest, parseSplitSpec } from "./validate.ts";

@@ -19,7 +19,8 @@ import {
   STRICT,
   shown,
 } from "./fields.ts";
-import { asObject, own, parseSplitOptions, parseSplitSizes, parseTaskId, requireObject, unquote } from "./validate.ts";
+import { parseSplitOptions, parseSplitSizes } from "./validate.ts";
+import { asObject, own, parseTaskId, requireObject, unquote } from "./values.ts";
 
 /** A schedule setting through lib/schedule's parser, its refusal answered as 1028 naming the setting. */
 function setting<T>(parse: () => T): T {

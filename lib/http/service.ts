@@ -10,7 +10,7 @@ import { publishAnswer } from "../metrics.ts";
 import { MAX_BODY_BYTES } from "../model.ts";
 import { ROUTES } from "../routes.ts";
 import { resolveTenant, type Tenancy, tenantPrefixOf } from "./tenancy.ts";
-import { parseTaskId } from "./validate.ts";
+import { parseTaskId } from "./values.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
 

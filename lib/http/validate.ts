@@ -1,20 +1,13 @@
-import { type ErrorCode, ServiceError } from "../errors.ts";
+import { ServiceError } from "../errors.ts";
 import {
-  DEFAULT_LIMIT,
   DEFAULT_SPLIT_OPTIONS,
   type DeleteRequest,
   type ImageInput,
-  type ImageQuery,
   MAX_IMAGES_PER_REQUEST,
-  MAX_LIMIT,
   RARE_LABEL_POLICIES,
   type RegisterRequest,
-  SET_TYPES,
-  type SetCursor,
-  type SetQuery,
   type SetRatios,
   type SetSizes,
-  type SetType,
   SPLIT_MODES,
   type SplitOptions,
   type SplitSizes,
@@ -24,109 +17,41 @@ import {
   VERIFYING,
 } from "../model.ts";
 import { ALGORITHM_VERSIONS } from "../split/plan/index.ts";
-import { decodeCursor, decodeImageCursor } from "./cursor.ts";
 import {
   checkFields,
   DELETE_FIELDS,
   type FieldPolicy,
   IMAGE_FIELDS,
-  IMAGES_QUERY_FIELDS,
   OPTION_FIELDS,
   RATIO_FIELDS,
   REGISTER_FIELDS,
-  SETS_QUERY_FIELDS,
   SPLIT_FIELDS,
   STRICT,
   shown,
 } from "./fields.ts";
 
-const ID = /^[0-9A-Za-z_-]{1,64}$/;
-const INTEGER = /^-?\d+$/;
+import {
+  asObject,
+  charCount,
+  type Fields,
+  id,
+  idProblem,
+  integer,
+  integerField,
+  invalidImages,
+  kindOf,
+  own,
+  parseTaskId,
+  requireObject,
+} from "./values.ts";
+
+/** The bodies: a split's (PUT), a registration's (POST), a deletion's (DELETE). */
+
 const MAX_SEED_CHARS = 128;
 const MAX_NAME_CHARS = 255;
 const MAX_TAG_CHARS = 128;
 /** Slack for a ratio sum that is 1 in decimal but not in binary floating point (0.7 + 0.2 + 0.1 > 1 by 1e-16). */
 const RATIO_SUM_TOLERANCE = 1e-9;
-
-type Fields = Record<string, unknown>;
-
-export function asObject(value: unknown): Fields | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
-}
-
-/** Reads an own property only: nothing inherited, nothing smuggled in under a `__proto__` key. */
-export function own(fields: Fields, key: string): unknown {
-  return Object.hasOwn(fields, key) ? fields[key] : undefined;
-}
-
-/** Characters as the user counts them (code points), not UTF-16 units. */
-const charCount = (text: string): number => [...text].length;
-
-/** A string of the id charset, or a safe integer whose digits are one; undefined otherwise. */
-function id(value: unknown): string | undefined {
-  const text =
-    typeof value === "string"
-      ? value
-      : typeof value === "number" && Number.isSafeInteger(value)
-        ? String(value)
-        : undefined;
-  return text !== undefined && ID.test(text) ? text : undefined;
-}
-
-/** A safe integer given as a JSON number or as an integer string (form fields arrive as strings). */
-function integer(value: unknown): number | undefined {
-  const n = typeof value === "number" ? value : typeof value === "string" && INTEGER.test(value) ? Number(value) : NaN;
-  return Number.isSafeInteger(n) ? n + 0 : undefined; // `+ 0` turns -0 into 0
-}
-
-/** An integer field that must be at least `min`; any failure is `code`. */
-function integerField(value: unknown, code: ErrorCode, name: string, min: number): number {
-  const n = integer(value);
-  if (n === undefined || n < min) {
-    throw new ServiceError(code, {}, { detail: `${name} must be an integer ≥ ${min}, got ${shown(value)}` });
-  }
-  return n;
-}
-
-const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
-
-export function requireObject(body: unknown): Fields {
-  const fields = asObject(body);
-  if (fields === undefined) {
-    throw new ServiceError(1001, {}, { detail: `the body must be a JSON object, got ${kindOf(body)}` });
-  }
-  return fields;
-}
-
-/** Strips one pair of surrounding double quotes, as the legacy API's GET example sends task_id. */
-export function unquote(value: unknown): unknown {
-  return typeof value === "string" && value.length >= 2 && value.startsWith('"') && value.endsWith('"')
-    ? value.slice(1, -1)
-    : value;
-}
-
-/**
- * A task_id: a string of 1–64 `0-9A-Za-z_-`, or a JSON number that is a safe integer
- * (returned as its decimal string). Anything else throws 1002.
- */
-export function parseTaskId(value: unknown): string {
-  const taskId = id(value);
-  if (taskId === undefined) throw new ServiceError(1002, {}, { detail: taskIdProblem(value) });
-  return taskId;
-}
-
-function taskIdProblem(value: unknown): string {
-  if (value === undefined) return "task_id is missing";
-  return idProblem("task_id", value);
-}
-
-/** Why `value` is not an id: a number past 2^53 has already been rounded by JSON parsing, so say to send a string. */
-function idProblem(name: string, value: unknown): string {
-  if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-    return `${name} is a number past 2^53, which arrives rounded (to ${value}): send ids as JSON strings`;
-  }
-  return `${name} must be 1–64 characters of 0-9 A-Z a-z _ -, got ${shown(value)}`;
-}
 
 function parseSeed(value: unknown): string | undefined {
   if (value === undefined) return undefined;
@@ -258,73 +183,6 @@ export function parseSplitSpec(body: unknown, policy: FieldPolicy = STRICT): Spl
   return { taskId, ...sizes, seed, ...(options === undefined ? {} : { options }) };
 }
 
-function parseSetType(value: unknown): SetType {
-  const setType = SET_TYPES.find((t) => String(t) === value);
-  if (setType === undefined) {
-    throw new ServiceError(
-      1004,
-      {},
-      { detail: `set_type_id must be 0 (training), 1 (testing) or 2 (verifying), got ${shown(value)}` },
-    );
-  }
-  return setType;
-}
-
-function parseLimit(value: unknown): number {
-  if (value === undefined) return DEFAULT_LIMIT;
-  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= MAX_LIMIT)) {
-    throw new ServiceError(
-      1012,
-      {},
-      { detail: `limit must be an integer from 1 to ${MAX_LIMIT}, got ${shown(value)}` },
-    );
-  }
-  return n;
-}
-
-function parseCursor(value: unknown, taskId: string, setType: SetType): SetCursor | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new ServiceError(1012, {}, { detail: "cursor must be a string" });
-  const cursor = decodeCursor(value);
-  // A cursor is only good for the listing it came from.
-  if (cursor.taskId !== taskId || cursor.setType !== setType) {
-    throw new ServiceError(1012, {}, { detail: `this cursor pages set ${cursor.setType} of task ${cursor.taskId}` });
-  }
-  return cursor;
-}
-
-/**
- * GET /training/tasks/sets: without `set_type_id` it asks for the task's split summary
- * (`{ taskId }`), with it for one page of one set (as parseSetPageQuery).
- */
-export function parseSetsQuery(
-  query: Record<string, string | undefined> | null | undefined,
-  policy: FieldPolicy = STRICT,
-): SetQuery | { taskId: string; setType?: undefined } {
-  const params: Fields = query ?? {};
-  checkFields(params, SETS_QUERY_FIELDS, policy, "", "query parameter");
-  if (own(params, "set_type_id") === undefined) return { taskId: parseTaskId(unquote(own(params, "task_id"))) };
-  return parseSetPageQuery(query);
-}
-
-/**
- * Validates the query string of GET /training/tasks/sets (already URL-decoded). Reports the
- * first failing rule: task_id 1002 (one pair of surrounding double quotes is stripped),
- * set_type_id 1004, limit 1012 (1–10000, default 5000), cursor 1012 (must come from this
- * task and set).
- */
-export function parseSetPageQuery(query: Record<string, string | undefined> | null | undefined): SetQuery {
-  const params: Fields = query ?? {};
-  const taskId = parseTaskId(unquote(own(params, "task_id")));
-  const setType = parseSetType(unquote(own(params, "set_type_id")));
-  const limit = parseLimit(own(params, "limit"));
-  const cursor = parseCursor(own(params, "cursor"), taskId, setType);
-  return { taskId, setType, limit, cursor };
-}
-
-const invalidImages = (field: string, detail: string) => new ServiceError(1011, { field }, { detail });
-
 function parseImage(entry: unknown, at: string, seen: Map<string, number>, index: number): ImageInput {
   const image = asObject(entry);
   if (image === undefined) throw invalidImages(at, `${at} must be an object, got ${kindOf(entry)}`);
@@ -419,40 +277,6 @@ export function parseRegisterRequest(body: unknown, policy: FieldPolicy = STRICT
   // An index loop, not map(): a hole in a sparse array must fail like any non-object entry.
   for (let i = 0; i < list.length; i++) images.push(parseImage(list[i], `images[${i}]`, seen, i));
   return { taskId, images };
-}
-
-/**
- * Validates the query string of GET /training/tasks/images (already URL-decoded): task_id 1002
- * (one pair of surrounding double quotes stripped), then img_id when present (1011 naming
- * `img_id`), then limit and cursor 1012 (a cursor must come from this task's image listing).
- * Another parameter is 1023, first, like an unknown body field.
- */
-export function parseImagesQuery(
-  query: Record<string, string | undefined> | null | undefined,
-  policy: FieldPolicy = STRICT,
-): ImageQuery {
-  const params: Fields = query ?? {};
-  checkFields(params, IMAGES_QUERY_FIELDS, policy, "", "query parameter");
-  const taskId = parseTaskId(unquote(own(params, "task_id")));
-  const rawImgId = own(params, "img_id");
-  let imgId: string | undefined;
-  if (rawImgId !== undefined) {
-    imgId = id(unquote(rawImgId));
-    if (imgId === undefined) {
-      throw invalidImages("img_id", idProblem("img_id", rawImgId));
-    }
-  }
-  const limit = parseLimit(own(params, "limit"));
-  const rawCursor = own(params, "cursor");
-  let cursor: ImageQuery["cursor"];
-  if (rawCursor !== undefined) {
-    if (typeof rawCursor !== "string") throw new ServiceError(1012, {}, { detail: "cursor must be a string" });
-    cursor = decodeImageCursor(rawCursor);
-    if (cursor.taskId !== taskId) {
-      throw new ServiceError(1012, {}, { detail: `this cursor pages the images of task ${cursor.taskId}` });
-    }
-  }
-  return { taskId, imgId, limit, cursor };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { forEachLimited } from "../concurrency.ts";
 import { describeError, type ErrorCode, ServiceError } from "../errors.ts";
-import { parseSplitOptions, parseSplitSizes, parseTaskId } from "../http/validate.ts";
+import { parseSplitOptions, parseSplitSizes } from "../http/validate.ts";
+import { parseTaskId } from "../http/values.ts";
 import { type Level, log as serviceLog } from "../log.ts";
 import { publishResplitOutcome } from "../metrics.ts";
 import { type SplitSpec, TESTING, TRAINING, VERIFYING } from "../model.ts";

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { ServiceError } from "../../lib/errors.ts";
 import { decodeCursor, encodeCursor } from "../../lib/http/cursor.ts";
-import { parseRegisterRequest, parseSetsQuery, parseSplitSpec } from "../../lib/http/validate.ts";
+import { parseSetsQuery } from "../../lib/http/queries.ts";
+import { parseRegisterRequest, parseSplitSpec } from "../../lib/http/validate.ts";
 import type { SetCursor } from "../../lib/model.ts";
 import { badRegisterBody, badSplitBody, ID, listQuery, validId } from "./arbitraries.ts";
 

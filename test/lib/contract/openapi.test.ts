@@ -12,13 +12,8 @@ import { openApiDocument } from "../../../lib/contract/openapi.ts";
 import type { JsonSchema } from "../../../lib/contract/shapes.ts";
 import { errorCatalogue, ServiceError } from "../../../lib/errors.ts";
 import { DELETE_FIELDS, IMAGE_FIELDS, REGISTER_FIELDS, SPLIT_FIELDS } from "../../../lib/http/fields.ts";
-import {
-  parseDeleteRequest,
-  parseImagesQuery,
-  parseRegisterRequest,
-  parseSetsQuery,
-  parseSplitSpec,
-} from "../../../lib/http/validate.ts";
+import { parseImagesQuery, parseSetsQuery } from "../../../lib/http/queries.ts";
+import { parseDeleteRequest, parseRegisterRequest, parseSplitSpec } from "../../../lib/http/validate.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { contract } from "../../support/contract.ts";
 

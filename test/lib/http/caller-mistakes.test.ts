@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../../lib/errors.ts";
-import {
-  parseDeleteRequest,
-  parseImagesQuery,
-  parseRegisterRequest,
-  parseSetsQuery,
-} from "../../../lib/http/validate.ts";
+import { parseImagesQuery, parseSetsQuery } from "../../../lib/http/queries.ts";
+import { parseDeleteRequest, parseRegisterRequest } from "../../../lib/http/validate.ts";
 
 // The mistakes a caller makes most, each answered with the code and a detail that says what to send.
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../../lib/errors.ts";
 import { encodeCursor } from "../../../lib/http/cursor.ts";
 import type { FieldPolicy } from "../../../lib/http/fields.ts";
-import { parseRegisterRequest, parseSetPageQuery, parseSplitSpec, parseTaskId } from "../../../lib/http/validate.ts";
+import { parseSetPageQuery } from "../../../lib/http/queries.ts";
+import { parseRegisterRequest, parseSplitSpec } from "../../../lib/http/validate.ts";
+import { parseTaskId } from "../../../lib/http/values.ts";
 import { DEFAULT_SPLIT_OPTIONS, type SetCursor } from "../../../lib/model.ts";
 
 const MSG = {

@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { parseDeleteRequest, parseImagesQuery } from "../../../lib/http/validate.ts";
+import { parseImagesQuery } from "../../../lib/http/queries.ts";
+import { parseDeleteRequest } from "../../../lib/http/validate.ts";
 import type { ImageCursor, ImageRecord, SetType } from "../../../lib/model.ts";
 import { documentClient } from "../../../lib/store/client.ts";
 import type { Store } from "../../../lib/store/index.ts";
