@@ -59,4 +59,3 @@ export function checkColumns(columns: PlanColumns): void {
     }
   }
 }
-
