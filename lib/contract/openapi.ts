@@ -19,59 +19,19 @@ import {
   OPERATION_ERRORS,
 } from "./errors.ts";
 import {
-  DELETE_REQUEST_EXAMPLES,
   DEMO_TASK,
-  IMAGE_EXAMPLE,
-  IMAGE_PAGE_EXAMPLE,
-  REGISTER_REQUEST_EXAMPLES,
   SET_PAGE_EXAMPLE,
   SPLIT_EXAMPLE,
   SPLIT_MSG,
   SPLIT_REQUEST_EXAMPLES,
   SUMMARY_EXAMPLE,
 } from "./examples.ts";
+import { imagePaths } from "./images.ts";
+import { IDEMPOTENCY_KEY_PARAMETER, queryParameter, REPLAYED_HEADERS } from "./parameters.ts";
 import { SCHEDULE_SCHEMAS, schedulePaths } from "./schedule.ts";
 import { DOMAIN_SCHEMAS } from "./schemas.ts";
 import { type ApiAuthSetting, securityFor } from "./security.ts";
-import {
-  type JsonSchema,
-  json,
-  type Method,
-  type OpenApiDocument,
-  type Operation,
-  type Parameter,
-  ref,
-} from "./shapes.ts";
-
-/** The Idempotency-Key request header of the PUT, the POST and (when its route takes one) the DELETE (docs/api.md "Idempotency keys"). */
-const IDEMPOTENCY_KEY_PARAMETER: Parameter = {
-  name: "Idempotency-Key",
-  in: "header",
-  required: false,
-  schema: {
-    type: "string",
-    pattern: '^"?[\\x21-\\x7E]{1,255}"?$',
-    examples: ['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
-  },
-  description:
-    "IETF httpapi Idempotency-Key: 1–255 visible ASCII characters, quoted or not. The same key and body from the same caller within the expiry (1 h) gets the first answer again, with Idempotent-Replayed: true, and does nothing again; another body is 1024; while the first request runs, 1025. Error answers are not kept. Without it, every request runs.",
-};
-
-/** The 200 answer's header on a replay. */
-const REPLAYED_HEADERS = {
-  "Idempotent-Replayed": {
-    schema: { const: "true" },
-    description: "present (true) when this is the kept answer of an earlier request with the same Idempotency-Key",
-  },
-};
-
-const queryParameter = (name: string, required: boolean, schema: JsonSchema, description: string): Parameter => ({
-  name,
-  in: "query" as const,
-  required,
-  schema,
-  description,
-});
+import { json, type Method, type OpenApiDocument, type Operation, ref } from "./shapes.ts";
 
 /** The route `method path` as lib/routes.ts has it. */
 const routeOf = (method: string, path: string) =>
@@ -234,123 +194,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
           },
         },
       },
-      "/training/tasks/images": {
-        post: {
-          operationId: "registerImages",
-          tags: ["images"],
-          summary: "Register images of a task",
-          description:
-            "Idempotent upsert: a new image gets the task's next order_id and starts in no set; a known img_id gets its name (and the fields given) updated and keeps its order_id and set.",
-          parameters: [IDEMPOTENCY_KEY_PARAMETER],
-          requestBody: {
-            required: true,
-            content: { "application/json": { schema: ref("RegisterRequest"), examples: REGISTER_REQUEST_EXAMPLES } },
-          },
-          responses: {
-            "200": {
-              description: "Registered",
-              headers: REPLAYED_HEADERS,
-              ...json(ref("RegisterResponse"), {
-                legacy: {
-                  summary: "Three new images",
-                  value: {
-                    code: 0,
-                    msg: "图像登记成功",
-                    task_id: "2018072049434026765",
-                    added: 3,
-                    updated: 0,
-                    unchanged: 0,
-                    total: 3,
-                  },
-                },
-              }),
-            },
-            ...errorsOf("register"),
-          },
-        },
-        get: {
-          operationId: "getImages",
-          tags: ["images"],
-          summary: "Look up one image (with img_id), or list the task's images (without)",
-          description:
-            "With `img_id`: the image, with its set in the live split (`set_type_id`, null when unassigned); an unknown or deleted image is 1026. Without it: one page of the task's images in ascending order_id, deleted ones left out; `next_cursor` only when more images follow. Other query parameters are ignored.",
-          parameters: [
-            queryParameter(
-              "task_id",
-              true,
-              { type: "string", pattern: '^"?[0-9A-Za-z_-]{1,64}"?$' },
-              "The task; may come in double quotes, as the legacy platform sends it.",
-            ),
-            queryParameter(
-              "img_id",
-              false,
-              { type: "string", pattern: '^"?[0-9A-Za-z_-]{1,64}"?$' },
-              "The image (1011 when malformed); without it, the task's images.",
-            ),
-            queryParameter(
-              "limit",
-              false,
-              { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
-              "Images per page, without img_id (1012).",
-            ),
-            queryParameter(
-              "cursor",
-              false,
-              { type: "string" },
-              "next_cursor of the previous page, without img_id (1012, 1015).",
-            ),
-          ],
-          responses: {
-            "200": {
-              description: "The image (with img_id), or a page of the task's images (without)",
-              ...json(
-                { oneOf: [ref("ImageAnswer"), ref("ImagePage")] },
-                {
-                  image: {
-                    summary: "One image, in training",
-                    value: { code: 0, msg: "图像查询成功", task_id: "2018072049434026765", image: IMAGE_EXAMPLE },
-                  },
-                  images: { summary: "A page of the task's images, more to follow", value: IMAGE_PAGE_EXAMPLE },
-                },
-              ),
-            },
-            ...errorsOf("images"),
-          },
-        },
-        delete: {
-          operationId: "deleteImages",
-          tags: ["images"],
-          summary: "Delete images of a task (logically, as the legacy is_del)",
-          description:
-            "A deleted image leaves every set listing and the image listing, of every split, keeps its order_id (never given to another image), is in no set of any later split and is not counted in the task's images. Deleting it again changes nothing (already_deleted); registered again, it comes back as a new image.",
-          ...(deleteKeyed ? { parameters: [IDEMPOTENCY_KEY_PARAMETER] } : {}),
-          requestBody: {
-            required: true,
-            content: { "application/json": { schema: ref("DeleteRequest"), examples: DELETE_REQUEST_EXAMPLES } },
-          },
-          responses: {
-            "200": {
-              description: "Deleted",
-              ...(deleteKeyed ? { headers: REPLAYED_HEADERS } : {}),
-              ...json(ref("DeleteResponse"), {
-                legacy: {
-                  summary: "One image deleted, one unknown",
-                  value: {
-                    code: 0,
-                    msg: "图像删除成功",
-                    task_id: "2018072049434026765",
-                    deleted: 1,
-                    already_deleted: 0,
-                    not_found: ["2018072099999999999"],
-                    total: 2,
-                  },
-                },
-              }),
-            },
-            ...errorsOf("delete", deleteKeyed ? [1024, 1025] : []),
-          },
-        },
-      },
+      "/training/tasks/images": imagePaths(errorsOf, deleteKeyed),
       "/training/tasks/schedule": schedulePaths((operation) => errorsOf(operation)),
       "/openapi.json": {
         get: {
