@@ -17,6 +17,7 @@ import { type ITable, Operation } from "aws-cdk-lib/aws-dynamodb";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { API_TIMEOUT_SECONDS } from "../lib/routes.ts";
 
@@ -40,13 +41,15 @@ export interface MonitoringProps {
   readonly table: ITable;
   readonly orderIndexName: string;
   readonly idempotencyTable: ITable;
+  /** The tasks' schedules: their group (Scheduler's metrics) and the queue of failed runs. */
+  readonly schedules: { readonly groupName: string; readonly deadLetterQueue: IQueue };
   /** When set, the alarm topic mails this address (the subscription must be confirmed once). */
   readonly alarmEmail?: string;
 }
 
 /**
  * Alarms on what breaks the service (API 5xx, latency near the 29 s limit, function errors and
- * throttles, DynamoDB throttling), an SNS topic they notify, and one dashboard. Only AWS's own
+ * throttles, DynamoDB throttling, a scheduled run that failed or never ran), an SNS topic they notify, and one dashboard. Only AWS's own
  * metrics, which cost nothing to publish: the alarms and the dashboard are what is billed.
  */
 export class Monitoring extends Construct {
@@ -78,11 +81,12 @@ export class Monitoring extends Construct {
       threshold: number,
       description: string,
       sustained = false,
+      comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     ): Alarm => {
       const created = new Alarm(this, alarmId, {
         metric,
         threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator,
         // Sustained: 2 of the last 3 periods (throttling that storage's retries did not absorb);
         // otherwise one period is enough.
         evaluationPeriods: sustained ? 3 : 1,
@@ -187,6 +191,19 @@ export class Monitoring extends Construct {
       1,
       "DynamoDB answered the idempotency store with server errors: keyed PUT and POST requests fail with 1500.",
     );
+    const deadLetters = props.schedules.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: Stats.MAXIMUM,
+      period: PERIOD,
+    });
+    // Fires while a message waits, recovers when the queue is emptied (or its messages expire).
+    alarm(
+      "ScheduleDeadLetters",
+      deadLetters,
+      0,
+      "a scheduled run failed or never ran: its message waits in the schedules' dead-letter queue (docs/operations.md, Scheduled re-splits).",
+      false,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
     this.alarms = alarms;
 
     const fns = Object.entries(props.functions);
@@ -231,6 +248,30 @@ export class Monitoring extends Construct {
             title: "Function duration p99 (ms)",
             width: 8,
             left: perFunction((fn) => fn.metricDuration({ statistic: Stats.p(99), period: PERIOD })),
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: "Scheduled runs",
+            width: 24,
+            left: (
+              [
+                ["InvocationAttemptCount", "invoked"],
+                ["TargetErrorCount", "target errors"],
+                ["InvocationsSentToDeadLetterCount", "sent to the dead-letter queue"],
+              ] as const
+            ).map(
+              ([metricName, label]) =>
+                new Metric({
+                  namespace: "AWS/Scheduler",
+                  metricName,
+                  dimensionsMap: { ScheduleGroup: props.schedules.groupName },
+                  statistic: Stats.SUM,
+                  period: PERIOD,
+                  label,
+                }),
+            ),
+            right: [deadLetters.with({ label: "in the dead-letter queue" })],
           }),
         ],
         [

@@ -26,6 +26,8 @@ const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", 
 export interface ServiceFunctionProps {
   /** Handler file relative to the project root, e.g. `functions/split-task.ts` (from FUNCTIONS). */
   readonly entry: string;
+  /** A physical name, for a function whose ARN must be known before it exists; by default CloudFormation names it. */
+  readonly functionName?: string;
   readonly description?: string;
   /** API functions default to 29 s, API Gateway's integration timeout: a longer run would answer nobody. */
   readonly timeout?: Duration;
@@ -60,6 +62,7 @@ export class ServiceFunction extends NodejsFunction {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
       handler: "handler",
+      ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

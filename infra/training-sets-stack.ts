@@ -1,4 +1,14 @@
-import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps, Tags, Validations } from "aws-cdk-lib";
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Size,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from "aws-cdk-lib";
 import {
   AccessLogFormat,
   CognitoUserPoolsAuthorizer,
@@ -17,7 +27,16 @@ import type { Key } from "aws-cdk-lib/aws-kms";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { type FunctionName, JOBS, type Job, ROUTES, type Route, TABLE_ACCESS, timeoutSeconds } from "../lib/routes.ts";
+import {
+  FUNCTIONS,
+  type FunctionName,
+  JOBS,
+  type Job,
+  ROUTES,
+  type Route,
+  TABLE_ACCESS,
+  timeoutSeconds,
+} from "../lib/routes.ts";
 import { TABLE } from "../lib/store/table.ts";
 import {
   type ApiAuth,
@@ -34,6 +53,7 @@ import {
 import { DEFAULTS } from "./defaults.ts";
 import { addGatewayResponses, EXPOSED_HEADERS } from "./gateway-responses.ts";
 import { Monitoring } from "./monitoring.ts";
+import { TaskSchedules } from "./schedules.ts";
 import { ServiceFunction, type ServiceFunctionProps } from "./service-function.ts";
 import { SettingError } from "./setting-error.ts";
 import { addTables } from "./tables.ts";
@@ -98,13 +118,17 @@ const ACCESS_LOG_FIELDS = {
   error: "$context.error.message",
 } as const;
 
+/** The function every task schedule invokes. */
+const RUN_FUNCTION = "ResplitTasks" satisfies FunctionName;
+
 /** The stage every deployment goes to. */
 const STAGE_NAME = "v1";
 
 /**
  * The service: one table, one function per route, one REST API (v1 proxy integrations) in front,
- * secured by default; the re-split function, on an EventBridge schedule when one is configured;
- * the idempotency table of the keyed routes; alarms, their topic and a dashboard.
+ * secured by default; the run function of the tasks' schedules, with their schedule group, role and
+ * dead-letter queue (and the legacy rule of fixed task ids when one is configured); the idempotency
+ * table of the keyed routes; alarms, their topic and a dashboard.
  */
 export class TrainingSetsStack extends Stack {
   readonly table: Table;
@@ -115,7 +139,10 @@ export class TrainingSetsStack extends Stack {
   readonly functions: Record<FunctionName, ServiceFunction>;
   /** Each route's API method, by function name. */
   readonly methods: Partial<Record<FunctionName, Method>>;
+  /** The legacy rule re-splitting fixed task ids, when `resplit` is configured. */
   readonly resplitRule: Rule | undefined;
+  /** The schedule group, the Scheduler role and the dead-letter queue of the tasks' own schedules. */
+  readonly schedules: TaskSchedules;
   readonly webAcl: StageWebAcl | undefined;
   readonly monitoring: Monitoring;
   readonly accessLogs: LogGroup;
@@ -255,19 +282,34 @@ export class TrainingSetsStack extends Stack {
       this.methods[route.name] = method;
       acknowledgeAuthorization(method, isOpen(route), auth);
     }
+    // The run function is named: its ARN is a setting of the functions that write schedules, itself included.
+    const runFunctionName = `${this.stackName}-${RUN_FUNCTION}`;
     for (const job of JOBS) {
       addFunction(job, {
         entry: job.entry,
         description: job.description,
         timeout: Duration.seconds(timeoutSeconds(job)),
+        ...(job.name === RUN_FUNCTION ? { functionName: runFunctionName } : {}),
       });
     }
     this.functions = functions as Record<FunctionName, ServiceFunction>;
+    this.schedules = new TaskSchedules(this, "TaskSchedules", {
+      runFunction: this.functions[RUN_FUNCTION],
+      runFunctionArn: this.formatArn({
+        service: "lambda",
+        resource: "function",
+        resourceName: runFunctionName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    });
+    for (const writer of FUNCTIONS.filter((fn) => "scheduler" in fn && fn.scheduler)) {
+      this.schedules.allowWriting(this.functions[writer.name]);
+    }
     for (const method of this.api.methods.filter((candidate) => candidate.httpMethod === "OPTIONS")) {
       acknowledgePreflight(method);
     }
 
-    // No schedule configured, no rule: the function is still there to invoke by hand.
+    // The legacy re-split of fixed task ids; no schedule configured, no rule.
     this.resplitRule = props.resplit
       ? new Rule(this, "ResplitSchedule", {
           description: `training-sets: re-split ${props.resplit.taskIds.length} task(s) on ${props.resplit.schedule}`,
@@ -290,6 +332,7 @@ export class TrainingSetsStack extends Stack {
       table: this.table,
       orderIndexName: index.indexName,
       idempotencyTable: this.idempotencyTable,
+      schedules: { groupName: this.schedules.groupName, deadLetterQueue: this.schedules.deadLetterQueue },
       alarmEmail: props.alarmEmail,
     });
 
