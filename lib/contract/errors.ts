@@ -1,6 +1,7 @@
 /** The error part of the contract: every code's statuses, message pattern and meaning, from the one catalogue (lib/errors.ts). */
 import { type ErrorCode, errorCatalogue } from "../errors.ts";
 import { MAX_BODY_BYTES } from "../model.ts";
+import type { Route } from "../routes.ts";
 import { type Json, type JsonSchema, type ResponseObject, ref } from "./shapes.ts";
 
 /** HTTP statuses a code is answered with besides its catalogue status. */
@@ -64,21 +65,28 @@ export const msgRegex = (pattern: string): string =>
     .map((part) => part.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&"))
     .join("[\\s\\S]+")}$`;
 
-/** The error codes each operation answers (besides 1013, which belongs to no operation). */
+/**
+ * The error codes each operation answers (besides 1013 for an unknown route), by its route's name
+ * in lib/routes.ts: every route has its list, and its operationId is that name, camel-cased.
+ */
 export const OPERATION_ERRORS = {
-  split: [
+  SplitTask: [
     1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1014, 1016, 1017, 1018, 1019, 1020, 1021, 1022, 1023, 1024, 1025,
     1027, 1500,
   ],
-  list: [1002, 1003, 1004, 1010, 1012, 1014, 1015, 1023, 1027, 1500],
-  register: [1001, 1002, 1011, 1014, 1023, 1024, 1025, 1027, 1500],
-  images: [1002, 1003, 1011, 1012, 1014, 1015, 1023, 1026, 1027, 1500],
-  delete: [1001, 1002, 1003, 1011, 1014, 1023, 1027, 1500],
-  setSchedule: [1001, 1002, 1005, 1006, 1009, 1014, 1017, 1018, 1019, 1023, 1027, 1028, 1500],
-  getSchedule: [1002, 1014, 1023, 1027, 1029, 1500],
-  deleteSchedule: [1002, 1014, 1023, 1027, 1500],
-  openapi: [1014, 1500],
-} as const satisfies Record<string, readonly ErrorCode[]>;
+  ListSet: [1002, 1003, 1004, 1010, 1012, 1014, 1015, 1023, 1027, 1500],
+  RegisterImages: [1001, 1002, 1011, 1014, 1023, 1024, 1025, 1027, 1500],
+  GetImages: [1002, 1003, 1011, 1012, 1014, 1015, 1023, 1026, 1027, 1500],
+  DeleteImages: [1001, 1002, 1003, 1011, 1014, 1023, 1027, 1500],
+  SetSchedule: [1001, 1002, 1005, 1006, 1009, 1014, 1017, 1018, 1019, 1023, 1027, 1028, 1500],
+  GetSchedule: [1002, 1014, 1023, 1027, 1029, 1500],
+  DeleteSchedule: [1002, 1014, 1023, 1027, 1500],
+  OpenApiDocument: [1014, 1500],
+  DocsPage: [1014, 1500],
+} as const satisfies Record<Route["name"], readonly ErrorCode[]>;
+
+/** A route's operationId: its name in lib/routes.ts, camel-cased (SplitTask → splitTask). */
+export const operationIdOf = (name: Route["name"]): string => name.charAt(0).toLowerCase() + name.slice(1);
 
 export const errorSchemaName = (code: ErrorCode) => `Error${code}`;
 

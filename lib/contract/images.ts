@@ -1,7 +1,7 @@
 /** The images part of the contract: POST, GET and DELETE /training/tasks/images. */
 import type { ErrorCode } from "../errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../model.ts";
-import type { OPERATION_ERRORS } from "./errors.ts";
+import { type OPERATION_ERRORS, operationIdOf } from "./errors.ts";
 import { DELETE_REQUEST_EXAMPLES, IMAGE_EXAMPLE, IMAGE_PAGE_EXAMPLE, REGISTER_REQUEST_EXAMPLES } from "./examples.ts";
 import { IDEMPOTENCY_KEY_PARAMETER, queryParameter, REPLAYED_HEADERS } from "./parameters.ts";
 import { json, type Operation, ref } from "./shapes.ts";
@@ -15,7 +15,7 @@ export function imagePaths(
 ): Record<"post" | "get" | "delete", Omit<Operation, "security">> {
   return {
     post: {
-      operationId: "registerImages",
+      operationId: operationIdOf("RegisterImages"),
       tags: ["images"],
       summary: "Register images of a task",
       description:
@@ -44,11 +44,11 @@ export function imagePaths(
             },
           }),
         },
-        ...errorsOf("register"),
+        ...errorsOf("RegisterImages"),
       },
     },
     get: {
-      operationId: "getImages",
+      operationId: operationIdOf("GetImages"),
       tags: ["images"],
       summary: "Look up one image (with img_id), or list the task's images (without)",
       description:
@@ -93,11 +93,11 @@ export function imagePaths(
             },
           ),
         },
-        ...errorsOf("images"),
+        ...errorsOf("GetImages"),
       },
     },
     delete: {
-      operationId: "deleteImages",
+      operationId: operationIdOf("DeleteImages"),
       tags: ["images"],
       summary: "Delete images of a task (logically, as the legacy is_del)",
       description:
@@ -126,7 +126,7 @@ export function imagePaths(
             },
           }),
         },
-        ...errorsOf("delete", deleteKeyed ? [1024, 1025] : []),
+        ...errorsOf("DeleteImages", deleteKeyed ? [1024, 1025] : []),
       },
     },
   };

@@ -17,6 +17,7 @@ import {
   errorSchemaName,
   errorTable,
   OPERATION_ERRORS,
+  operationIdOf,
 } from "./errors.ts";
 import {
   DEMO_TASK,
@@ -103,7 +104,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
     paths: withSecurity({
       "/training/tasks/sets": {
         put: {
-          operationId: "splitTask",
+          operationId: operationIdOf("SplitTask"),
           tags: ["sets"],
           summary: "Split a task's images at random",
           description:
@@ -137,11 +138,11 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
                 },
               }),
             },
-            ...errorsOf("split"),
+            ...errorsOf("SplitTask"),
           },
         },
         get: {
-          operationId: "listSet",
+          operationId: operationIdOf("ListSet"),
           tags: ["sets"],
           summary: "List one set (with set_type_id), or the task's split summary (without)",
           description:
@@ -190,7 +191,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
                 },
               ),
             },
-            ...errorsOf("list"),
+            ...errorsOf("ListSet"),
           },
         },
       },
@@ -198,7 +199,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
       "/training/tasks/schedule": schedulePaths((operation) => errorsOf(operation)),
       "/openapi.json": {
         get: {
-          operationId: "openApiDocument",
+          operationId: operationIdOf("OpenApiDocument"),
           tags: ["contract"],
           summary: "This OpenAPI 3.1 document",
           description:
@@ -212,13 +213,13 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
                 required: ["openapi", "paths"],
               }),
             },
-            ...errorsOf("openapi"),
+            ...errorsOf("OpenApiDocument"),
           },
         },
       },
       [DOCS_PATH]: {
         get: {
-          operationId: "docsPage",
+          operationId: operationIdOf("DocsPage"),
           tags: ["contract"],
           summary: "This document as a page (Swagger UI), and the files the page loads",
           description:
@@ -250,7 +251,7 @@ export function openApiDocument(options: { auth?: ApiAuthSetting } = {}): OpenAp
                 },
               }),
             },
-            ...errorsOf("openapi"),
+            ...errorsOf("DocsPage"),
           },
         },
       },

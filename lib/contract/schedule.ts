@@ -2,6 +2,7 @@
 import type { SCHEDULE_FIELDS } from "../http/fields.ts";
 import { DELETE_MSG, READ_MSG, SET_MSG } from "../schedule/answers.ts";
 import { MAX_WINDOW_MINUTES } from "../schedule/window.ts";
+import { operationIdOf } from "./errors.ts";
 import { DEMO_TASK } from "./examples.ts";
 import { DOMAIN_SCHEMAS } from "./schemas.ts";
 import { int, type Json, type JsonSchema, json, type Operation, object, type Parameter, ref } from "./shapes.ts";
@@ -160,10 +161,10 @@ const taskIdParameter = (description: string): Parameter => ({
 type Responses = Operation["responses"];
 
 /** The path item of /training/tasks/schedule, each operation's error answers from `errorsOf`. */
-export function schedulePaths(errorsOf: (operation: "setSchedule" | "getSchedule" | "deleteSchedule") => Responses) {
+export function schedulePaths(errorsOf: (operation: "SetSchedule" | "GetSchedule" | "DeleteSchedule") => Responses) {
   return {
     put: {
-      operationId: "setSchedule",
+      operationId: operationIdOf("SetSchedule"),
       tags: ["schedules"],
       summary: "Create or replace the task's schedule of re-splits",
       description:
@@ -179,11 +180,11 @@ export function schedulePaths(errorsOf: (operation: "setSchedule" | "getSchedule
             nightly_keep: { summary: "Nightly, mode keep", value: { ...SCHEDULE_EXAMPLE, msg: SET_MSG } },
           }),
         },
-        ...errorsOf("setSchedule"),
+        ...errorsOf("SetSchedule"),
       },
     },
     get: {
-      operationId: "getSchedule",
+      operationId: operationIdOf("GetSchedule"),
       tags: ["schedules"],
       summary: "The task's schedule, its next run and its last 20 runs",
       parameters: [taskIdParameter("The task (1002); may come in double quotes.")],
@@ -218,11 +219,11 @@ export function schedulePaths(errorsOf: (operation: "setSchedule" | "getSchedule
             },
           }),
         },
-        ...errorsOf("getSchedule"),
+        ...errorsOf("GetSchedule"),
       },
     },
     delete: {
-      operationId: "deleteSchedule",
+      operationId: operationIdOf("DeleteSchedule"),
       tags: ["schedules"],
       summary: "Stop and remove the task's schedule",
       description: "A retried DELETE is not an error: it answers deleted: false.",
@@ -234,7 +235,7 @@ export function schedulePaths(errorsOf: (operation: "setSchedule" | "getSchedule
             deleted: { summary: "Deleted", value: { code: 0, msg: DELETE_MSG, task_id: DEMO_TASK, deleted: true } },
           }),
         },
-        ...errorsOf("deleteSchedule"),
+        ...errorsOf("DeleteSchedule"),
       },
     },
   } satisfies Record<string, Omit<Operation, "security">>;
