@@ -64,12 +64,18 @@ export function seededRandom(seed: string): (bound: number) => number {
   };
 }
 
-/** In-place Fisher–Yates: for i from n-1 down to 1, swap items[i] with items[nextInt(i + 1)]. Returns `items`. */
-export function shuffle<T>(items: T[], nextInt: (bound: number) => number): T[] {
+/**
+ * In-place Fisher–Yates: for i from n-1 down to 1, swap items[i] with items[nextInt(i + 1)]. Returns
+ * `items` (an array or a typed array).
+ */
+export function shuffle<Items extends { [index: number]: unknown; length: number }>(
+  items: Items,
+  nextInt: (bound: number) => number,
+): Items {
   for (let i = items.length - 1; i > 0; i--) {
     const j = nextInt(i + 1);
-    const tmp = items[i] as T;
-    items[i] = items[j] as T;
+    const tmp = items[i];
+    items[i] = items[j];
     items[j] = tmp;
   }
   return items;

@@ -1,7 +1,7 @@
 import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../model.ts";
 import { isCanonicallySorted, seededRandom, shuffle } from "../shuffle.ts";
 import { compareIds } from "./names.ts";
-import { DRAW_ORDER, NO_SET, type PlanImage, type PlanSets } from "./types.ts";
+import { BIN_OF_SET, DRAW_ORDER, NO_SET, type PlanImage, type PlanSets } from "./types.ts";
 
 /** The ids of `images`; throws a plain Error for an order_id that is not a finite number. */
 export function readIds(images: readonly PlanImage[]): string[] {
@@ -21,9 +21,9 @@ export function readIds(images: readonly PlanImage[]): string[] {
  * `shuffleIds(ids, seed)` gives the ids, computed over indices so that no lookup from id back to
  * image is needed. Throws a plain Error when an img_id repeats.
  */
-export function permutation(ids: readonly string[], seed: string): number[] {
+export function permutation(ids: readonly string[], seed: string): Int32Array {
   const n = ids.length;
-  const order = new Array<number>(n);
+  const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (!isCanonicallySorted(ids)) order.sort((a, b) => compareIds(ids[a]!, ids[b]!));
   for (let k = 1; k < n; k++) {
@@ -45,10 +45,14 @@ export function drawPlain(ids: readonly string[], counts: SetSizes, seed: string
   const setOf = new Int8Array(n).fill(-1);
   let next = 0;
   for (const setType of DRAW_ORDER) {
-    const members = order.slice(next, next + counts[setType]);
+    const members = new Array<string>(counts[setType]);
+    for (let k = 0; k < members.length; k++) {
+      const i = order[next + k]!;
+      setOf[i] = setType;
+      members[k] = ids[i]!;
+    }
     next += members.length;
-    for (const i of members) setOf[i] = setType;
-    drawn[setType] = members.map((i) => ids[i]!);
+    drawn[setType] = members;
   }
   return {
     drawn,
@@ -59,17 +63,22 @@ export function drawPlain(ids: readonly string[], counts: SetSizes, seed: string
 }
 
 /** The sets from the bin of every image (`bin[i]`), each set listed in permutation (`order`) order. */
-export function setsFromBins(order: readonly number[], bin: Int8Array, ids: readonly string[]): PlanSets {
+export function setsFromBins(order: Int32Array, bin: Int8Array, ids: readonly string[]): PlanSets {
   const n = ids.length;
   const setOf = new Int8Array(n).fill(-1);
-  const drawn: Record<SetType, string[]> = { [TRAINING]: [], [TESTING]: [], [VERIFYING]: [] };
+  const sizes = [0, 0, 0];
+  for (let i = 0; i < n; i++) if (bin[i]! >= 0 && bin[i]! < NO_SET) sizes[bin[i]!]!++;
+  // Each list made at its size: a million pushes would copy the growing lists over and over.
+  const drawn = {} as Record<SetType, string[]>;
+  for (const setType of DRAW_ORDER) drawn[setType] = new Array<string>(sizes[BIN_OF_SET[setType]]!);
+  const filled = [0, 0, 0];
   let assigned = 0;
   for (const i of order) {
     const b = bin[i]!;
     if (b === NO_SET) continue;
     const setType = DRAW_ORDER[b]!;
     setOf[i] = setType;
-    drawn[setType].push(ids[i]!);
+    drawn[setType][filled[b]!++] = ids[i]!;
     assigned++;
   }
   return {

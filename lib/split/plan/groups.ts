@@ -145,8 +145,10 @@ function unitsOf({ groupOf, groups }: PlanColumns, pool: Int32Array, anchor: Int
 function unitStrata(pool: Int32Array, unitOf: Int32Array, sizes: readonly number[], strata: Strata) {
   const count = sizes.length;
   const start = new Int32Array(count + 1);
-  const rows: number[] = [];
-  const counts: number[] = [];
+  // At most one entry an image: filled up to `used`, then viewed, never copied.
+  const rows = new Int32Array(pool.length);
+  const counts = new Int32Array(pool.length);
+  let used = 0;
   const first = new Int32Array(count + 1);
   for (let u = 0; u < count; u++) first[u + 1] = first[u]! + sizes[u]!;
   const fill = first.slice(0, count);
@@ -154,18 +156,18 @@ function unitStrata(pool: Int32Array, unitOf: Int32Array, sizes: readonly number
   for (const i of pool) byUnit[fill[unitOf[i]!]!++] = i;
   const tally = new Int32Array(strata.quota.length / BINS);
   for (let u = 0; u < count; u++) {
-    start[u] = rows.length;
+    start[u] = used;
     for (let k = first[u]!; k < first[u + 1]!; k++) {
       const row = strata.rowOf[byUnit[k]!]!;
-      if (tally[row]!++ === 0) rows.push(row);
+      if (tally[row]!++ === 0) rows[used++] = row;
     }
-    for (let k = start[u]!; k < rows.length; k++) {
-      counts.push(tally[rows[k]!]!);
+    for (let k = start[u]!; k < used; k++) {
+      counts[k] = tally[rows[k]!]!;
       tally[rows[k]!] = 0;
     }
   }
-  start[count] = rows.length;
-  return { start, rows: Int32Array.from(rows), counts: Int32Array.from(counts) };
+  start[count] = used;
+  return { start, rows: rows.subarray(0, used), counts: counts.subarray(0, used) };
 }
 
 /** Without strata: every unit is all of one stratum (row 0). */

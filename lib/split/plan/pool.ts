@@ -23,7 +23,7 @@ export interface Pool {
  */
 export function preparePool(
   current: Int8Array | undefined,
-  order: readonly number[],
+  order: Int32Array,
   counts: SetSizes,
   keep: boolean,
   lock: boolean,
@@ -56,7 +56,9 @@ export function preparePool(
       );
     }
   }
-  const pool = Int32Array.from(order.filter((i) => bin[i] === -1));
+  const pool = new Int32Array(n - fixed[0]! - fixed[1]! - fixed[2]!);
+  let next = 0;
+  for (const i of order) if (bin[i] === -1) pool[next++] = i;
   const deficit = [target[0]! - fixed[0]!, target[1]! - fixed[1]!, target[2]! - fixed[2]!];
   deficit.push(pool.length - deficit[0]! - deficit[1]! - deficit[2]!);
   const requested = { [TRAINING]: target[0]!, [VERIFYING]: target[1]!, [TESTING]: target[2]! };
