@@ -206,6 +206,16 @@ export class Monitoring extends Construct {
     );
     this.alarms = alarms;
 
+    // EventBridge Scheduler's metrics of the schedules' group
+    const schedulerMetric = (metricName: string, label: string) =>
+      new Metric({
+        namespace: "AWS/Scheduler",
+        metricName,
+        dimensionsMap: { ScheduleGroup: props.schedules.groupName },
+        statistic: Stats.SUM,
+        period: PERIOD,
+        label,
+      });
     const fns = Object.entries(props.functions);
     const perFunction = (metric: (fn: IFunction) => IMetric) => fns.map(([, fn]) => metric(fn));
     this.dashboard = new Dashboard(this, "Dashboard", {
@@ -254,23 +264,10 @@ export class Monitoring extends Construct {
           new GraphWidget({
             title: "Scheduled runs",
             width: 24,
-            left: (
-              [
-                ["InvocationAttemptCount", "invoked"],
-                ["TargetErrorCount", "target errors"],
-                ["InvocationsSentToDeadLetterCount", "sent to the dead-letter queue"],
-              ] as const
-            ).map(
-              ([metricName, label]) =>
-                new Metric({
-                  namespace: "AWS/Scheduler",
-                  metricName,
-                  dimensionsMap: { ScheduleGroup: props.schedules.groupName },
-                  statistic: Stats.SUM,
-                  period: PERIOD,
-                  label,
-                }),
-            ),
+            left: [
+              schedulerMetric("InvocationAttemptCount", "runs invoked"),
+              schedulerMetric("TargetErrorCount", "invocations Lambda refused"),
+            ],
             right: [deadLetters.with({ label: "in the dead-letter queue" })],
           }),
         ],

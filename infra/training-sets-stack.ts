@@ -346,5 +346,9 @@ export class TrainingSetsStack extends Stack {
       description: "The Resource of an IAM policy allowing execute-api:Invoke on every route of the v1 stage",
     });
     new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, "ScheduleDeadLetterQueueUrl", {
+      value: this.schedules.deadLetterQueue.queueUrl,
+      description: "The queue of scheduled runs that failed or never ran",
+    });
   }
 }

@@ -3,7 +3,16 @@ import { DEAD_LETTER_RETENTION, RUN_MAX_EVENT_AGE } from "../../infra/schedules.
 import { FUNCTIONS, type FunctionName } from "../../lib/routes.ts";
 import { readSchedulerSettings } from "../../lib/schedule/aws-engine.ts";
 import { scheduleName } from "../../lib/schedule/index.ts";
-import { COGNITO, type Json, PRIVATE, roleStatements, type Synthesized, synth } from "./synth.ts";
+import {
+  COGNITO,
+  dashboardWidgets,
+  deployed,
+  type Json,
+  PRIVATE,
+  roleStatements,
+  type Synthesized,
+  synth,
+} from "./synth.ts";
 
 // What runs the tasks' own schedules in AWS: the schedule group, the role EventBridge Scheduler
 // assumes, the dead-letter queue and its alarm, the run function without async retries, and the
@@ -41,26 +50,6 @@ const statementsOfRole = (fixture: Synthesized, roleId: string): Json[] =>
     .ofType("AWS::IAM::Policy")
     .filter(([, policy]) => (policy.Properties!.Roles as Json[]).some((ref) => ref.Ref === roleId))
     .flatMap(([, policy]) => (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement);
-
-/** A template value as a deployed function sees it, with the account and region of a test deployment. */
-function deployed(value: unknown): string {
-  if (typeof value === "string") return value;
-  const object = value as Json;
-  if ("Fn::Join" in object) {
-    const [separator, parts] = object["Fn::Join"] as [string, unknown[]];
-    return parts.map(deployed).join(separator);
-  }
-  if ("Ref" in object) {
-    const pseudo: Record<string, string> = {
-      "AWS::Partition": "aws",
-      "AWS::Region": "eu-west-1",
-      "AWS::AccountId": "123456789012",
-    };
-    return pseudo[object.Ref as string] ?? `<${object.Ref}>`;
-  }
-  if ("Fn::GetAtt" in object) return `<${(object["Fn::GetAtt"] as string[]).join(".")}>`;
-  throw new Error(`cannot resolve ${JSON.stringify(value)}`);
-}
 
 /** Does an IAM resource pattern (`*` any run of characters) cover this ARN? */
 const covers = (pattern: string, arn: string) =>
@@ -160,6 +149,27 @@ describe("the dead-letter queue", () => {
       AlarmActions: [topic],
       OKActions: [topic],
     });
+  });
+});
+
+describe("the operator's view", () => {
+  it("has the dead-letter queue's URL as an output", () => {
+    base.template.hasOutput("ScheduleDeadLetterQueueUrl", { Value: { Ref: idOf(base, "AWS::SQS::Queue") } });
+  });
+
+  it("shows on the dashboard the runs Scheduler invoked and Lambda refused in the group, and the queue's depth", () => {
+    const widget = dashboardWidgets(base).find((candidate) => candidate.properties.title === "Scheduled runs");
+    expect(widget?.properties.metrics).toEqual([
+      ["AWS/Scheduler", "InvocationAttemptCount", "ScheduleGroup", "TrainingSetsStack", expect.anything()],
+      ["AWS/Scheduler", "TargetErrorCount", "ScheduleGroup", "TrainingSetsStack", expect.anything()],
+      [
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        `<${idOf(base, "AWS::SQS::Queue")}.QueueName>`,
+        expect.objectContaining({ stat: "Maximum", yAxis: "right" }),
+      ],
+    ]);
   });
 });
 

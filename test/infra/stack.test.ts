@@ -456,12 +456,13 @@ describe("API", () => {
     });
   });
 
-  it("outputs ApiUrl, the table names, the ARN to allow in an IAM policy and the alarm topic, and nothing else", () => {
+  it("outputs ApiUrl, the table names, the ARN to allow in an IAM policy, the alarm topic and the schedules' dead-letter queue, and nothing else", () => {
     expect(Object.keys(base.template.toJSON().Outputs).sort()).toEqual([
       "AlarmTopicArn",
       "ApiUrl",
       "ExecuteApiArn",
       "IdempotencyTableName",
+      "ScheduleDeadLetterQueueUrl",
       "TableName",
     ]);
     base.template.hasOutput("TableName", { Value: { Ref: base.tableId } });

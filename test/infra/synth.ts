@@ -73,3 +73,31 @@ export function roleStatements(fixture: Synthesized, name: FunctionName): Json[]
     .filter(([, policy]) => (policy.Properties!.Roles as Json[]).some((ref) => ref.Ref === role))
     .flatMap(([, policy]) => (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement);
 }
+
+/** A template value as a deployed function sees it, with the account and region of a test deployment. */
+export function deployed(value: unknown): string {
+  if (typeof value === "string") return value;
+  const object = value as Json;
+  if ("Fn::Join" in object) {
+    const [separator, parts] = object["Fn::Join"] as [string, unknown[]];
+    return parts.map(deployed).join(separator);
+  }
+  if ("Ref" in object) {
+    const pseudo: Record<string, string> = {
+      "AWS::Partition": "aws",
+      "AWS::Region": "eu-west-1",
+      "AWS::AccountId": "123456789012",
+    };
+    return pseudo[object.Ref as string] ?? `<${object.Ref}>`;
+  }
+  if ("Fn::GetAtt" in object) return `<${(object["Fn::GetAtt"] as string[]).join(".")}>`;
+  throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+}
+
+/** The dashboard's widgets as CloudWatch reads them, references written `<logical id>` (see `deployed`). */
+export function dashboardWidgets(
+  fixture: Synthesized,
+): { type: string; properties: Json & { metrics?: unknown[][] } }[] {
+  const body = deployed(fixture.only("AWS::CloudWatch::Dashboard").Properties!.DashboardBody);
+  return (JSON.parse(body) as { widgets: { type: string; properties: Json & { metrics?: unknown[][] } }[] }).widgets;
+}
