@@ -9,7 +9,10 @@ export const DEFAULTS = {
    * split of 1 s or less through at the stage's full rate and keeps 900 of the 1,000 for the rest.
    */
   splitReservedConcurrency: 100,
-  /** ResplitTasks' reserved concurrency: the scheduled run and one started by hand. */
+  /**
+   * ResplitTasks' reserved concurrency: scheduled runs two at a time, however many tasks are due;
+   * the others wait in Lambda's asynchronous queue (infra/schedules.ts, RUN_MAX_EVENT_AGE).
+   */
   resplitReservedConcurrency: 2,
   /**
    * The table's and the order index's on-demand maximum, request units per second: a new on-demand
