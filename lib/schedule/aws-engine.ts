@@ -3,6 +3,7 @@ import {
   CreateScheduleCommand,
   type CreateScheduleInput,
   DeleteScheduleCommand,
+  GetScheduleCommand,
   ResourceNotFoundException,
   SchedulerClient,
   UpdateScheduleCommand,
@@ -106,6 +107,15 @@ export function awsScheduleEngine(
         await client.send(new DeleteScheduleCommand({ Name: name, GroupName: settings.groupName }));
       } catch (error) {
         if (!(error instanceof ResourceNotFoundException)) throw error;
+      }
+    },
+    async has(name) {
+      try {
+        await client.send(new GetScheduleCommand({ Name: name, GroupName: settings.groupName }));
+        return true;
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException) return false;
+        throw error;
       }
     },
   };

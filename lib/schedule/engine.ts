@@ -28,6 +28,8 @@ export interface EngineSchedule {
 export interface ScheduleEngine {
   put(name: string, schedule: EngineSchedule): Promise<void>;
   delete(name: string): Promise<void>;
+  /** Whether the engine holds a schedule by that name (a group rebuilt empty holds none). */
+  has(name: string): Promise<boolean>;
 }
 
 /** The input of a run as the target receives it, from a schedule's input and its scheduled time. */

@@ -37,6 +37,10 @@ export class LocalScheduleEngine implements ScheduleEngine {
     this.entries.delete(name);
   }
 
+  async has(name: string): Promise<boolean> {
+    return this.entries.has(name);
+  }
+
   /** The schedule kept under `name`, as last put. */
   get(name: string): EngineSchedule | undefined {
     return this.entries.get(name)?.schedule;

@@ -30,6 +30,15 @@ const raced = () =>
     { status: 503, retryAfter: 1, detail: "the schedule was changed by other requests meanwhile: send it again" },
   );
 
+/** Whether the engine holds the schedule; the engine's failure is 503, like a failed write. */
+async function holds(engine: ScheduleEngine, name: string): Promise<boolean> {
+  try {
+    return await engine.has(name);
+  } catch (error) {
+    throw engineFailed(error, "the check of its timetable");
+  }
+}
+
 /** Writes a stored schedule to the engine, then marks it active; the engine's failure is 503. */
 async function complete(
   schedules: ScheduleStore,
@@ -65,7 +74,9 @@ export async function setSchedule(
     const stored = await schedules.read(taskKey, deadline);
     const current = stored?.state === "deleted" ? undefined : stored;
     if (current && sameSettings(current, settings)) {
-      return current.state === "active" ? current : complete(schedules, engine, taskKey, current, now, deadline);
+      // Active in the table is not enough: a stack rebuilt over the kept table has an empty group.
+      const whole = current.state === "active" && (await holds(engine, scheduleName(taskKey)));
+      return whole ? current : complete(schedules, engine, taskKey, current, now, deadline);
     }
     const schedule: ScheduleItem = {
       ...settings,

@@ -38,12 +38,16 @@ const countingEngine: ScheduleEngine = {
     engineCalls.push(`delete ${name}`);
     await localScheduleEngine.delete(name);
   },
+  has: (name) => localScheduleEngine.has(name),
 };
 const failingEngine: ScheduleEngine = {
   put: async () => {
     throw new Error("scheduler unavailable");
   },
   delete: async () => {
+    throw new Error("scheduler unavailable");
+  },
+  has: async () => {
     throw new Error("scheduler unavailable");
   },
 };
@@ -117,6 +121,20 @@ describe("PUT, GET and DELETE /training/tasks/schedule over HTTP", () => {
     expect(new Date(next).getUTCHours()).toBe(18); // 02:00 in Shanghai
     expect(again.body).toEqual(set.body);
     expect(engineCalls).toEqual([`put ${scheduleName(keyOf("team-a"))}`]);
+  });
+
+  it("the same PUT again puts the schedule back when the scheduler lost it (a stack rebuilt over the kept table)", async () => {
+    useScheduleEngine(countingEngine);
+    const set = await call(TEAM_A, "PUT", SCHEDULE, NIGHTLY);
+    const name = scheduleName(keyOf("team-a"));
+    await localScheduleEngine.delete(name);
+    engineCalls.length = 0;
+
+    const again = await call(TEAM_A, "PUT", SCHEDULE, NIGHTLY);
+
+    expect(again.body).toEqual(set.body);
+    expect(engineCalls).toEqual([`put ${name}`]);
+    expect(await localScheduleEngine.has(name)).toBe(true);
   });
 
   it("GET shows the schedule and its runs, newest first, as the run function records them", async () => {

@@ -2,6 +2,7 @@ import {
   ConflictException,
   CreateScheduleCommand,
   DeleteScheduleCommand,
+  GetScheduleCommand,
   ResourceNotFoundException,
   UpdateScheduleCommand,
 } from "@aws-sdk/client-scheduler";
@@ -47,6 +48,17 @@ function recordingClient(failures: (Error | undefined)[] = []) {
 }
 
 describe("the EventBridge Scheduler engine", () => {
+  it("has a schedule when GetSchedule finds it in the group, not when it answers ResourceNotFound", async () => {
+    const { sent, client } = recordingClient([undefined, sdkError(ResourceNotFoundException)]);
+    const engine = awsScheduleEngine(SETTINGS, client);
+
+    expect([await engine.has("task-abc"), await engine.has("task-gone")]).toEqual([true, false]);
+    expect(sent).toEqual([
+      { name: GetScheduleCommand.name, input: { Name: "task-abc", GroupName: SETTINGS.groupName } },
+      { name: GetScheduleCommand.name, input: { Name: "task-gone", GroupName: SETTINGS.groupName } },
+    ]);
+  });
+
   it("updates the schedule by name with everything a run needs: group, target, input, role, no retries, DLQ, zone, window", async () => {
     // Arrange
     const { sent, client } = recordingClient();

@@ -27,6 +27,7 @@ function recordingEngine() {
   const engine: ScheduleEngine = {
     put: async (name, schedule) => void puts.push({ name, schedule }),
     delete: async (name) => void deletes.push(name),
+    has: async (name) => puts.some((put) => put.name === name) && !deletes.includes(name),
   };
   return { engine, puts, deletes };
 }
@@ -36,6 +37,9 @@ const failingEngine: ScheduleEngine = {
     throw new Error("scheduler unavailable");
   },
   delete: async () => {
+    throw new Error("scheduler unavailable");
+  },
+  has: async () => {
     throw new Error("scheduler unavailable");
   },
 };
