@@ -10,8 +10,8 @@ import { splitTask } from "../lib/split/split.ts";
 import { createDynamoDbClient } from "../lib/store/client.ts";
 import { createStore, type Store } from "../lib/store/index.ts";
 import { ORDER_BLOCK, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
-import { itemSize } from "../test/support/capacity-model.ts";
-import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy.ts";
+import { itemSize } from "../test/support/capacity-model/index.ts";
+import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy/index.ts";
 import { imageIdOf, type Measure } from "./support.ts";
 
 /** 128 four-byte characters: a label or group name at its most expensive. */

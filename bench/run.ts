@@ -9,7 +9,7 @@
  *                 the images; a 5,000-image GET page vs a raw Query of the order index.
  *                 A GET page of 5,000 from the 10% set through the local gateway (bench/http-page.ts),
  *                 beside the same page in process and the raw index reads under it.
- *   aws-model     The same calls through test/support/fault-proxy.ts with DynamoDB's per-partition
+ *   aws-model     The same calls through test/support/fault-proxy/ with DynamoDB's per-partition
  *                 limits (1,000 WCU/s, 3,000 RCU/s per partition key value, table and index apart):
  *                 answer time and consumed units. Buckets are refilled (capacity.reset) before each
  *                 measurement: every measure starts on an idle task.
@@ -35,7 +35,7 @@ import { splitTask } from "../lib/split/split.ts";
 import { createStore } from "../lib/store/index.ts";
 import { startDynamoDbLocal } from "../scripts/dynamodb-local.ts";
 import { PROJECT_ROOT } from "../scripts/project-root.ts";
-import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy/index.ts";
 import { benchHistory } from "./history.ts";
 import { benchHttpPage } from "./http-page.ts";
 import { benchBundles, benchPlan, benchSplitRss } from "./process.ts";
@@ -381,7 +381,7 @@ if (!modelOnly) {
 const imageBytes = itemBytes(imageItem("model-split-100000", 100_000));
 const header = [
   `training-sets bench (${quick ? "quick" : "full"}${modelOnly ? ", aws-model only" : ""}${million ? ", with 1M" : ""}), Node ${process.version}, ${new Date().toISOString()}, ${((performance.now() - started) / 1000).toFixed(0)} s`,
-  `image items of ~${imageBytes} bytes; aws-model = DynamoDB Local behind test/support/fault-proxy.ts with 1,000 WCU/s and 3,000 RCU/s per partition key value (table and index apart); WRU/RRU are the units it counted`,
+  `image items of ~${imageBytes} bytes; aws-model = DynamoDB Local behind test/support/fault-proxy/ with 1,000 WCU/s and 3,000 RCU/s per partition key value (table and index apart); WRU/RRU are the units it counted`,
 ];
 console.log(`\n${header.join("\n")}\n`);
 console.log("| section | measure | result | baseline | ratio | WRU | RRU | target | met | note |");

@@ -12,7 +12,7 @@ import type { SetSizes } from "../lib/model.ts";
 import { checkDeadline, createDynamoDbClient, documentClient, retrying } from "../lib/store/client.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
 import { LAYOUT } from "../lib/store/task-item.ts";
-import { numberSize } from "../test/support/capacity-model.ts";
+import { numberSize } from "../test/support/capacity-model/index.ts";
 
 /** One measured value, beside the baseline measured in the same run. */
 export interface Measure {

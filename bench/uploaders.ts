@@ -1,6 +1,6 @@
 /**
  * Parallel uploaders into one task while it is split, under the AWS model: DynamoDB Local behind
- * test/support/fault-proxy.ts with DynamoDB's per-partition limits (1,000 WCU/s and 3,000 RCU/s per
+ * test/support/fault-proxy/ with DynamoDB's per-partition limits (1,000 WCU/s and 3,000 RCU/s per
  * partition key value) and its transaction conflicts (every registration transaction, allocation and
  * publish writes the one task item). What it measures is how long registering takes when all of a
  * task's writers share one partition and one item, what it costs, how often they collide, and what
@@ -13,7 +13,7 @@ import { ServiceError } from "../lib/errors.ts";
 import type { ImageInput } from "../lib/model.ts";
 import { splitTask } from "../lib/split/split.ts";
 import { createStore } from "../lib/store/index.ts";
-import { DEFAULT_CONFLICT_HOLD_MS, startFaultProxy } from "../test/support/fault-proxy.ts";
+import { DEFAULT_CONFLICT_HOLD_MS, startFaultProxy } from "../test/support/fault-proxy/index.ts";
 import { imageIdOf, usualCounts } from "./support.ts";
 
 export interface UploadersOptions {
