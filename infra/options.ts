@@ -1,6 +1,4 @@
 import { RemovalPolicy } from "aws-cdk-lib";
-import { ServiceError } from "../lib/errors.ts";
-import { parseTaskId } from "../lib/http/values.ts";
 import { type ApiAuth, checkTenancy, defaultTenancyMode, NONE_NEEDS_ENDPOINTS, type Tenancy } from "./api-access.ts";
 import { DEFAULTS, WAF_RATE_LIMIT_RANGE } from "./defaults.ts";
 import { SettingError } from "./setting-error.ts";
@@ -146,28 +144,18 @@ function list(get: Context, name: string, expected: string): unknown[] {
   return raw.map((entry) => (typeof entry === "string" ? entry.trim() : entry)).filter((entry) => entry !== "");
 }
 
-const TASK_IDS = "a list of task ids (1–64 of 0-9A-Za-z_-; 19-digit ids written as strings)";
+/** The options of the one rule that re-split fixed task ids at deploy time, before tasks had schedules. */
+const RETIRED_RESPLIT_OPTIONS = ["resplitSchedule", "resplitTaskIds"] as const;
 
-/** The re-split schedule: the expression and the task ids together, or neither (then no rule is made). */
-function resplit(get: Context): StackOptions["resplit"] {
-  const rawSchedule = get("resplitSchedule");
-  const rawIds = list(get, "resplitTaskIds", TASK_IDS);
-  if (isUnset(rawSchedule) && rawIds.length === 0) return undefined;
-  if (isUnset(rawSchedule)) fail("resplitSchedule", "set when resplitTaskIds is", rawSchedule);
-  if (rawIds.length === 0) fail("resplitTaskIds", "set when resplitSchedule is", get("resplitTaskIds"));
-
-  const schedule = String(rawSchedule).trim();
-  if (!/^(rate|cron)\(.+\)$/.test(schedule))
-    fail("resplitSchedule", "an EventBridge rate(…) or cron(…) expression", schedule);
-  const taskIds = rawIds.map((raw) => {
-    try {
-      return parseTaskId(raw);
-    } catch (error) {
-      if (error instanceof ServiceError) return fail("resplitTaskIds", TASK_IDS, raw);
-      throw error;
-    }
-  });
-  return { schedule, taskIds: [...new Set(taskIds)] };
+/** Either retired option set stops the synth: a deploy without it would drop those tasks' re-splits unseen. */
+function refuseRetiredResplit(get: Context): void {
+  for (const name of RETIRED_RESPLIT_OPTIONS) {
+    const raw = get(name);
+    if (isUnset(raw) || (Array.isArray(raw) && raw.length === 0)) continue;
+    throw new SettingError(
+      `${CONTEXT_PREFIX}${name} is gone: schedules are now per task, set each with PUT /training/tasks/schedule or \`training-sets schedule set\` (docs/operations.md, "Scheduled re-splits", has the loop for a list of task ids)`,
+    );
+  }
 }
 
 /**
@@ -176,6 +164,7 @@ function resplit(get: Context): StackOptions["resplit"] {
  */
 export function readOptions(context: (key: string) => unknown): StackOptions {
   const get: Context = (name) => context(CONTEXT_PREFIX + name);
+  refuseRetiredResplit(get);
 
   const removal = String(get("removalPolicy") ?? "retain").toLowerCase();
   if (removal !== "retain" && removal !== "destroy") fail("removalPolicy", '"retain" or "destroy"', removal);
@@ -214,7 +203,6 @@ export function readOptions(context: (key: string) => unknown): StackOptions {
     throttleBurstLimit: Math.floor(positive(get, "throttleBurstLimit", 200)),
     waf: onOff(get, "waf", true) ? { rateLimit: wafRateLimit } : false,
     corsOrigins: origins as string[],
-    resplit: resplit(get),
     alarmEmail: email(get, "alarmEmail"),
     splitReservedConcurrency: guard(get, "splitReservedConcurrency", DEFAULTS.splitReservedConcurrency),
     resplitReservedConcurrency: guard(get, "resplitReservedConcurrency", DEFAULTS.resplitReservedConcurrency),

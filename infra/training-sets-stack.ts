@@ -21,8 +21,6 @@ import {
 } from "aws-cdk-lib/aws-apigateway";
 import { UserPool } from "aws-cdk-lib/aws-cognito";
 import type { Table } from "aws-cdk-lib/aws-dynamodb";
-import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
-import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -80,8 +78,6 @@ export interface TrainingSetsStackProps extends StackProps {
   readonly waf?: { readonly rateLimit: number } | false;
   /** Browser origins allowed to call the API; empty means no CORS at all. */
   readonly corsOrigins?: readonly string[];
-  /** When set, an EventBridge rule re-splits these tasks on this schedule (`rate(…)` or `cron(…)`). */
-  readonly resplit?: { readonly schedule: string; readonly taskIds: readonly string[] };
   /** When set, the alarm topic mails this address. */
   readonly alarmEmail?: string;
   /** Reserved concurrency of SplitTask: at most this many splits at once (a cost and load guard); `false`: none. */
@@ -127,8 +123,7 @@ const STAGE_NAME = "v1";
 /**
  * The service: one table, one function per route, one REST API (v1 proxy integrations) in front,
  * secured by default; the run function of the tasks' schedules, with their schedule group, role and
- * dead-letter queue (and the legacy rule of fixed task ids when one is configured); the idempotency
- * table of the keyed routes; alarms, their topic and a dashboard.
+ * dead-letter queue; the idempotency table of the keyed routes; alarms, their topic and a dashboard.
  */
 export class TrainingSetsStack extends Stack {
   readonly table: Table;
@@ -139,8 +134,6 @@ export class TrainingSetsStack extends Stack {
   readonly functions: Record<FunctionName, ServiceFunction>;
   /** Each route's API method, by function name. */
   readonly methods: Partial<Record<FunctionName, Method>>;
-  /** The legacy rule re-splitting fixed task ids, when `resplit` is configured. */
-  readonly resplitRule: Rule | undefined;
   /** The schedule group, the Scheduler role and the dead-letter queue of the tasks' own schedules. */
   readonly schedules: TaskSchedules;
   readonly webAcl: StageWebAcl | undefined;
@@ -308,20 +301,6 @@ export class TrainingSetsStack extends Stack {
     for (const method of this.api.methods.filter((candidate) => candidate.httpMethod === "OPTIONS")) {
       acknowledgePreflight(method);
     }
-
-    // The legacy re-split of fixed task ids; no schedule configured, no rule.
-    this.resplitRule = props.resplit
-      ? new Rule(this, "ResplitSchedule", {
-          description: `training-sets: re-split ${props.resplit.taskIds.length} task(s) on ${props.resplit.schedule}`,
-          schedule: Schedule.expression(props.resplit.schedule),
-          // The function receives exactly {"task_ids":[…]} (the input replaces the scheduled event).
-          targets: [
-            new LambdaFunction(this.functions.ResplitTasks, {
-              event: RuleTargetInput.fromObject({ task_ids: [...props.resplit.taskIds] }),
-            }),
-          ],
-        })
-      : undefined;
 
     addGatewayResponses(this.api, auth, { corsOrigins, wafRateLimit: waf ? waf.rateLimit : undefined });
 

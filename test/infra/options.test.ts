@@ -30,7 +30,6 @@ describe("stack options from CDK context", () => {
       throttleBurstLimit: 200,
       waf: { rateLimit: DEFAULTS.wafRateLimit },
       corsOrigins: [],
-      resplit: undefined,
       alarmEmail: undefined,
       splitReservedConcurrency: DEFAULTS.splitReservedConcurrency,
       resplitReservedConcurrency: DEFAULTS.resplitReservedConcurrency,
@@ -162,48 +161,24 @@ describe("stack options from CDK context", () => {
     expect(() => options({ "training-sets:cloudWatchRole": "yes" })).toThrow(/cloudWatchRole must be "on" or "off"/);
   });
 
-  it("takes a schedule and comma-separated task ids from the command line", () => {
-    const read = options({
-      "training-sets:resplitSchedule": "rate(1 day)",
-      "training-sets:resplitTaskIds": "2018062212345678911, 2018072049434026765,2018062212345678911",
-    });
-
-    expect(read.resplit).toEqual({ schedule: "rate(1 day)", taskIds: ["2018062212345678911", "2018072049434026765"] });
+  it("refuses the retired fixed-id re-split options, either one set, naming the per-task schedule and the loop", () => {
+    const retired = [
+      { "training-sets:resplitSchedule": "rate(1 day)" },
+      { "training-sets:resplitTaskIds": "2018062212345678911,2018072049434026765" },
+      { "training-sets:resplitTaskIds": ["2018062212345678911"] },
+      { "training-sets:resplitSchedule": "cron(0 3 * * ? *)", "training-sets:resplitTaskIds": "2018062212345678911" },
+    ];
+    for (const context of retired) {
+      expect(() => options(context), JSON.stringify(context)).toThrow(SettingError);
+      expect(() => options(context), JSON.stringify(context)).toThrow(
+        /^training-sets:resplit(Schedule|TaskIds) is gone: schedules are now per task, set each with PUT \/training\/tasks\/schedule or `training-sets schedule set` \(docs\/operations\.md, "Scheduled re-splits", has the loop for a list of task ids\)$/,
+      );
+    }
   });
 
-  it("takes task ids as a JSON array, from cdk.json or as a -c string", () => {
-    const schedule = { "training-sets:resplitSchedule": "cron(0 3 * * ? *)" };
-
-    expect(options({ ...schedule, "training-sets:resplitTaskIds": ["a-1", "b_2"] }).resplit?.taskIds).toEqual([
-      "a-1",
-      "b_2",
-    ]);
-    expect(options({ ...schedule, "training-sets:resplitTaskIds": '["a-1","b_2"]' }).resplit?.taskIds).toEqual([
-      "a-1",
-      "b_2",
-    ]);
-  });
-
-  it("refuses a schedule without task ids, and task ids without a schedule", () => {
-    expect(() => options({ "training-sets:resplitSchedule": "rate(1 day)" })).toThrow(/resplitTaskIds must be set/);
-    expect(() => options({ "training-sets:resplitTaskIds": "2018062212345678911" })).toThrow(
-      /resplitSchedule must be set/,
-    );
-  });
-
-  it("refuses a schedule that is not rate(…) or cron(…)", () => {
-    expect(() =>
-      options({ "training-sets:resplitSchedule": "every day", "training-sets:resplitTaskIds": "a1" }),
-    ).toThrow(/resplitSchedule must be an EventBridge rate/);
-  });
-
-  it("refuses a malformed task id, and a 19-digit id written as a JSON number (it has lost its digits)", () => {
-    const schedule = { "training-sets:resplitSchedule": "rate(1 day)" };
-
-    expect(() => options({ ...schedule, "training-sets:resplitTaskIds": "ok,not ok" })).toThrow(/resplitTaskIds/);
-    expect(() => options({ ...schedule, "training-sets:resplitTaskIds": "[2018062212345678911]" })).toThrow(
-      /as strings/,
-    );
+  it("reads the retired options left empty (an older cdk.json) as unset", () => {
+    expect(options({ "training-sets:resplitSchedule": "", "training-sets:resplitTaskIds": [] })).toEqual(options());
+    expect(options({ "training-sets:resplitSchedule": "  ", "training-sets:resplitTaskIds": "" })).toEqual(options());
   });
 
   it("reads CORS origins as a list or a comma-separated string", () => {
@@ -234,6 +209,29 @@ describe("the app's wiring", () => {
       expect(run.status).toBe(1);
       expect(run.stderr.trim().split("\n")).toEqual([
         expect.stringMatching(/^training-sets:auth=none needs training-sets:vpcEndpointIds/),
+      ]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops `cdk synth` with one line when a retired re-split option is given on the command line", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "training-sets-retired-"));
+    try {
+      const run = spawnSync(process.execPath, ["--import", "tsx", "infra/app.ts"], {
+        cwd: new URL("../../", import.meta.url),
+        env: {
+          ...process.env,
+          CDK_OUTDIR: outdir,
+          CDK_CONTEXT_JSON: JSON.stringify({ "training-sets:resplitTaskIds": "2018062212345678911" }),
+        },
+        encoding: "utf8",
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(
+          /^training-sets:resplitTaskIds is gone: schedules are now per task, .*PUT \/training\/tasks\/schedule/,
+        ),
       ]);
     } finally {
       rmSync(outdir, { recursive: true, force: true });

@@ -278,16 +278,13 @@ describe("the functions that write schedules", () => {
 });
 
 describe("cdk-nag", () => {
-  it("passes with schedules under every auth setting, with the legacy rule, and with a customer managed key", () => {
+  it("passes with schedules under every auth setting, and with a customer managed key", () => {
     for (const fixture of [
       base,
       prod,
       synth({ auth: COGNITO }),
       synth({ auth: PRIVATE }),
-      synth({
-        resplit: { schedule: "rate(1 day)", taskIds: ["2018062212345678911"] },
-        tableEncryption: "customer-managed",
-      }),
+      synth({ tableEncryption: "customer-managed" }),
     ]) {
       expect(fixture.unacknowledged()).toEqual([]);
     }

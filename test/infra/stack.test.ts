@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { App, RemovalPolicy, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import type { CfnTable } from "aws-cdk-lib/aws-dynamodb";
-import type { CfnRule } from "aws-cdk-lib/aws-events";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import type { CfnLogGroup } from "aws-cdk-lib/aws-logs";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -570,11 +569,8 @@ describe("permissions", () => {
     expect(grantsOf(base, "ResplitTasks")).toEqual({ ...grantsOf(base, "SplitTask"), idempotency: [] });
   });
 
-  it("keep to our table when the schedule and CORS are configured too", () => {
-    const full = synth({
-      corsOrigins: ["https://label.example.com"],
-      resplit: { schedule: "rate(1 day)", taskIds: ["2018062212345678911"] },
-    });
+  it("keep to our table when CORS is configured too", () => {
+    const full = synth({ corsOrigins: ["https://label.example.com"] });
     const tableArn = JSON.stringify({ "Fn::GetAtt": [full.tableId, "Arn"] });
     const idempotencyArn = JSON.stringify({ "Fn::GetAtt": [full.idempotencyTableId, "Arn"] });
     for (const { where, document } of policyDocuments(full.resources)) {
@@ -589,51 +585,12 @@ describe("permissions", () => {
   });
 });
 
-describe("scheduled re-splits", () => {
-  const taskIds = ["2018062212345678911", "2018072049434026765"];
-  const scheduled = synth({ resplit: { schedule: "cron(0 3 * * ? *)", taskIds } });
-
-  it("make no rule when no schedule is configured", () => {
+describe("re-splits", () => {
+  it("run only on the tasks' own schedules: no EventBridge rule, and no events.amazonaws.com permission", () => {
     base.template.resourceCountIs("AWS::Events::Rule", 0);
-    expect(base.stack.resplitRule).toBeUndefined();
     expect(
       base.ofType("AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "events.amazonaws.com"),
     ).toEqual([]);
-  });
-
-  it("fire ResplitTasks on the configured schedule with exactly {task_ids}", () => {
-    scheduled.template.resourceCountIs("AWS::Events::Rule", 1);
-    scheduled.template.hasResourceProperties("AWS::Events::Rule", {
-      ScheduleExpression: "cron(0 3 * * ? *)",
-      State: "ENABLED",
-      Targets: [
-        {
-          Arn: { "Fn::GetAtt": ["ResplitTasks", "Arn"] },
-          Id: Match.anyValue(),
-          Input: JSON.stringify({ task_ids: taskIds }),
-        },
-      ],
-    });
-    const [, rule] = scheduled.ofType("AWS::Events::Rule")[0] ?? [];
-    expect(rule?.Properties).not.toHaveProperty("Name");
-  });
-
-  it("let only that rule invoke ResplitTasks", () => {
-    const ruleId: string = scheduled.stack.resolve(
-      (scheduled.stack.resplitRule!.node.defaultChild as CfnRule).logicalId,
-    );
-    const permissions = scheduled
-      .ofType("AWS::Lambda::Permission")
-      .filter(([, p]) => p.Properties?.Principal === "events.amazonaws.com")
-      .map(([, p]) => p.Properties);
-    expect(permissions).toEqual([
-      {
-        Action: "lambda:InvokeFunction",
-        FunctionName: { "Fn::GetAtt": ["ResplitTasks", "Arn"] },
-        Principal: "events.amazonaws.com",
-        SourceArn: { "Fn::GetAtt": [ruleId, "Arn"] },
-      },
-    ]);
   });
 });
 
@@ -850,12 +807,11 @@ describe("cdk-nag AwsSolutions", () => {
     expect(report(base)).toEqual([]);
   });
 
-  it("report nothing unacknowledged under cognito, none, or with CORS and a schedule either", () => {
+  it("report nothing unacknowledged under cognito, none, or with CORS and an alarm address either", () => {
     expect(report(cognito)).toEqual([]);
     expect(report(open)).toEqual([]);
     const full = synth({
       corsOrigins: ["https://label.example.com"],
-      resplit: { schedule: "rate(1 day)", taskIds: ["2018062212345678911"] },
       alarmEmail: "oncall@example.com",
     });
     expect(report(full)).toEqual([]);
