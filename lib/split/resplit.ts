@@ -1,7 +1,7 @@
 import { forEachLimited } from "../concurrency.ts";
 import { describeError, type ErrorCode, ServiceError } from "../errors.ts";
 import { parseSplitOptions, parseSplitSizes } from "../http/validate.ts";
-import { parseTaskId } from "../http/values.ts";
+import { asObject, parseTaskId } from "../http/values.ts";
 import { type Level, log as serviceLog } from "../log.ts";
 import { publishResplitOutcome } from "../metrics.ts";
 import { type SplitSpec, TESTING, TRAINING, VERIFYING } from "../model.ts";
@@ -45,21 +45,14 @@ export interface ResplitOptions {
 /** Codes that mean "this task cannot be re-split as it stands", not that something broke. */
 const SKIPPED_CODES = new Set<ErrorCode>([1003, 1007]);
 
-const asObject = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-
 /**
- * The task ids of a re-split event: `{"task_ids":[…]}` as the stack's schedule rule delivers it, or
- * an EventBridge event whose `detail` carries them. Entries are checked one by one later, so one
- * bad id cannot stop the others; an event without a list is a configuration error and throws.
+ * The task ids of a manual re-split, `{"task_ids":[…]}` (`npm run invoke`, `aws lambda invoke`):
+ * each re-split with its last split's settings. Entries are checked one by one later, so one bad
+ * id cannot stop the others; an event without a list throws.
  */
 export function parseResplitEvent(event: unknown): unknown[] {
-  const body = asObject(event);
-  const detail = asObject(body?.detail);
-  const ids = detail && Object.hasOwn(detail, "task_ids") ? detail.task_ids : body?.task_ids;
-  if (!Array.isArray(ids)) {
-    throw new TypeError('a re-split event must be {"task_ids":[…]} or an EventBridge event whose detail is');
-  }
+  const ids = asObject(event)?.task_ids;
+  if (!Array.isArray(ids)) throw new TypeError('a manual re-split event must be {"task_ids":[…]}');
   return ids;
 }
 

@@ -27,15 +27,15 @@ const setSizes = async (store: Store, taskId: string) =>
   Promise.all(SET_TYPES.map(async (setType) => (await readWholeSet(store, taskId, setType)).length));
 
 describe("parseResplitEvent", () => {
-  it("reads {task_ids} as the schedule rule delivers it, and an EventBridge event whose detail carries it", () => {
+  it("reads {task_ids}, a manual re-split's event", () => {
     expect(parseResplitEvent({ task_ids: ["a", "b"] })).toEqual(["a", "b"]);
-    expect(
-      parseResplitEvent({ "detail-type": "Scheduled Event", source: "aws.events", detail: { task_ids: ["c"] } }),
-    ).toEqual(["c"]);
   });
 
   it("throws on an event that names no list of tasks", () => {
-    expect(() => parseResplitEvent({ "detail-type": "Scheduled Event", detail: {} })).toThrow(/task_ids/);
+    // The fixed-id rule's EventBridge event is gone with the rule: schedules are per task.
+    expect(() => parseResplitEvent({ "detail-type": "Scheduled Event", detail: { task_ids: ["c"] } })).toThrow(
+      /task_ids/,
+    );
     expect(() => parseResplitEvent({ task_ids: "a,b" })).toThrow(/task_ids/);
     expect(() => parseResplitEvent(null)).toThrow(/task_ids/);
   });
