@@ -4,7 +4,7 @@ import { parseSplitOptions, parseSplitSizes } from "../http/validate.ts";
 import { asObject, parseTaskId } from "../http/values.ts";
 import { type Level, log as serviceLog } from "../log.ts";
 import { publishResplitOutcome } from "../metrics.ts";
-import { type SplitSpec, TESTING, TRAINING, VERIFYING } from "../model.ts";
+import { type SplitResult, type SplitSpec, TESTING, TRAINING, VERIFYING } from "../model.ts";
 import { RUN_STALE_MS } from "../schedule/answers.ts";
 import { type RunInput, type ScheduleEngine, scheduledTimeText } from "../schedule/engine.ts";
 import { scheduleName } from "../schedule/name.ts";
@@ -44,6 +44,18 @@ export interface ResplitOptions {
 
 /** Codes that mean "this task cannot be re-split as it stands", not that something broke. */
 const SKIPPED_CODES = new Set<ErrorCode>([1003, 1007]);
+
+/** A published re-split as its result reports it: version, seed and the three set sizes. */
+const splitOutcome = (taskId: string, split: SplitResult): ResplitResult => ({
+  task_id: taskId,
+  outcome: "split",
+  version: split.version,
+  seed: split.seed,
+  training_count: split.drawn[TRAINING].length,
+  verifying_count: split.drawn[VERIFYING].length,
+  testing_count: split.drawn[TESTING].length,
+  unassigned_count: split.unassignedCount,
+});
 
 /**
  * The task ids of a manual re-split, `{"task_ids":[…]}` (`npm run invoke`, `aws lambda invoke`):
@@ -93,17 +105,7 @@ export async function resplitTasks(
       const record = live && (await store.readRecord(taskId, live, deadline));
       if (!record) return { result: { task_id: taskId, outcome: "skipped", reason: "never split" } };
       const split = await splitTask(store, { taskId, ...record.spec, seed: undefined }, deadline);
-      const result: ResplitResult = {
-        task_id: taskId,
-        outcome: "split",
-        version: split.version,
-        seed: split.seed,
-        training_count: split.drawn[TRAINING].length,
-        verifying_count: split.drawn[VERIFYING].length,
-        testing_count: split.drawn[TESTING].length,
-        unassigned_count: split.unassignedCount,
-      };
-      return { result };
+      return { result: splitOutcome(taskId, split) };
     } catch (error) {
       const failure = error instanceof ServiceError ? error : undefined;
       if (failure && SKIPPED_CODES.has(failure.code)) {
@@ -264,16 +266,7 @@ export async function runSchedule(
       beforePublish: (ref) => store.schedules.noteRunSplit(taskKey, scheduledAt, ref, deadline),
     });
     settlement = { status: "split", splitVersion: split.version };
-    result = {
-      task_id: taskId,
-      outcome: "split",
-      version: split.version,
-      seed: split.seed,
-      training_count: split.drawn[TRAINING].length,
-      verifying_count: split.drawn[VERIFYING].length,
-      testing_count: split.drawn[TESTING].length,
-      unassigned_count: split.unassignedCount,
-    };
+    result = splitOutcome(taskId, split);
   } catch (error) {
     failure = error;
     const refusal = error instanceof ServiceError ? error : undefined;
