@@ -113,6 +113,27 @@ export const SET_PAGE_EXAMPLE: Json = {
   img_info_list: [{ img_name: "img_拓海_1.png", img_id: "2018072080042233351", state: 0, order_id: 1 }],
 };
 
+/** The live split as the summary shows it; its history entries are the same without the label counts. */
+const SUMMARY_SPLIT = {
+  version: 1,
+  seed: "doc",
+  algorithm: "v1",
+  split_at: "2026-11-24T19:38:40.485Z",
+  mode: "fresh",
+  options: { stratify_by: "label", group_by: null, rare_labels: "training", lock_testing: false },
+  ratios: { training: 0.6, verifying: 0.2, testing: 0.2 },
+  requested_sizes: { training: 6, verifying: 2, testing: 2 },
+  achieved_sizes: { training: 6, verifying: 2, testing: 2 },
+  unassigned_count: 0,
+  moved_count: 0,
+  label_counts: [
+    { label: "cat", training: 2, verifying: 1, testing: 0, unassigned: 0 },
+    { label: "dog", training: 4, verifying: 1, testing: 2, unassigned: 0 },
+  ],
+  leaked_groups: ["p1", "p4"],
+};
+const { label_counts: _labelCounts, ...SUMMARY_HISTORY_ENTRY } = SUMMARY_SPLIT;
+
 export const SUMMARY_EXAMPLE: Json = {
   code: 0,
   msg: "任务分集概况查询成功",
@@ -120,40 +141,8 @@ export const SUMMARY_EXAMPLE: Json = {
   image_count: 10,
   deleted_count: 0,
   unassigned_count: 0,
-  split: {
-    version: 1,
-    seed: "doc",
-    algorithm: "v1",
-    split_at: "2026-11-24T19:38:40.485Z",
-    mode: "fresh",
-    options: { stratify_by: "label", group_by: null, rare_labels: "training", lock_testing: false },
-    ratios: { training: 0.6, verifying: 0.2, testing: 0.2 },
-    requested_sizes: { training: 6, verifying: 2, testing: 2 },
-    achieved_sizes: { training: 6, verifying: 2, testing: 2 },
-    unassigned_count: 0,
-    moved_count: 0,
-    label_counts: [
-      { label: "cat", training: 2, verifying: 1, testing: 0, unassigned: 0 },
-      { label: "dog", training: 4, verifying: 1, testing: 2, unassigned: 0 },
-    ],
-    leaked_groups: ["p1", "p4"],
-  },
-  history: [
-    {
-      version: 1,
-      seed: "doc",
-      algorithm: "v1",
-      split_at: "2026-11-24T19:38:40.485Z",
-      mode: "fresh",
-      options: { stratify_by: "label", group_by: null, rare_labels: "training", lock_testing: false },
-      ratios: { training: 0.6, verifying: 0.2, testing: 0.2 },
-      requested_sizes: { training: 6, verifying: 2, testing: 2 },
-      achieved_sizes: { training: 6, verifying: 2, testing: 2 },
-      unassigned_count: 0,
-      moved_count: 0,
-      leaked_groups: ["p1", "p4"],
-    },
-  ],
+  split: SUMMARY_SPLIT,
+  history: [SUMMARY_HISTORY_ENTRY],
 };
 
 export const IMAGE_EXAMPLE = {
