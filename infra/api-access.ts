@@ -25,7 +25,7 @@ export type ApiAuth =
   | { readonly type: "none"; readonly vpcEndpointIds: readonly string[] };
 
 /**
- * Whose tasks a request may see (SPEC "Access"): `off`, one namespace; `claim`, the value of a
+ * Whose tasks a request may see (docs/operations.md "Authentication"): `off`, one namespace; `claim`, the value of a
  * Cognito token's claim (`claim`) is the tenant; `account`, each AWS account that signs is one.
  */
 export interface Tenancy {

@@ -30,7 +30,7 @@ export interface TaskSchedulesProps {
 }
 
 /**
- * What runs the tasks' schedules in AWS (SPEC "Schedules"): a schedule group named after the stack,
+ * What runs the tasks' schedules in AWS (docs/operations.md "Scheduled re-splits"): a schedule group named after the stack,
  * holding one EventBridge Scheduler schedule per task; the role Scheduler assumes to invoke the
  * run function; and one dead-letter queue for runs that never happened or failed. A failed run is
  * not retried, by Scheduler (each schedule's retry policy is 0, set by lib/schedule/aws-engine.ts)

@@ -9,7 +9,7 @@ import { lambdaContext, loadHandler } from "../../scripts/lambda.ts";
 import { createGateway, loadHandlers } from "../../scripts/local-gateway.ts";
 import { expectContract, type Reply } from "../support/http.ts";
 
-// Tenancy on: two tenants schedule the same task id, each its own schedule (SPEC "Access").
+// Tenancy on: two tenants schedule the same task id, each its own schedule (docs/api.md "Tenants").
 const TASK = "77";
 const SCHEDULE = "/training/tasks/schedule";
 const NIGHTLY = {

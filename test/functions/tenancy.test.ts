@@ -11,7 +11,7 @@ import { createGateway, loadHandlers } from "../../scripts/local-gateway.ts";
 import { expectContract, type Reply } from "../support/http.ts";
 import { localClient } from "../support/store.ts";
 
-// Two tenants use the same task ids and image ids; each must see only its own (SPEC "Access").
+// Two tenants use the same task ids and image ids; each must see only its own (docs/api.md "Tenants").
 const TASK = "42";
 const IDS = ["1", "2", "3", "4", "5", "6"];
 const SETS = "/training/tasks/sets";
