@@ -262,8 +262,8 @@ export interface RegisterResult {
   total: number;
 }
 
-/** One image as the image lookup and the image listing show it. */
-export interface ImageRecord {
+/** One image as the image lookup and the image listing show it: the contract's `Image`. */
+export interface Image {
   img_id: string;
   img_name: string;
   state: number;
@@ -293,7 +293,7 @@ export interface ImageQuery {
 
 export interface ImagePage {
   taskId: string;
-  images: ImageRecord[];
+  images: Image[];
   nextCursor: ImageCursor | undefined;
 }
 

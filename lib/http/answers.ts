@@ -4,7 +4,7 @@ import {
   type DeleteResult,
   type ImageCursor,
   type ImagePage,
-  type ImageRecord,
+  type Image,
   type LabelCount,
   type PageBudget,
   type RegisterResult,
@@ -185,7 +185,7 @@ export const registerResponse = (result: RegisterResult) => ({
 });
 
 /** GET /training/tasks/images?task_id=…&img_id=…: one image and its set in the live split. */
-export const imageResponse = (taskId: string, image: ImageRecord) => ({
+export const imageResponse = (taskId: string, image: Image) => ({
   code: 0,
   msg: "图像查询成功",
   task_id: shownTaskId(taskId),

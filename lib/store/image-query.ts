@@ -4,7 +4,7 @@ import {
   type ImageCursor,
   type ImagePage,
   type ImageQuery,
-  type ImageRecord,
+  type Image,
   type PageBudget,
   type SetType,
   UNLIMITED_PAGE,
@@ -31,7 +31,7 @@ const noImages = (taskId: string) =>
     { detail: `task ${taskId} has no images (none registered, or all deleted)` },
   );
 
-const record = (item: Item, setType: number): ImageRecord => ({
+const record = (item: Item, setType: number): Image => ({
   img_id: item[TABLE.sortKey] as string,
   img_name: item.img_name as string,
   state: item.state as number,
@@ -59,7 +59,7 @@ export async function getImage(
   taskId: string,
   imgId: string,
   deadline: number,
-): Promise<ImageRecord> {
+): Promise<Image> {
   const [out, task] = await Promise.all([
     retrying(deadline, () =>
       ctx.db.send(
@@ -149,7 +149,7 @@ export async function listImages(
   }
   // The cap counts the answer as Lambda carries it, with room for a cursor after the page's last image.
   const longestCursor = { ...start, after: (page.at(-1)?.order_id as number | undefined) ?? start.after };
-  const images: ImageRecord[] = [];
+  const images: Image[] = [];
   let bytes = budget.emptyBytes(taskId, longestCursor);
   for (const item of page) {
     const image = record(item, setIn(chunks, ref, item.order_id as number));

@@ -7,7 +7,7 @@ import type {
   ImageCursor,
   ImagePage,
   ImageQuery,
-  ImageRecord,
+  Image,
   LiveSplit,
   PageBudget,
   RegisterRequest,
@@ -106,7 +106,7 @@ export interface Store {
   /** The live split and the recent ones, with the current image and unassigned counts; 1003 without images. */
   taskSummary(taskId: string, deadline?: number): Promise<TaskSummary>;
   /** One image with its set in the live split; 1026 when unknown or deleted. */
-  getImage(taskId: string, imgId: string, deadline?: number): Promise<ImageRecord>;
+  getImage(taskId: string, imgId: string, deadline?: number): Promise<Image>;
   /** One page of the task's images in order_id order, ended early when `budget` is spent; 1003 without images. */
   listImages(query: ImageQuery, deadline?: number, budget?: PageBudget<ImageCursor>): Promise<ImagePage>;
   /** Logical deletion of images; 1003 for a task without images. */

@@ -2,7 +2,7 @@ import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk
 import { describe, expect, it } from "vitest";
 import { parseImagesQuery } from "../../../lib/http/queries.ts";
 import { parseDeleteRequest } from "../../../lib/http/validate.ts";
-import type { ImageCursor, ImageRecord, SetType } from "../../../lib/model.ts";
+import type { ImageCursor, Image, SetType } from "../../../lib/model.ts";
 import { documentClient } from "../../../lib/store/client.ts";
 import type { Store } from "../../../lib/store/index.ts";
 import { chunkKey, TABLE, TASK_ITEM_SK, TOMBSTONE_PREFIX, tombstoneKey } from "../../../lib/store/table.ts";
@@ -21,8 +21,8 @@ import {
 const db = documentClient(localClient());
 
 /** Every image of the task through the image listing, page by page. */
-async function readAllListed(store: Store, taskId: string, limit = 5000): Promise<ImageRecord[]> {
-  const images: ImageRecord[] = [];
+async function readAllListed(store: Store, taskId: string, limit = 5000): Promise<Image[]> {
+  const images: Image[] = [];
   let cursor: ImageCursor | undefined;
   do {
     const page = await store.listImages({ taskId, imgId: undefined, limit, cursor });
