@@ -2,9 +2,9 @@ import { truncated } from "../capped.ts";
 import {
   type Capped,
   type DeleteResult,
+  type Image,
   type ImageCursor,
   type ImagePage,
-  type Image,
   type LabelCount,
   type PageBudget,
   type RegisterResult,

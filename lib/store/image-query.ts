@@ -1,10 +1,10 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ServiceError } from "../errors.ts";
 import {
+  type Image,
   type ImageCursor,
   type ImagePage,
   type ImageQuery,
-  type Image,
   type PageBudget,
   type SetType,
   UNLIMITED_PAGE,
@@ -54,12 +54,7 @@ const refOf = (task: TaskItem | undefined): SnapshotRef | undefined =>
     : undefined;
 
 /** One image (strongly consistent) with its set in the live split; 1026 when unknown or deleted. */
-export async function getImage(
-  ctx: StoreContext,
-  taskId: string,
-  imgId: string,
-  deadline: number,
-): Promise<Image> {
+export async function getImage(ctx: StoreContext, taskId: string, imgId: string, deadline: number): Promise<Image> {
   const [out, task] = await Promise.all([
     retrying(deadline, () =>
       ctx.db.send(

@@ -4,10 +4,10 @@ import { ServiceError, storageUnavailable } from "../errors.ts";
 import type {
   DeleteRequest,
   DeleteResult,
+  Image,
   ImageCursor,
   ImagePage,
   ImageQuery,
-  Image,
   LiveSplit,
   PageBudget,
   RegisterRequest,

@@ -2,7 +2,7 @@ import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk
 import { describe, expect, it } from "vitest";
 import { parseImagesQuery } from "../../../lib/http/queries.ts";
 import { parseDeleteRequest } from "../../../lib/http/validate.ts";
-import type { ImageCursor, Image, SetType } from "../../../lib/model.ts";
+import type { Image, ImageCursor, SetType } from "../../../lib/model.ts";
 import { documentClient } from "../../../lib/store/client.ts";
 import type { Store } from "../../../lib/store/index.ts";
 import { chunkKey, TABLE, TASK_ITEM_SK, TOMBSTONE_PREFIX, tombstoneKey } from "../../../lib/store/table.ts";
