@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --aws-model] [-- --million]`: the service against the storage's
- * own speed, every baseline measured in the same run on one DynamoDB Local. Prints a table and
- * writes bench/results.json.
+ * `npm run bench [-- --quick] [-- --aws-model] [-- --million] [-- --fleet]`: the service against the
+ * storage's own speed, every baseline measured in the same run on one DynamoDB Local. Prints a
+ * table and writes bench/results.json.
  *
- * Sections (all run by default; `--aws-model` runs only the capacity model's):
+ * Sections (all run by default; `--aws-model` runs only the capacity model's, without the fleet;
+ * `--fleet` runs only the fleet, at its full size):
  *   local         DynamoDB Local, no limits: split vs the old design's per-image rewrite (raw
  *                 BatchWriteItem of as many image items) and vs a raw strongly consistent read of
  *                 the images; a 5,000-image GET page vs a raw Query of the order index.
@@ -23,12 +24,16 @@
  *                 handler bundles; with --million (also with --aws-model) the peak RSS of a split of
  *                 1M images and of 1M with 1,000 labels and 250,000 groups (stratify_by + group_by),
  *                 each in its own process with Lambda's heap flags, against half the function's memory.
+ *   fleet         (bench/fleet.ts) scheduled runs of many tasks due at once, at the run function's
+ *                 reserved concurrency, through the capacity model: 1,000 tasks of 1,000 images with
+ *                 --fleet, 100 of 1,000 by default, 20 of 100 with --quick.
  * Big tasks are seeded straight into the table; only the registration measure registers. The last
  * line says whether every target was met, naming each one missed.
  */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULTS } from "../infra/defaults.ts";
+import { RUN_MAX_EVENT_AGE } from "../infra/schedules.ts";
 import { readConfig, type StoreConfig } from "../lib/config.ts";
 import type { SetSizes, SetType } from "../lib/model.ts";
 import { splitTask } from "../lib/split/split.ts";
@@ -36,14 +41,15 @@ import { createStore } from "../lib/store/index.ts";
 import { startDynamoDbLocal } from "../scripts/dynamodb-local.ts";
 import { PROJECT_ROOT } from "../scripts/project-root.ts";
 import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy/index.ts";
+import { benchFleet } from "./fleet.ts";
 import { benchHistory } from "./history.ts";
 import { benchHttpPage } from "./http-page.ts";
 import { benchBundles, benchPlan, benchSplitRss } from "./process.ts";
+import { benchRegistration } from "./registration.ts";
+import { format, printTable, type Row, type Section, sizeName, summaryLine, writeResults } from "./report.ts";
 import {
-  imageIdOf,
   imageItem,
   itemBytes,
-  type Measure,
   median,
   rawClient,
   rawIndexPage,
@@ -63,47 +69,39 @@ const { values } = parseArgs({
     million: { type: "boolean", default: false },
     /** The "million" task's size: a smaller one checks the --million path quickly. */
     "million-size": { type: "string", default: "1000000" },
+    fleet: { type: "boolean", default: false },
+    /** The fleet's size with --fleet: smaller ones check its path quickly. */
+    "fleet-tasks": { type: "string", default: "1000" },
+    "fleet-images": { type: "string", default: "1000" },
   },
 });
 const quick = values.quick;
-const modelOnly = values["aws-model"];
-const million = values.million;
+const fleetOnly = values.fleet;
+const modelOnly = values["aws-model"] && !fleetOnly;
+const everything = !modelOnly && !fleetOnly;
+const million = values.million && !fleetOnly;
 
 const LOCAL_SIZES = quick ? [2_000, 5_000] : [10_000, 20_000, 100_000];
 const MODEL_SIZES = quick ? [2_000, 5_000] : [10_000, 100_000];
 const REGISTER_SIZE = quick ? 20_000 : 100_000;
 const PLAN_SIZE = quick ? 100_000 : 1_000_000;
 const MILLION = Number(values["million-size"]);
+const FLEET = fleetOnly
+  ? { tasks: Number(values["fleet-tasks"]), imagesPerTask: Number(values["fleet-images"]) }
+  : quick
+    ? { tasks: 20, imagesPerTask: 100 }
+    : { tasks: 100, imagesPerTask: 1_000 };
+/** Scheduled runs due the same minute that the fleet's drain figure is given for. */
+const DUE_AT_ONCE = 10_000;
 const ROUNDS = 3;
 const PAGE = 5_000;
 const TABLE_NAME = "bench";
 
-type Section = "local" | "aws-model" | "registration" | "history" | "process";
-interface Row extends Measure {
-  section: Section;
-}
 const rows: Row[] = [];
 const add = (row: Row) => {
   rows.push(row);
   console.error(`  ${row.section}: ${row.name}: ${format(row.value)} ${row.unit}`);
 };
-
-const format = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
-const sizeName = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
-const units = (n: number | undefined) => (n === undefined ? "" : Number.isInteger(n) ? String(n) : n.toFixed(1));
-
-const met = (row: Row): boolean | undefined => {
-  if (!row.target) return undefined;
-  if (row.target.ratio !== undefined) return row.baseline ? row.value / row.baseline <= row.target.ratio : undefined;
-  if (row.target.max !== undefined) return row.value <= row.target.max;
-  return undefined;
-};
-const targetText = (row: Row) =>
-  row.target?.ratio !== undefined
-    ? `≤ ${row.target.ratio}×`
-    : row.target?.max !== undefined
-      ? `≤ ${format(row.target.max)} ${row.unit}`
-      : "";
 
 const pageQuery = (taskId: string, setType: SetType, limit: number) =>
   ({ taskId, setType, limit, cursor: undefined }) as const;
@@ -309,124 +307,84 @@ async function benchModel(config: StoreConfig, endpoint: string) {
 
 // ---------------------------------------------------------------------------------------------
 
-async function benchRegistration(config: StoreConfig, endpoint: string) {
-  console.error("registration (counted through a proxy with unreachable limits)");
-  const proxy = await startFaultProxy(endpoint, {
-    capacity: { writeUnitsPerSecond: 1e12, readUnitsPerSecond: 1e12 },
-  });
-  try {
-    const store = createStore({ ...config, endpoint: proxy.endpoint });
-    const taskId = `register-${REGISTER_SIZE}`;
-    const n = REGISTER_SIZE;
-    const run = await metered(proxy, async () => {
-      for (let start = 1; start <= n; start += 1000) {
-        const images = [];
-        for (let i = start; i < Math.min(n + 1, start + 1000); i++)
-          images.push({ imgId: imageIdOf(i), imgName: `img_${i}.jpg`, state: 0 });
-        await store.registerImages({ taskId, images });
-      }
-    });
-    const task = await store.readTask(taskId);
-    if (task?.imageCount !== n) throw new Error(`registered ${task?.imageCount}, expected ${n}`);
-    add({
-      section: "registration",
-      name: `register ${sizeName(n)} images (requests of 1,000)`,
-      value: run.ms,
-      unit: "ms",
-      writeUnits: run.writeUnits,
-      readUnits: run.readUnits,
-      note: `${(run.writeUnits / n).toFixed(2)} WRU an image; no limits applied (time includes the proxy's bookkeeping); ${Math.round((n * 1000) / run.ms)} images/s`,
-    });
-  } finally {
-    await proxy.close();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
 const started = performance.now();
 const db = await startDynamoDbLocal({ inMemory: true });
 try {
   const config: StoreConfig = { ...readConfig(), endpoint: db.endpoint, tableName: TABLE_NAME, budgetMs: 600_000 };
   await createStore(config).ensureTable();
-  if (!modelOnly) await benchLocal(config, db.endpoint);
-  if (!modelOnly) {
+  if (everything) await benchLocal(config, db.endpoint);
+  if (everything) {
     console.error("http (a GET page of the 10% set through the local gateway)");
     for (const row of await benchHttpPage(config, db.endpoint, LOCAL_SIZES.at(-1) as number))
       add({ section: "local", ...row });
   }
-  await benchModel(config, db.endpoint);
-  if (!modelOnly) await benchRegistration(config, db.endpoint);
-  console.error("uploaders (8 in parallel into one task, through conflicts and the per-partition limits)");
-  const up = await benchUploaders(config, db.endpoint, quick ? { imagesPerUploader: 500 } : {});
-  add({
-    section: "aws-model",
-    name: `8 uploaders × ${quick ? "500" : "10k"} images into one task (calls of 1,000), split ${up.splitsCodes.length}× meanwhile`,
-    value: up.registrationsMs,
-    unit: "ms",
-    writeUnits: up.writeUnits,
-    readUnits: up.readUnits,
-    note: `${up.conflictsInjected} conflicts injected; ${up.registrationRetries}/${up.registrationCalls} calls answered 503 and were sent again (slowest ${Math.round(up.slowestCallMs)} ms); splits ${up.splitsCodes.join(", ")}`,
-  });
-  console.error("history (units counted through a proxy with unreachable limits)");
-  for (const row of await benchHistory(config, db.endpoint, quick ? 5 : 25)) add({ section: "history", ...row });
+  if (!fleetOnly) await benchModel(config, db.endpoint);
+  if (everything) {
+    console.error("registration (counted through a proxy with unreachable limits)");
+    add({ section: "registration", ...(await benchRegistration(config, db.endpoint, REGISTER_SIZE)) });
+  }
+  if (!fleetOnly) {
+    console.error("uploaders (8 in parallel into one task, through conflicts and the per-partition limits)");
+    const up = await benchUploaders(config, db.endpoint, quick ? { imagesPerUploader: 500 } : {});
+    add({
+      section: "aws-model",
+      name: `8 uploaders × ${quick ? "500" : "10k"} images into one task (calls of 1,000), split ${up.splitsCodes.length}× meanwhile`,
+      value: up.registrationsMs,
+      unit: "ms",
+      writeUnits: up.writeUnits,
+      readUnits: up.readUnits,
+      note: `${up.conflictsInjected} conflicts injected; ${up.registrationRetries}/${up.registrationCalls} calls answered 503 and were sent again (slowest ${Math.round(up.slowestCallMs)} ms); splits ${up.splitsCodes.join(", ")}`,
+    });
+    console.error("history (units counted through a proxy with unreachable limits)");
+    for (const row of await benchHistory(config, db.endpoint, quick ? 5 : 25)) add({ section: "history", ...row });
+  }
+  if (!modelOnly) {
+    const concurrency = DEFAULTS.resplitReservedConcurrency;
+    console.error(
+      `fleet (${FLEET.tasks} scheduled runs of ${sizeName(FLEET.imagesPerTask)}-image tasks due at once, ${concurrency} at a time, through the capacity model)`,
+    );
+    const options = {
+      ...FLEET,
+      concurrency,
+      dueAtOnce: DUE_AT_ONCE,
+      maxEventAgeMinutes: RUN_MAX_EVENT_AGE.toMinutes(),
+    };
+    for (const row of await benchFleet(config, db.endpoint, options)) add({ section: "fleet", ...row });
+  }
 } finally {
   await db.stop();
 }
-if (!modelOnly) {
+if (everything) {
   console.error("process (plan alone, handler bundles)");
   for (const row of [...benchPlan(PLAN_SIZE), ...(await benchBundles())]) add({ section: "process", ...row });
 }
 
 const imageBytes = itemBytes(imageItem("model-split-100000", 100_000));
-const header = [
-  `training-sets bench (${quick ? "quick" : "full"}${modelOnly ? ", aws-model only" : ""}${million ? ", with 1M" : ""}), Node ${process.version}, ${new Date().toISOString()}, ${((performance.now() - started) / 1000).toFixed(0)} s`,
-  `image items of ~${imageBytes} bytes; aws-model = DynamoDB Local behind test/support/fault-proxy/ with 1,000 WCU/s and 3,000 RCU/s per partition key value (table and index apart); WRU/RRU are the units it counted`,
-];
-console.log(`\n${header.join("\n")}\n`);
-console.log("| section | measure | result | baseline | ratio | WRU | RRU | target | met | note |");
-console.log("|---|---|---|---|---|---|---|---|---|---|");
-for (const row of rows) {
-  const baseline = row.baseline ? `${format(row.baseline)} ${row.unit}` : "";
-  const ratio = row.baseline ? `${(row.value / row.baseline).toFixed(2)}×` : "";
-  const ok = met(row);
-  const note = [row.baselineName ? `baseline: ${row.baselineName}` : "", row.note ?? ""]
-    .filter(Boolean)
-    .join("; ")
-    .replace(/\s+/g, " ");
-  console.log(
-    `| ${row.section} | ${row.name} | ${format(row.value)} ${row.unit} | ${baseline} | ${ratio} | ${units(row.writeUnits)} | ${units(row.readUnits)} | ${targetText(row)} | ${ok === undefined ? "" : ok ? "yes" : "NO"} | ${note} |`,
-  );
-}
-// One line that says whether every target was met, and names each one missed and each measure that failed.
-const judged = rows.filter((row) => met(row) !== undefined);
-const missed = judged.filter((row) => met(row) === false && !Number.isNaN(row.value));
-const failed = rows.filter((row) => Number.isNaN(row.value));
-const summary =
-  missed.length === 0 && failed.length === 0
-    ? `summary: all ${judged.length} targets met`
-    : [
-        `summary: TARGETS MISSED: ${missed.length} of ${judged.length}`,
-        ...missed.map((row) => `${row.name}: ${format(row.value)} ${row.unit}, target ${targetText(row)}`),
-        ...failed.map((row) => `FAILED: ${row.name}`),
-      ].join("; ");
+const runName = fleetOnly ? "fleet only" : `${quick ? "quick" : "full"}${modelOnly ? ", aws-model only" : ""}`;
+printTable(
+  [
+    `training-sets bench (${runName}${million ? ", with 1M" : ""}), Node ${process.version}, ${new Date().toISOString()}, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    `image items of ~${imageBytes} bytes; aws-model = DynamoDB Local behind test/support/fault-proxy/ with 1,000 WCU/s and 3,000 RCU/s per partition key value (table and index apart); WRU/RRU are the units it counted`,
+  ],
+  rows,
+);
+const summary = summaryLine(rows);
 console.log(`\n${summary}`);
-writeFileSync(
+const sections: Section[] = fleetOnly
+  ? ["fleet"]
+  : modelOnly
+    ? ["aws-model", "history", ...(million ? (["process"] as const) : [])]
+    : ["local", "aws-model", "registration", "history", "process", "fleet"];
+writeResults(
   join(root, "bench/results.json"),
-  `${JSON.stringify(
-    {
-      mode: quick ? "quick" : "full",
-      sections: modelOnly
-        ? ["aws-model", "history", ...(million ? ["process"] : [])]
-        : ["local", "aws-model", "registration", "history", "process"],
-      million,
-      node: process.version,
-      at: new Date().toISOString(),
-      imageItemBytes: imageBytes,
-      summary,
-      rows: rows.map((row) => ({ ...row, ratio: row.baseline ? row.value / row.baseline : undefined, met: met(row) })),
-    },
-    null,
-    2,
-  )}\n`,
+  {
+    mode: fleetOnly ? "fleet" : quick ? "quick" : "full",
+    sections,
+    million,
+    node: process.version,
+    at: new Date().toISOString(),
+    imageItemBytes: imageBytes,
+  },
+  summary,
+  rows,
 );
