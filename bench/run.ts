@@ -26,7 +26,7 @@
  *                 each in its own process with Lambda's heap flags, against half the function's memory.
  *   fleet         (bench/fleet.ts) scheduled runs of many tasks due at once, at the run function's
  *                 reserved concurrency, through the capacity model: 1,000 tasks of 1,000 images with
- *                 --fleet, 100 of 1,000 by default, 20 of 100 with --quick.
+ *                 --fleet, 100 of 1,000 by default, 10 of 100 with --quick.
  * Big tasks are seeded straight into the table; only the registration measure registers. The last
  * line says whether every target was met, naming each one missed.
  */
@@ -89,7 +89,7 @@ const MILLION = Number(values["million-size"]);
 const FLEET = fleetOnly
   ? { tasks: Number(values["fleet-tasks"]), imagesPerTask: Number(values["fleet-images"]) }
   : quick
-    ? { tasks: 20, imagesPerTask: 100 }
+    ? { tasks: 10, imagesPerTask: 100 }
     : { tasks: 100, imagesPerTask: 1_000 };
 /** Scheduled runs due the same minute that the fleet's drain figure is given for. */
 const DUE_AT_ONCE = 10_000;
