@@ -61,9 +61,10 @@ export const ROUTES = [
     path: "/training/tasks/images",
     name: "GetImages",
     entry: "functions/get-images.ts",
-    // read the image and the task item (GetItem), the live snapshot's chunks (BatchGetItem), the
-    // task's images from the order index (Query)
-    table: { table: ["GetItem", "BatchGetItem"], indexes: ["Query"] },
+    // read the image and the task item (GetItem), the live snapshot's chunks and the tombstones of
+    // images the index lacks (BatchGetItem), the creation records (Query), the task's images from
+    // the order index (Query)
+    table: { table: ["GetItem", "BatchGetItem", "Query"], indexes: ["Query"] },
     idempotent: false,
   },
   {

@@ -1,5 +1,6 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { ServiceError } from "../errors.ts";
+import { sleep } from "../concurrency.ts";
+import { ServiceError, storageUnavailable } from "../errors.ts";
 import {
   type Image,
   type ImageCursor,
@@ -11,7 +12,9 @@ import {
 } from "../model.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { notYetIndexed } from "./creations.ts";
 import { queryAll } from "./images.ts";
+import { CREATES_PER_TRANSACTION } from "./register.ts";
 import { type Chunk, chunkCount, chunkOf, codeAt } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";
 import { ORDER_BLOCK, orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
@@ -83,7 +86,9 @@ export async function getImage(ctx: StoreContext, taskId: string, imgId: string,
  * One page of every image of a task in ascending order_id, read from the order index block by
  * block (a deleted image has lost its index key: the index is sparse; one deleted within the
  * index's lag, typically under a second, may still show), each with its set in the live snapshot,
- * or in the cursor's: once that snapshot's chunks are gone, 1015. 1003 when the task has no images left.
+ * or in the cursor's: once that snapshot's chunks are gone, 1015. An image the creation records
+ * name that the index does not show yet is waited for (INDEX_WAIT_MS), then 503: a page never
+ * ends short of a registered image. 1003 when the task has no images left.
  */
 export async function listImages(
   ctx: StoreContext,
@@ -105,32 +110,25 @@ export async function listImages(
     start.version > 0
       ? { version: start.version, token: start.token, n: start.n, chunks: chunkCount(start.n) }
       : undefined;
-  const lastBlock = orderBlockOf(Math.max(1, task?.next_order ?? 0));
-  const { indexName, partitionKey, sortKey } = TABLE.orderIndex;
+  const nextOrder = task?.next_order ?? 0;
 
-  // One more than the page, to know whether another page follows.
-  const items: Item[] = [];
-  let from = start.after + 1;
-  while (items.length <= limit && orderBlockOf(from) <= lastBlock) {
-    const block = orderBlockOf(from);
-    const wanted = limit + 1 - items.length;
-    let taken = 0;
-    const read = await queryAll(
-      ctx,
-      {
-        TableName: ctx.table,
-        IndexName: indexName,
-        KeyConditionExpression: "#block = :block AND #order >= :from",
-        ExpressionAttributeNames: { "#block": partitionKey, "#order": sortKey },
-        ExpressionAttributeValues: { ":block": orderBlockKey(taskId, block), ":from": from },
-        Limit: wanted,
-      },
-      deadline,
-      () => taken++ >= wanted,
-    );
-    items.push(...read);
-    // A block read short is done: on to the next one.
-    from = read.length < wanted ? (block + 1) * ORDER_BLOCK + 1 : (read.at(-1)?.order_id as number) + 1;
+  const waitUntil = Math.min(deadline, Date.now() + ctx.config.indexWaitMs);
+  let items: Item[] = [];
+  for (let attempt = 0; ; attempt++) {
+    items = await readIndexFrom(ctx, taskId, start.after + 1, nextOrder, limit + 1, deadline);
+    // What this page vouches for: up to its last image when another page follows, else to the task's end.
+    const to = items.length > limit ? (items[limit - 1]?.order_id as number) : nextOrder;
+    const listed = new Set(items.map((item) => item.order_id as number));
+    const range = { from: start.after + 1, to, span: CREATES_PER_TRANSACTION };
+    const lagging = await notYetIndexed(ctx, taskId, range, listed, deadline);
+    if (lagging.length === 0) break;
+    if (Date.now() >= waitUntil) {
+      throw storageUnavailable(
+        new Error(`order index still lacks order_ids ${lagging.slice(0, 5)} of ${taskId}`),
+        true,
+      );
+    }
+    await sleep(Math.min(50 * 2 ** attempt, 500));
   }
 
   const more = items.length > limit;
@@ -156,4 +154,41 @@ export async function listImages(
   const last = images.at(-1);
   const nextCursor = last && (more || images.length < page.length) ? { ...start, after: last.order_id } : undefined;
   return { taskId, images, nextCursor };
+}
+
+/** Up to `wanted` entries of the order index from order_id `from` on, block by block up to `nextOrder`'s block. */
+async function readIndexFrom(
+  ctx: StoreContext,
+  taskId: string,
+  from: number,
+  nextOrder: number,
+  wanted: number,
+  deadline: number,
+): Promise<Item[]> {
+  const lastBlock = orderBlockOf(Math.max(1, nextOrder));
+  const { indexName, partitionKey, sortKey } = TABLE.orderIndex;
+  const items: Item[] = [];
+  let next = from;
+  while (items.length < wanted && orderBlockOf(next) <= lastBlock) {
+    const block = orderBlockOf(next);
+    const left = wanted - items.length;
+    let taken = 0;
+    const read = await queryAll(
+      ctx,
+      {
+        TableName: ctx.table,
+        IndexName: indexName,
+        KeyConditionExpression: "#block = :block AND #order >= :from",
+        ExpressionAttributeNames: { "#block": partitionKey, "#order": sortKey },
+        ExpressionAttributeValues: { ":block": orderBlockKey(taskId, block), ":from": next },
+        Limit: left,
+      },
+      deadline,
+      () => taken++ >= left,
+    );
+    items.push(...read);
+    // A block read short is done: on to the next one.
+    next = read.length < left ? (block + 1) * ORDER_BLOCK + 1 : (read.at(-1)?.order_id as number) + 1;
+  }
+  return items;
 }

@@ -5,11 +5,15 @@ import { chunk, forEachLimited } from "../concurrency.ts";
 import type { ImageInput, RegisterRequest, RegisterResult } from "../model.ts";
 import { getAll, type Item } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { creationRecord } from "./creations.ts";
 import { orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
 import { allocateOrderIds, readTask, type StoreContext, taskKey } from "./task-item.ts";
 
-/** Image creations per transaction: DynamoDB's 100 actions, less the task item's count. */
-const CREATES_PER_TRANSACTION = 99;
+/**
+ * Image creations per transaction: DynamoDB's 100 actions, less the task item's count and the
+ * creation record. The most order_ids one creation record spans.
+ */
+export const CREATES_PER_TRANSACTION = 98;
 
 const OPTIONAL_FIELDS = ["state", "label", "group"] as const;
 
@@ -84,7 +88,10 @@ async function createImages(
 /** `revived`: the image is stored deleted, and is put back only if it still is. */
 type Creation = { image: ImageInput; orderId: number; revived: boolean };
 
-/** One transaction: the conditional puts and the counts. Returns the creations refused because the image exists. */
+/**
+ * One transaction: the conditional puts, the counts and the creation record. Returns the creations
+ * refused because the image exists.
+ */
 async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[], deadline: number) {
   const revived = batch.filter((creation) => creation.revived).length;
   const command = new TransactWriteCommand({
@@ -114,6 +121,15 @@ async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[],
           Key: taskKey(taskId),
           UpdateExpression: revived > 0 ? "ADD image_count :n, deleted_count :minus" : "ADD image_count :n",
           ExpressionAttributeValues: { ":n": batch.length, ...(revived > 0 ? { ":minus": -revived } : {}) },
+        },
+      },
+      {
+        Put: {
+          TableName: ctx.table,
+          Item: creationRecord(
+            taskId,
+            batch.map((creation) => creation.orderId),
+          ),
         },
       },
     ],

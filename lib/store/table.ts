@@ -7,6 +7,8 @@
  * - the task item, sort key TASK_ITEM_SK: the order_id allocation counter, the image count, the live
  *   split and the retained ones;
  * - per deleted image, a tombstone (sort key `#deleted#<order_id>`, see tombstoneKey);
+ * - per registration transaction that created images, a creation record (sort key
+ *   `#created#<first order_id>`, see creationKey);
  * - snapshot chunks of each split, sort key `#split#<version>#<token>#<chunk>`, and one small run
  *   item per split attempt, sort key `#run#<version>#<token>`;
  * - the task's schedule, `#schedule`, and one record per scheduled run, `#schedule#run#<time>`
@@ -60,3 +62,12 @@ export const tombstoneKey = (orderId: number): string => `${TOMBSTONE_PREFIX}${p
 
 /** The order_id a tombstone's sort key names. */
 export const tombstoneOrderId = (sortKey: string): number => Number(sortKey.slice(TOMBSTONE_PREFIX.length));
+
+export const CREATION_PREFIX = "#created#";
+
+/**
+ * Sort key of the creation record of the registration transaction whose first new image has
+ * `firstOrderId` (lib/store/creations.ts): an image listing reads these records to tell an order_id
+ * the index does not show yet from a hole.
+ */
+export const creationKey = (firstOrderId: number): string => `${CREATION_PREFIX}${pad(firstOrderId)}`;

@@ -239,7 +239,7 @@ describe("registration answers lost on the wire (docs/design.md, Registration)",
   });
 
   it("a transaction's answer lost: retried with the same ClientRequestToken, every image created once, image_count exact", async () => {
-    // Arrange: the first creation transaction (99 images) is applied, its answer dropped
+    // Arrange: the first creation transaction (98 images) is applied, its answer dropped
     const { truth, faulty, tableName } = await stores();
     const taskId = "lost-transaction";
     let dropped = 0;
