@@ -18,6 +18,18 @@ const SPLIT_ACCESS: TableAccess = {
   indexes: [],
 };
 
+/** A name in kebab case (SplitTask → split-task): the spelling of a function's file and of its CLI command. */
+export const kebabCaseOf = (name: string): string => name.replace(/(?<=[a-z0-9])(?=[A-Z])/g, "-").toLowerCase();
+
+/** A function's handler file, named after it: SplitTask → functions/split-task.ts. */
+const entryOf = (name: string): string => `functions/${kebabCaseOf(name)}.ts`;
+
+/** Each function with its `entry`, derived from its name rather than written beside it. */
+const withEntries = <const T extends readonly { readonly name: string }[]>(functions: T) =>
+  functions.map((fn) => ({ ...fn, entry: entryOf(fn.name) })) as unknown as {
+    readonly [K in keyof T]: T[K] & { readonly entry: string };
+  };
+
 /**
  * The HTTP API: one function per route, shared by the CDK stack and the local server. Each route
  * says what its function does to the table (`table`), and whether it takes an `Idempotency-Key`
@@ -27,12 +39,11 @@ const SPLIT_ACCESS: TableAccess = {
  * (lib/schedule/aws-engine.ts) and leave to create, update and delete the schedules of its group
  * and to pass their role.
  */
-export const ROUTES = [
+export const ROUTES = withEntries([
   {
     method: "PUT",
     path: "/training/tasks/sets",
     name: "SplitTask",
-    entry: "functions/split-task.ts",
     table: SPLIT_ACCESS,
     idempotent: true,
   },
@@ -40,7 +51,6 @@ export const ROUTES = [
     method: "GET",
     path: "/training/tasks/sets",
     name: "ListSet",
-    entry: "functions/list-set.ts",
     // read the task item and the snapshot's chunks, then the page's images from the order index and
     // the tombstones of members it misses (BatchGetItem); the summary reads the tombstones (Query)
     table: { table: ["GetItem", "BatchGetItem", "Query"], indexes: ["Query"] },
@@ -50,7 +60,6 @@ export const ROUTES = [
     method: "POST",
     path: "/training/tasks/images",
     name: "RegisterImages",
-    entry: "functions/register-images.ts",
     // look up known images, allocate order_ids and update known images (UpdateItem), create new
     // ones with the count in a transaction (its Put and Update actions), read the count back
     table: { table: ["BatchGetItem", "UpdateItem", "PutItem", "GetItem"], indexes: [] },
@@ -60,7 +69,6 @@ export const ROUTES = [
     method: "GET",
     path: "/training/tasks/images",
     name: "GetImages",
-    entry: "functions/get-images.ts",
     // read the image and the task item (GetItem), the live snapshot's chunks and the tombstones of
     // images the index lacks (BatchGetItem), the creation records (Query), the task's images from
     // the order index (Query)
@@ -71,7 +79,6 @@ export const ROUTES = [
     method: "DELETE",
     path: "/training/tasks/images",
     name: "DeleteImages",
-    entry: "functions/delete-images.ts",
     // read the task item (GetItem) and look the images up (BatchGetItem); mark them deleted with the
     // counts (its Update actions) and write their tombstones (its Put actions) in a transaction
     table: { table: ["GetItem", "BatchGetItem", "UpdateItem", "PutItem"], indexes: [] },
@@ -81,7 +88,6 @@ export const ROUTES = [
     method: "PUT",
     path: "/training/tasks/schedule",
     name: "SetSchedule",
-    entry: "functions/set-schedule.ts",
     // read the schedule item (GetItem), write a new revision (PutItem), mark it active (UpdateItem);
     // creates or updates the task's EventBridge schedule
     table: { table: ["GetItem", "PutItem", "UpdateItem"], indexes: [] },
@@ -92,7 +98,6 @@ export const ROUTES = [
     method: "GET",
     path: "/training/tasks/schedule",
     name: "GetSchedule",
-    entry: "functions/get-schedule.ts",
     // read the schedule item (GetItem) and its newest run records (Query)
     table: { table: ["GetItem", "Query"], indexes: [] },
     idempotent: false,
@@ -101,7 +106,6 @@ export const ROUTES = [
     method: "DELETE",
     path: "/training/tasks/schedule",
     name: "DeleteSchedule",
-    entry: "functions/delete-schedule.ts",
     // read the schedule item (GetItem), mark it deleted (UpdateItem); deletes the EventBridge schedule
     table: { table: ["GetItem", "UpdateItem"], indexes: [] },
     idempotent: false,
@@ -111,7 +115,6 @@ export const ROUTES = [
     method: "GET",
     path: "/openapi.json",
     name: "OpenApiDocument",
-    entry: "functions/openapi.ts",
     // serves the OpenAPI document, built in code: no table
     table: { table: [], indexes: [] },
     idempotent: false,
@@ -122,7 +125,6 @@ export const ROUTES = [
     method: "GET",
     path: "/docs",
     name: "DocsPage",
-    entry: "functions/docs-page.ts",
     // serves Swagger UI over /openapi.json, and with ?asset= its files, bundled in: no table
     table: { table: [], indexes: [] },
     idempotent: false,
@@ -132,20 +134,27 @@ export const ROUTES = [
   method: string;
   path: string;
   name: string;
-  entry: string;
   table: TableAccess;
   idempotent: boolean;
   open?: true;
   scheduler?: true;
-}[];
+}[]);
 
 export type Route = (typeof ROUTES)[number];
 
+/**
+ * The routes that read or write the tasks (every route but the open ones, which serve the
+ * contract): each has one client method, named by its operationId, and one CLI command, named by
+ * its name in kebab case.
+ */
+export type DataRoute = Exclude<Route, { readonly open: true }>;
+
+export const DATA_ROUTES = ROUTES.filter((route): route is DataRoute => !("open" in route));
+
 /** Functions no route reaches: invoked by a schedule (or by hand). */
-export const JOBS = [
+export const JOBS = withEntries([
   {
     name: "ResplitTasks",
-    entry: "functions/resplit-tasks.ts",
     description: "A task's scheduled run (EventBridge Scheduler), or a re-split of the tasks an event names",
     // Not behind API Gateway, so not held to its 29 s; Lambda's maximum, for many or big tasks.
     timeoutSeconds: 900,
@@ -158,13 +167,12 @@ export const JOBS = [
   },
 ] as const satisfies readonly {
   name: string;
-  entry: string;
   description: string;
   timeoutSeconds: number;
   table: TableAccess;
   idempotent: boolean;
   scheduler?: true;
-}[];
+}[]);
 
 export type Job = (typeof JOBS)[number];
 
