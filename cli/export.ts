@@ -135,7 +135,7 @@ async function firstPageOfOneSplit(
 ): Promise<{ split: SplitRecord; imageCount: number; first: ImagePage }> {
   for (let tries = 1; ; tries++) {
     const before = await liveSplit(api, options.taskId);
-    const first = await api.imagesPage(options.taskId, pagingOf(options.limit));
+    const first = await api.getImages(options.taskId, pagingOf(options.limit));
     const after = await liveSplit(api, options.taskId);
     if (after.split.version === before.split.version) return { ...before, first };
     if (tries >= FIRST_PAGE_TRIES) {
@@ -150,7 +150,7 @@ async function firstPageOfOneSplit(
 }
 
 async function liveSplit(api: TrainingSetsClient, taskId: string) {
-  const summary = await api.summary(taskId);
+  const summary = await api.listSetSummary(taskId);
   if (!summary.split) throw new CommandError(`task ${taskId} has never been split: there are no sets to export`);
   return { split: summary.split, imageCount: summary.image_count };
 }
@@ -163,7 +163,7 @@ async function nextPage(
 ): Promise<ImagePage | undefined> {
   if (page.next_cursor === undefined) return undefined;
   try {
-    return await api.imagesPage(options.taskId, { ...pagingOf(options.limit), cursor: page.next_cursor });
+    return await api.getImages(options.taskId, { ...pagingOf(options.limit), cursor: page.next_cursor });
   } catch (error) {
     if (error instanceof TrainingSetsError && error.code === 1015) {
       throw new CommandError(

@@ -72,7 +72,7 @@ async function writeListing(
     await output.write(text.head());
     let count = 0;
     let read = 0;
-    for await (const page of api.imagesPages(options.taskId, pagingOf(options.limit))) {
+    for await (const page of api.getImagesPages(options.taskId, pagingOf(options.limit))) {
       const kept = page.img_info_list.filter(listing.keep);
       await output.write(text.rows(kept));
       count += kept.length;
@@ -99,7 +99,7 @@ export function listToFile(api: TrainingSetsClient, options: ListingOptions & { 
       label: options.set,
       columns: SET_COLUMNS,
       total: async () => {
-        const summary = await api.summary(options.taskId);
+        const summary = await api.listSetSummary(options.taskId);
         if (!summary.split) {
           throw new CommandError(`task ${options.taskId} has never been split, so its ${options.set} set is empty`);
         }
@@ -121,7 +121,7 @@ export function imagesToFile(api: TrainingSetsClient, options: ListingOptions): 
       // The summary's image_count is only for progress: a task without images is the API's 1003.
       total: async () => {
         try {
-          return (await api.summary(options.taskId)).image_count || undefined;
+          return (await api.listSetSummary(options.taskId)).image_count || undefined;
         } catch {
           return undefined;
         }

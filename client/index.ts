@@ -4,10 +4,17 @@
  *
  *   const api = createClient({ baseUrl: "http://127.0.0.1:8000" });
  *   await api.registerImages({ task_id: "42", images: [{ img_id: "1", img_name: "a.png" }] });
- *   await api.split({ task_id: "42", training_count: 1, verifying_count: 0, testing_count: 0 });
- *   for await (const image of api.listSet("42", "training")) console.log(image.img_id);
- *   for await (const image of api.images("42")) console.log(image.img_id, image.set_type_id);
+ *   await api.splitTask({ task_id: "42", training_count: 1, verifying_count: 0, testing_count: 0 });
+ *   for await (const image of api.listSetAll("42", "training")) console.log(image.img_id);
+ *   for await (const image of api.getImagesAll("42")) console.log(image.img_id, image.set_type_id);
  *   await api.deleteImages({ task_id: "42", img_ids: ["1"] });
+ *
+ * Names: each route's method is its operationId (the route's name in lib/routes.ts, camel-cased:
+ * SplitTask → splitTask). A route with two answers has a method per answer, both named from it:
+ * `listSet` (a page of a set) and `listSetSummary` (no set_type_id: the task's summary);
+ * `getImages` (a page of the task's images) and `getImagesById` (with img_id: one image). A method
+ * built on one route adds to its name what it adds: `listSetPages` and `getImagesPages` walk the
+ * pages, `listSetAll` and `getImagesAll` every image of them.
  *
  * Every answer other than a success throws a TrainingSetsError (code, msg, detail, HTTP status,
  * requestId); a request that never got an answer throws a TrainingSetsNetworkError.
@@ -31,7 +38,7 @@
 export type { AuthOptions, AwsCredentials, AwsCredentialsProvider } from "./auth.ts";
 export { isLoopbackUrl, regionOf } from "./auth.ts";
 export { TrainingSetsError, TrainingSetsNetworkError } from "./errors.ts";
-export { createClient, type TrainingSetsClient } from "./operations.ts";
+export { type ClientOperation, createClient, type TrainingSetsClient } from "./operations.ts";
 export type { ClientOptions, RetryOptions } from "./transport.ts";
 export {
   DEFAULT_BASE_URL,

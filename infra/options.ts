@@ -153,7 +153,7 @@ function refuseRetiredResplit(get: Context): void {
     const raw = get(name);
     if (isUnset(raw) || (Array.isArray(raw) && raw.length === 0)) continue;
     throw new SettingError(
-      `${CONTEXT_PREFIX}${name} is gone: schedules are now per task, set each with PUT /training/tasks/schedule or \`training-sets schedule set\` (docs/operations.md, "Scheduled re-splits", has the loop for a list of task ids)`,
+      `${CONTEXT_PREFIX}${name} is gone: schedules are now per task, set each with PUT /training/tasks/schedule or \`training-sets set-schedule\` (docs/operations.md, "Scheduled re-splits", has the loop for a list of task ids)`,
     );
   }
 }

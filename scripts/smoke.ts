@@ -70,7 +70,12 @@ export async function runSmoke(options: SmokeOptions): Promise<boolean> {
     (await step(
       `split ${training}/${verifying}/${testing} (training/verifying/testing)`,
       () =>
-        api.split({ task_id: taskId, training_count: training, verifying_count: verifying, testing_count: testing }),
+        api.splitTask({
+          task_id: taskId,
+          training_count: training,
+          verifying_count: verifying,
+          testing_count: testing,
+        }),
       (answer) =>
         answer.img_ids_set_training?.length === training &&
         answer.img_ids_set_verifying?.length === verifying &&
@@ -91,7 +96,7 @@ export async function runSmoke(options: SmokeOptions): Promise<boolean> {
         `list ${set}`,
         async () => {
           const images: ImageInfo[] = [];
-          for await (const image of api.listSet(taskId, set)) images.push(image);
+          for await (const image of api.listSetAll(taskId, set)) images.push(image);
           return images;
         },
         (images) => {

@@ -60,8 +60,8 @@ describe("image", () => {
     await standIn({ "42": standInImages(3) });
 
     // Act
-    const found = await cli(["image", "--task", "42", "--img", "img0002"]);
-    const missing = await cli(["image", "--task", "42", "--img", "img9999"]);
+    const found = await cli(["get-images", "--task", "42", "--img", "img0002"]);
+    const missing = await cli(["get-images", "--task", "42", "--img", "img9999"]);
 
     // Assert
     expect(found, found.stderr).toMatchObject({ code: 0 });
@@ -87,7 +87,7 @@ describe("images", () => {
     const out = join(dir, "images.csv");
 
     // Act
-    const run = await cli(["images", "--task", "42", "--limit", "10", "--out", out]);
+    const run = await cli(["get-images", "--task", "42", "--limit", "10", "--out", out]);
 
     // Assert
     expect(run, run.stderr).toMatchObject({ code: 0, stdout: "" });
@@ -119,8 +119,8 @@ describe("images", () => {
     await standIn({ "42": images });
 
     // Act
-    const json = await cli(["images", "--task", "42", "--format", "json"]);
-    const txt = await cli(["images", "--task", "42", "--format", "txt", "--limit", "1"]);
+    const json = await cli(["get-images", "--task", "42", "--format", "json"]);
+    const txt = await cli(["get-images", "--task", "42", "--format", "txt", "--limit", "1"]);
 
     // Assert
     expect(json, json.stderr).toMatchObject({ code: 0 });
@@ -134,7 +134,7 @@ describe("images", () => {
     const out = join(dir, "none.csv");
 
     // Act
-    const run = await cli(["images", "--task", "none", "--out", out]);
+    const run = await cli(["get-images", "--task", "none", "--out", out]);
 
     // Assert
     expect(run.code).toBe(1);
@@ -149,9 +149,9 @@ describe("delete", () => {
     await standIn({ "42": standInImages(5) });
 
     // Act
-    const first = await cli(["delete", "--task", "42", "--ids", "img0001, img0003,ghost"]);
-    const again = await cli(["delete", "--task", "42", "--ids", "img0001,img0003"]);
-    const listed = await cli(["images", "--task", "42", "--format", "txt"]);
+    const first = await cli(["delete-images", "--task", "42", "--ids", "img0001, img0003,ghost"]);
+    const again = await cli(["delete-images", "--task", "42", "--ids", "img0001,img0003"]);
+    const listed = await cli(["get-images", "--task", "42", "--format", "txt"]);
 
     // Assert
     expect(first, first.stderr).toMatchObject({ code: 0 });
@@ -176,7 +176,7 @@ describe("delete", () => {
     writeFileSync(file, `\uFEFF${ids.join("\r\n")}\r\n\r\n`);
 
     // Act
-    const run = await cli(["delete", "--task", "42", "--file", file]);
+    const run = await cli(["delete-images", "--task", "42", "--file", file]);
 
     // Assert
     expect(run, run.stderr).toMatchObject({ code: 0 });
@@ -202,7 +202,7 @@ describe("delete", () => {
     writeFileSync(file, [...standInImages(1000).map((image) => image.img_id), "not/an/id"].join("\n"));
 
     // Act
-    const run = await cli(["delete", "--task", "42", "--file", file]);
+    const run = await cli(["delete-images", "--task", "42", "--file", file]);
 
     // Assert
     expect(run.code).toBe(1);
@@ -220,19 +220,21 @@ describe("usage", () => {
 
     // Act
     const runs = await Promise.all([
-      cli(["image", "--task", "42"]),
-      cli(["images", "--task", "42", "--format", "xml"]),
-      cli(["delete", "--task", "42"]),
-      cli(["delete", "--task", "42", "--ids", "a", "--file", twice]),
-      cli(["delete", "--task", "42", "--ids", "a,,b"]),
-      cli(["delete", "--task", "42", "--file", twice]),
-      cli(["delete", "--task", "42", "--file", join(dir, "missing.txt")]),
+      cli(["get-images", "--task", "42", "--img", "img0001", "--format", "json", "--limit", "5"]),
+      cli(["get-images", "--task", "42", "--format", "xml"]),
+      cli(["delete-images", "--task", "42"]),
+      cli(["delete-images", "--task", "42", "--ids", "a", "--file", twice]),
+      cli(["delete-images", "--task", "42", "--ids", "a,,b"]),
+      cli(["delete-images", "--task", "42", "--file", twice]),
+      cli(["delete-images", "--task", "42", "--file", join(dir, "missing.txt")]),
     ]);
     rmSync(twice);
 
     // Assert
     expect(runs.map((run) => run.code)).toEqual([2, 2, 2, 2, 2, 2, 2]);
-    expect(runs[0]!.stderr).toContain("--img <img_id>");
+    expect(runs[0]!.stderr).toContain(
+      "--format, --limit write a listing: leave out --img (with it, get-images prints that one image)",
+    );
     expect(runs[1]!.stderr).toContain("csv, json, jsonl, txt");
     expect(runs[2]!.stderr).toContain("give --ids or --file");
     expect(runs[3]!.stderr).toContain("cannot be used with option");

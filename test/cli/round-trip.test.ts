@@ -83,11 +83,11 @@ describe("register → split → list and export, 12,000 images", () => {
     writeFileSync(file, csv);
 
     // Act
-    const registered = await cli(["register", "--task", TASK, "--file", file]);
-    const split = await cli(["split", "--task", TASK, "--ratios", ".7,.2,.1", "--seed", "round-trip", "--ids"]);
+    const registered = await cli(["register-images", "--task", TASK, "--file", file]);
+    const split = await cli(["split-task", "--task", TASK, "--ratios", ".7,.2,.1", "--seed", "round-trip", "--ids"]);
     const [exported, ...listed] = await Promise.all([
       cli(["export", "--task", TASK, "--out", join(dir, "export")]),
-      ...SET_NAMES.map((set) => cli(["list", "--task", TASK, "--set", set, "--out", join(dir, `${set}.csv`)])),
+      ...SET_NAMES.map((set) => cli(["list-set", "--task", TASK, "--set", set, "--out", join(dir, `${set}.csv`)])),
     ]);
 
     // Assert: each command succeeded
@@ -184,15 +184,15 @@ describe("register → split → list and export, 12,000 images", () => {
         { img_id: "s3", img_name: "c, d.png" },
       ]),
     );
-    await cli(["register", "--task", "cli_small", "--file", file]);
+    await cli(["register-images", "--task", "cli_small", "--file", file]);
 
     // Act
-    const rerun = await cli(["register", "--task", "cli_small", "--file", file]);
-    await cli(["split", "--task", "cli_small", "--counts", "3,0,0"]);
-    const json = await cli(["list", "--task", "cli_small", "--set", "training", "--format", "json"]);
-    const txt = await cli(["list", "--task", "cli_small", "--set", "training", "--format", "txt"]);
-    const empty = await cli(["list", "--task", "cli_small", "--set", "testing"]);
-    const summary = await cli(["summary", "--task", "cli_small"]);
+    const rerun = await cli(["register-images", "--task", "cli_small", "--file", file]);
+    await cli(["split-task", "--task", "cli_small", "--counts", "3,0,0"]);
+    const json = await cli(["list-set", "--task", "cli_small", "--set", "training", "--format", "json"]);
+    const txt = await cli(["list-set", "--task", "cli_small", "--set", "training", "--format", "txt"]);
+    const empty = await cli(["list-set", "--task", "cli_small", "--set", "testing"]);
+    const summary = await cli(["list-set", "--task", "cli_small"]);
 
     // Assert
     expect(rerun, rerun.stderr).toMatchObject({ code: 0 });
@@ -250,7 +250,7 @@ describe("a set re-split while it is listed (1015)", () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     // Act
-    const run = await cli(["--url", url, "list", "--task", "t", "--set", "training", "--format", "txt"]).finally(
+    const run = await cli(["--url", url, "list-set", "--task", "t", "--set", "training", "--format", "txt"]).finally(
       () => new Promise((closed) => server.close(closed)),
     );
 
@@ -266,13 +266,14 @@ describe("exit codes", () => {
     const runs = await Promise.all([
       cli([]),
       cli(["frobnicate"]),
-      cli(["split", "--task", "t"]),
-      cli(["split", "--task", "t", "--counts", "7,2"]),
-      cli(["split", "--task", "t", "--counts", "7,2,1", "--ratios", ".7,.2,.1"]),
-      cli(["list", "--task", "t", "--set", "validation"]),
-      cli(["register", "--task", "t", "--file", join(dir, "missing.csv")]),
+      cli(["split-task", "--task", "t"]),
+      cli(["split-task", "--task", "t", "--counts", "7,2"]),
+      cli(["split-task", "--task", "t", "--counts", "7,2,1", "--ratios", ".7,.2,.1"]),
+      cli(["list-set", "--task", "t", "--set", "validation"]),
+      cli(["register-images", "--task", "t", "--file", join(dir, "missing.csv")]),
+      cli(["list-set", "--task", "t", "--out", join(dir, "summary.csv")]),
     ]);
-    const help = await cli(["split", "--help"]);
+    const help = await cli(["split-task", "--help"]);
     // `npx training-sets` finds the package's own bin entry (package.json "bin") in this repository.
     const npx = await new Promise<Run>((resolve) =>
       execFile("npx", ["--no", "--", "training-sets", "--help"], { cwd: ROOT }, (error, stdout, stderr) =>
@@ -281,11 +282,14 @@ describe("exit codes", () => {
     );
 
     // Assert
-    expect(runs.map((run) => run.code)).toEqual([2, 2, 2, 2, 2, 2, 2]);
+    expect(runs.map((run) => run.code)).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
     expect(runs[2]!.stderr).toContain("give --counts or --ratios");
     expect(runs[3]!.stderr).toContain("training,verifying,testing");
     expect(runs[5]!.stderr).toContain("training, verifying, testing");
     expect(runs[6]!.stderr).toContain("cannot read");
+    expect(runs[7]!.stderr).toContain(
+      "--out writes a listing: give --set (without it, list-set prints the task's summary)",
+    );
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("order training, verifying, testing");
     expect(help.stdout).toContain("1 testing, 2 verifying");
@@ -296,13 +300,13 @@ describe("exit codes", () => {
     // Arrange
     const three = join(dir, "three.json");
     writeFileSync(three, JSON.stringify(["e1", "e2", "e3"].map((id) => ({ img_id: id, img_name: `${id}.png` }))));
-    await cli(["register", "--task", "cli_err", "--file", three]);
+    await cli(["register-images", "--task", "cli_err", "--file", three]);
 
     // Act
-    const tooMany = await cli(["split", "--task", "cli_err", "--counts", "3,1,0"]);
+    const tooMany = await cli(["split-task", "--task", "cli_err", "--counts", "3,1,0"]);
     const badCsv = join(dir, "bad.csv");
     writeFileSync(badCsv, "img_id,img_name\nok,\n");
-    const badName = await cli(["register", "--task", "cli_err", "--file", badCsv]);
+    const badName = await cli(["register-images", "--task", "cli_err", "--file", badCsv]);
 
     // Assert
     expect(tooMany.code).toBe(1);
@@ -315,7 +319,7 @@ describe("exit codes", () => {
 
   it("1 when the API cannot be reached (--url wins over TRAINING_SETS_URL)", async () => {
     // Act
-    const run = await cli(["--url", "http://127.0.0.1:9", "summary", "--task", "t"], { TRAINING_SETS_URL: "x" });
+    const run = await cli(["--url", "http://127.0.0.1:9", "list-set", "--task", "t"], { TRAINING_SETS_URL: "x" });
 
     // Assert
     expect(run.code).toBe(1);

@@ -22,11 +22,10 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-describe("training-sets schedule", () => {
+describe("training-sets set-schedule, get-schedule and delete-schedule", () => {
   it("sets, shows and deletes a task's schedule", async () => {
     const set = await cli([
-      "schedule",
-      "set",
+      "set-schedule",
       "--task",
       "cli_sched",
       "--expression",
@@ -52,31 +51,22 @@ describe("training-sets schedule", () => {
     // 02:00 in Berlin is 00:00 or 01:00 UTC, whatever the season.
     expect(JSON.parse(set.stdout).next_run_at).toMatch(/^\d{4}-\d\d-\d\dT0[01]:00:00(\.000)?Z$/);
 
-    const shown = await cli(["schedule", "show", "--task", "cli_sched"]);
+    const shown = await cli(["get-schedule", "--task", "cli_sched"]);
     expect(JSON.parse(shown.stdout)).toMatchObject({ task_id: "cli_sched", expression: "cron(0 2 * * ? *)", runs: [] });
 
-    const deleted = await cli(["schedule", "delete", "--task", "cli_sched"]);
-    const again = await cli(["schedule", "delete", "--task", "cli_sched"]);
+    const deleted = await cli(["delete-schedule", "--task", "cli_sched"]);
+    const again = await cli(["delete-schedule", "--task", "cli_sched"]);
     expect([JSON.parse(deleted.stdout).deleted, JSON.parse(again.stdout).deleted]).toEqual([true, false]);
-    const gone = await cli(["schedule", "show", "--task", "cli_sched"]);
+    const gone = await cli(["get-schedule", "--task", "cli_sched"]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain("1029");
   });
 
   it("refuses a bad expression with the API's 1028, and missing sizes as usage", async () => {
-    const bad = await cli([
-      "schedule",
-      "set",
-      "--task",
-      "cli_sched",
-      "--expression",
-      "rate(1 days)",
-      "--counts",
-      "1,0,0",
-    ]);
+    const bad = await cli(["set-schedule", "--task", "cli_sched", "--expression", "rate(1 days)", "--counts", "1,0,0"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("1028");
-    const usage = await cli(["schedule", "set", "--task", "cli_sched", "--expression", "rate(1 day)"]);
+    const usage = await cli(["set-schedule", "--task", "cli_sched", "--expression", "rate(1 day)"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("give --counts or --ratios");
   });
@@ -91,7 +81,7 @@ describe("the client's schedule methods", () => {
       split: { ratios: { training: 0.8, verifying: 0.1, testing: 0.1 } },
     });
     expect([stored.timezone, stored.enabled, stored.window_minutes]).toEqual(["UTC", true, 0]);
-    expect((await api.schedule("client_sched")).next_run_at).toBe(stored.next_run_at);
+    expect((await api.getSchedule("client_sched")).next_run_at).toBe(stored.next_run_at);
     expect((await api.deleteSchedule("client_sched")).deleted).toBe(true);
   });
 });

@@ -42,16 +42,16 @@ describe("each operation against the local gateway and the real handlers", () =>
     // Act
     const first = await api.registerImages({ task_id: taskId, images: batch });
     const again = await api.registerImages({ task_id: taskId, images: batch });
-    const split = await api.split({
+    const split = await api.splitTask({
       task_id: taskId,
       training_count: 6,
       verifying_count: 3,
       testing_count: 1,
       seed: "client",
     });
-    const page = await api.listSetPage(taskId, "verifying", { limit: 2 });
-    const rest = await api.listSetPage(taskId, 2, { cursor: page.next_cursor });
-    const summary = await api.summary(taskId);
+    const page = await api.listSet(taskId, "verifying", { limit: 2 });
+    const rest = await api.listSet(taskId, 2, { cursor: page.next_cursor });
+    const summary = await api.listSetSummary(taskId);
 
     // Assert
     expect(first).toMatchObject({ code: 0, task_id: taskId, added: 10, updated: 0, unchanged: 0, total: 10 });
@@ -69,18 +69,18 @@ describe("each operation against the local gateway and the real handlers", () =>
     expect(summary.split?.achieved_sizes).toEqual({ training: 6, verifying: 3, testing: 1 });
   });
 
-  it("listSet() iterates every image of a set across pages, in ascending order_id", async () => {
+  it("listSetAll() iterates every image of a set across pages, in ascending order_id", async () => {
     // Arrange
     const taskId = "client_pages";
     await api.registerImages({ task_id: taskId, images: images(53, "pg") });
-    const split = await api.split({ task_id: taskId, training_count: 30, verifying_count: 15, testing_count: 8 });
+    const split = await api.splitTask({ task_id: taskId, training_count: 30, verifying_count: 15, testing_count: 8 });
     const pages: number[] = [];
     const seen = new Map<string, ImageInfo[]>();
 
     // Act
     for (const set of ["training", "verifying", "testing"] as const) {
       const list: ImageInfo[] = [];
-      for await (const image of api.listSet(taskId, set, { limit: 7 })) list.push(image);
+      for await (const image of api.listSetAll(taskId, set, { limit: 7 })) list.push(image);
       seen.set(set, list);
     }
     for await (const page of api.listSetPages(taskId, "training", { limit: 7 })) pages.push(page.img_info_list.length);
@@ -103,7 +103,7 @@ describe("typed errors", () => {
   it("a split of a task with no images is 1003 with its HTTP status", async () => {
     // Act
     const error = await rejection(
-      api.split({ task_id: "client_none", training_count: 1, verifying_count: 0, testing_count: 0 }),
+      api.splitTask({ task_id: "client_none", training_count: 1, verifying_count: 0, testing_count: 0 }),
     );
 
     // Assert
@@ -116,7 +116,7 @@ describe("typed errors", () => {
     const request = { task_id: "client_ops", training_count: 1, verifying_count: 0, testing_count: 0, dryRun: true };
 
     // Act
-    const error = await rejection(api.split(request as never));
+    const error = await rejection(api.splitTask(request as never));
 
     // Assert
     expect(error).toBeInstanceOf(TrainingSetsError);
@@ -130,7 +130,7 @@ describe("typed errors", () => {
     await api.registerImages({ task_id: "client_unsplit", images: images(2, "us") });
 
     // Act
-    const listed = await rejection(api.listSetPage("client_unsplit", "testing"));
+    const listed = await rejection(api.listSet("client_unsplit", "testing"));
     const registered = await rejection(
       api.registerImages({ task_id: "client_unsplit", images: [{ img_id: "a", img_name: "" }] }),
     );
@@ -202,7 +202,7 @@ describe("retries", () => {
     const client = createClient({ baseUrl: server.base, retry: fast, onRetry: (r) => retries.push(r.delayMs) });
 
     // Act
-    const result = await client.listSetPage("t", "training").finally(server.close);
+    const result = await client.listSet("t", "training").finally(server.close);
 
     // Assert
     expect(result.img_info_list).toHaveLength(1);
@@ -217,7 +217,7 @@ describe("retries", () => {
     const client = createClient({ baseUrl: server.base, retry: fast });
 
     // Act
-    const error = await rejection(client.summary("t").finally(server.close));
+    const error = await rejection(client.listSetSummary("t").finally(server.close));
 
     // Assert
     expect(server.seen).toHaveLength(4);
@@ -231,7 +231,7 @@ describe("retries", () => {
     const client = createClient({ baseUrl: server.base, retry: fast });
 
     // Act
-    const result = await client.listSetPage("t", 0).finally(server.close);
+    const result = await client.listSet("t", 0).finally(server.close);
 
     // Assert
     expect(result.img_info_list[0]!.img_id).toBe("a");
@@ -245,7 +245,7 @@ describe("retries", () => {
 
     // Act
     const result = await client
-      .split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 })
+      .splitTask({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 })
       .finally(server.close);
 
     // Assert
@@ -264,8 +264,8 @@ describe("retries", () => {
     const request = { task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 };
 
     // Act
-    await client.split(request);
-    await client.split(request).finally(server.close);
+    await client.splitTask(request);
+    await client.splitTask(request).finally(server.close);
 
     // Assert
     const keys = server.seen.map((s) => s.headers["idempotency-key"]);
@@ -286,7 +286,7 @@ describe("retries", () => {
 
     // Act
     const error = await rejection(
-      client.split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close),
+      client.splitTask({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close),
     );
 
     // Assert
@@ -326,7 +326,7 @@ describe("retries", () => {
 
     // Act
     const error = await rejection(
-      client.split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close),
+      client.splitTask({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close),
     );
 
     // Assert
@@ -350,8 +350,10 @@ describe("authorization", () => {
     const client = createClient({ baseUrl: DEPLOYED, fetch: toLocal(server.base), credentials });
 
     // Act
-    await client.listSetPage("t", "training");
-    await client.split({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 }).finally(server.close);
+    await client.listSet("t", "training");
+    await client
+      .splitTask({ task_id: "t", training_count: 1, verifying_count: 0, testing_count: 0 })
+      .finally(server.close);
 
     // Assert
     for (const { headers } of server.seen) {
@@ -373,8 +375,8 @@ describe("authorization", () => {
     const local = createClient({ baseUrl: server.base });
 
     // Act
-    await withToken.listSetPage("t", "training");
-    await local.listSetPage("t", "training").finally(server.close);
+    await withToken.listSet("t", "training");
+    await local.listSet("t", "training").finally(server.close);
 
     // Assert
     expect(server.seen[0]!.headers.authorization).toBe("Bearer eyJ.token");

@@ -36,15 +36,15 @@ async function setUp(tasks: Record<string, StandInImage[]>) {
   return { server, api };
 }
 
-describe("image()", () => {
+describe("getImagesById()", () => {
   it("answers one image with its set in the live split, label and group null when absent", async () => {
     // Arrange
     const { server, api } = await setUp({ t1: standInImages(6) });
 
     // Act
-    const first = await api.image("t1", "img0001");
-    const second = await api.image("t1", "img0002");
-    const third = await api.image("t1", "img0003");
+    const first = await api.getImagesById("t1", "img0001");
+    const second = await api.getImagesById("t1", "img0002");
+    const third = await api.getImagesById("t1", "img0003");
 
     // Assert
     expect(first).toEqual({
@@ -67,7 +67,7 @@ describe("image()", () => {
     const { server, api } = await setUp({ t1: standInImages(2) });
 
     // Act
-    const error = await rejection(api.image("t1", "nope"));
+    const error = await rejection(api.getImagesById("t1", "nope"));
 
     // Assert
     expect(error).toBeInstanceOf(TrainingSetsError);
@@ -76,7 +76,7 @@ describe("image()", () => {
   });
 });
 
-describe("images() and imagesPage()", () => {
+describe("getImagesAll(), getImagesPages() and getImages()", () => {
   it("iterate every image of the task, page by page, in ascending order_id", async () => {
     // Arrange
     const { server, api } = await setUp({ t2: standInImages(11).reverse() });
@@ -84,10 +84,10 @@ describe("images() and imagesPage()", () => {
     const sizes: number[] = [];
 
     // Act
-    for await (const image of api.images("t2", { limit: 4 })) seen.push(image);
-    for await (const page of api.imagesPages("t2", { limit: 4 })) sizes.push(page.img_info_list.length);
-    const first = await api.imagesPage("t2", { limit: 4 });
-    const second = await api.imagesPage("t2", { limit: 4, cursor: first.next_cursor });
+    for await (const image of api.getImagesAll("t2", { limit: 4 })) seen.push(image);
+    for await (const page of api.getImagesPages("t2", { limit: 4 })) sizes.push(page.img_info_list.length);
+    const first = await api.getImages("t2", { limit: 4 });
+    const second = await api.getImages("t2", { limit: 4, cursor: first.next_cursor });
 
     // Assert
     expect(seen.map((image) => image.order_id)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
@@ -103,7 +103,7 @@ describe("images() and imagesPage()", () => {
     const { api } = await setUp({});
 
     // Act
-    const error = await rejection(api.imagesPage("empty"));
+    const error = await rejection(api.getImages("empty"));
 
     // Assert
     expect(error).toMatchObject({ code: 1003, status: 404, msg: "任务id为 empty 的任务下没有图像" });
@@ -111,16 +111,16 @@ describe("images() and imagesPage()", () => {
 });
 
 describe("deleteImages()", () => {
-  it("answers deleted, already_deleted, not_found and the images left; a deleted image is gone from image() and images()", async () => {
+  it("answers deleted, already_deleted, not_found and the images left; a deleted image is gone from getImagesById() and getImagesAll()", async () => {
     // Arrange
     const { server, api } = await setUp({ t3: standInImages(5) });
 
     // Act
     const first = await api.deleteImages({ task_id: "t3", img_ids: ["img0002", "img0004", "ghost"] });
     const again = await api.deleteImages({ task_id: "t3", img_ids: ["img0002", "img0005"] });
-    const gone = await rejection(api.image("t3", "img0002"));
+    const gone = await rejection(api.getImagesById("t3", "img0002"));
     const left: string[] = [];
-    for await (const image of api.images("t3")) left.push(image.img_id);
+    for await (const image of api.getImagesAll("t3")) left.push(image.img_id);
 
     // Assert
     expect(first).toEqual({
@@ -243,18 +243,18 @@ describe("against the local gateway and the real handlers (DynamoDB Local)", () 
         ...(i === 0 ? { label: "cat", group: "p1" } : {}),
       })),
     });
-    const split = await api.split({ task_id: taskId, training_count: 3, verifying_count: 1, testing_count: 1 });
+    const split = await api.splitTask({ task_id: taskId, training_count: 3, verifying_count: 1, testing_count: 1 });
 
     // Act
-    const one = await api.image(taskId, "r1");
+    const one = await api.getImagesById(taskId, "r1");
     const before: Image[] = [];
-    for await (const image of api.images(taskId, { limit: 4 })) before.push(image);
+    for await (const image of api.getImagesAll(taskId, { limit: 4 })) before.push(image);
     const deleted = await api.deleteImages({ task_id: taskId, img_ids: ["r2", "r9"] });
     const again = await api.deleteImages({ task_id: taskId, img_ids: ["r2"] });
-    const gone = await rejection(api.image(taskId, "r2"));
+    const gone = await rejection(api.getImagesById(taskId, "r2"));
     const after: string[] = [];
-    for await (const image of api.images(taskId)) after.push(image.img_id);
-    const summary = await api.summary(taskId);
+    for await (const image of api.getImagesAll(taskId)) after.push(image.img_id);
+    const summary = await api.listSetSummary(taskId);
 
     // Assert
     const setOf = (id: string) =>

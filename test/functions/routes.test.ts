@@ -342,7 +342,12 @@ describe("paging over HTTP, through the typed client", () => {
       }));
       expect((await client.registerImages({ task_id: taskId, images })).added).toBe(1000);
     }
-    const put = await client.split({ task_id: taskId, training_count: 12_000, verifying_count: 0, testing_count: 0 });
+    const put = await client.splitTask({
+      task_id: taskId,
+      training_count: 12_000,
+      verifying_count: 0,
+      testing_count: 0,
+    });
 
     // Act
     const pages = [];

@@ -209,7 +209,7 @@ describe("two tenants with the same task ids", () => {
     const b = createClient({ baseUrl: base, token: TEAM_B });
     const names = async (client: typeof a) => {
       const out: string[] = [];
-      for await (const image of client.images(TASK)) out.push(image.img_name);
+      for await (const image of client.getImagesAll(TASK)) out.push(image.img_name);
       return out;
     };
     expect(await names(a)).toEqual(["a-2.jpg", "a-3.jpg", "a-4.jpg", "a-5.jpg", "a-6.jpg"]);
@@ -227,8 +227,8 @@ describe("the CLI with --token", () => {
     });
 
   it("lists each tenant's own images of the same task", async () => {
-    const a = await cli(["--token", TEAM_A, "images", "--task", TASK]);
-    const b = await cli(["--token", TEAM_B, "images", "--task", TASK]);
+    const a = await cli(["--token", TEAM_A, "get-images", "--task", TASK]);
+    const b = await cli(["--token", TEAM_B, "get-images", "--task", TASK]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(a.stdout).toContain("a-2.jpg");
     expect(a.stdout).not.toContain("b-");
@@ -272,7 +272,7 @@ describe("a token without one tenant", () => {
 
   it("is refused by the typed client as a TrainingSetsError", async () => {
     const error = await createClient({ baseUrl: base, token: jwt({ sub: "u" }) })
-      .summary(TASK)
+      .listSetSummary(TASK)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TrainingSetsError);
     expect([(error as TrainingSetsError).code, (error as TrainingSetsError).status]).toEqual([1027, 403]);

@@ -171,7 +171,7 @@ describe("stack options from CDK context", () => {
     for (const context of retired) {
       expect(() => options(context), JSON.stringify(context)).toThrow(SettingError);
       expect(() => options(context), JSON.stringify(context)).toThrow(
-        /^training-sets:resplit(Schedule|TaskIds) is gone: schedules are now per task, set each with PUT \/training\/tasks\/schedule or `training-sets schedule set` \(docs\/operations\.md, "Scheduled re-splits", has the loop for a list of task ids\)$/,
+        /^training-sets:resplit(Schedule|TaskIds) is gone: schedules are now per task, set each with PUT \/training\/tasks\/schedule or `training-sets set-schedule` \(docs\/operations\.md, "Scheduled re-splits", has the loop for a list of task ids\)$/,
       );
     }
   });
