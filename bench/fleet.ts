@@ -123,10 +123,13 @@ export async function benchFleet(config: StoreConfig, endpoint: string, options:
   const db = rawClient(config, endpoint);
   const engine = new LocalScheduleEngine();
   const setAt = new Date();
+  let prepared = 0;
   await forEachLimited(taskIds, SETUP_CONCURRENCY, async (taskId) => {
     await seedTask(db, config.tableName, taskId, n);
     await splitTask(direct, splitSpecOf(taskId, split));
     await setSchedule(direct.schedules, engine, taskId, settings, setAt);
+    if (++prepared % Math.ceil(tasks / 10) === 0 || prepared === tasks)
+      console.error(`  fleet: ${thousands(prepared)} of ${thousands(tasks)} tasks seeded, split once and scheduled`);
   });
 
   // What the local engine's timer passes to its runner when the schedule is due.
@@ -170,6 +173,7 @@ export async function benchFleet(config: StoreConfig, endpoint: string, options:
       const runs = () => measure(capacity, fleet, block, concurrency, run);
       if (b % 2 === 0) await splits().then(runs);
       else await runs().then(splits);
+      console.error(`  fleet: block ${b + 1} of ${blocks.length} measured`);
     }
     const load = `${loadBefore}→${loadText()}`;
     const recorded = await recordedRuns(direct, taskIds, inputs[0]!.scheduled_time);
