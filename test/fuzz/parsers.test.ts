@@ -5,7 +5,9 @@ import { decodeCursor, encodeCursor } from "../../lib/http/cursor.ts";
 import { parseSetsQuery } from "../../lib/http/queries.ts";
 import { parseRegisterRequest, parseSplitSpec } from "../../lib/http/validate.ts";
 import type { SetCursor } from "../../lib/model.ts";
-import { badRegisterBody, badSplitBody, ID, listQuery, validId } from "./arbitraries.ts";
+import { badRegisterBody, badSplitBody } from "./body-arbitraries.ts";
+import { ID, validId } from "./field-arbitraries.ts";
+import { listQuery } from "./query-arbitraries.ts";
 
 /**
  * Property-based fuzzing of the pure request parsers: thousands of generated bad requests, each

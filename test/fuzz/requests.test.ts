@@ -7,16 +7,9 @@ import { ROUTES } from "../../lib/routes.ts";
 import { type Handlers, loadHandlers } from "../../scripts/local-gateway.ts";
 import { expectContract, startApi } from "../support/http.ts";
 import { localClient } from "../support/store.ts";
-import {
-  type BodyCase,
-  badRegisterBody,
-  badSplitBody,
-  type Fixture,
-  listQuery,
-  pollutionAttempt,
-  type QueryCase,
-  sizedBody,
-} from "./arbitraries.ts";
+import { type BodyCase, badRegisterBody, badSplitBody, sizedBody } from "./body-arbitraries.ts";
+import { type Fixture, pollutionAttempt } from "./field-arbitraries.ts";
+import { listQuery, type QueryCase } from "./query-arbitraries.ts";
 
 /**
  * Fuzzing the handlers (invoked directly with API Gateway events) and the local gateway (over
