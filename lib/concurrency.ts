@@ -23,6 +23,26 @@ export async function forEachLimited<T>(
   if (failure) throw (failure as PromiseRejectedResult).reason;
 }
 
+/**
+ * A gate that lets at most `limit` calls of the function it returns run at once; the others wait
+ * their turn, first come first served.
+ */
+export function limited(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    if (running >= limit) await new Promise<void>((turn) => waiting.push(turn));
+    else running++;
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));

@@ -6,6 +6,8 @@ import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULTS } from "../infra/defaults.ts";
+import { limited } from "../lib/concurrency.ts";
 import { readConfig, readIdempotencySettings } from "../lib/config.ts";
 import { ensureIdempotencyTable, idempotencyClient } from "../lib/http/idempotency.ts";
 import { engineScheduleOf, localScheduleEngine, type RunInput, scheduleName } from "../lib/schedule/index.ts";
@@ -200,8 +202,13 @@ if (isLoopback(process.env.DYNAMODB_ENDPOINT)) {
   }
 }
 
+/** Scheduled runs at once: as many as the stack's reserved concurrency lets its run function take; the rest wait their turn. */
+const inTurn = limited(DEFAULTS.resplitReservedConcurrency);
+
 /** One line per scheduled run in the request log: the task, when it was due, what came of it, how long it took. */
-async function runLocally(input: RunInput): Promise<void> {
+const runLocally = (input: RunInput): Promise<void> => inTurn(() => runNow(input));
+
+async function runNow(input: RunInput): Promise<void> {
   const started = performance.now();
   const line = `RUN schedule task=${shownTaskId(input.task_key)} due=${input.scheduled_time}`;
   try {
