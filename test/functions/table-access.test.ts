@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../lib/config.ts";
-import { ROUTES, type TableAction } from "../../lib/routes.ts";
+import { JOBS, ROUTES, type TableAction } from "../../lib/routes.ts";
+import { lambdaContext, loadHandler } from "../../scripts/lambda.ts";
 import type { Json } from "../support/capacity-model/index.ts";
 import type { LoggedCall as Call } from "../support/fault-proxy/index.ts";
 import { useApiThroughProxy } from "../support/http.ts";
@@ -39,24 +40,29 @@ function actionsOf(call: Call, table: string): { table: string[]; indexes: strin
   return input.IndexName ? { table: [], indexes: [operation] } : { table: [operation], indexes: [] };
 }
 
-async function used(method: string, path: string, body?: unknown) {
-  const { proxy, api } = running();
+/** What `act` sent to the service's table through the proxy. */
+async function usedBy<T>(act: () => Promise<T>) {
+  const { proxy } = running();
   const seen = proxy.log.length;
-  const reply = await api.call(method, path, body);
+  const result = await act();
   const table = readConfig().tableName;
   const calls = proxy.log.slice(seen).map((call) => actionsOf(call, table));
   return {
-    status: reply.status,
-    body: reply.body,
+    result,
     table: new Set(calls.flatMap((call) => call.table)),
     indexes: new Set(calls.flatMap((call) => call.indexes)),
   };
 }
 
+async function used(method: string, path: string, body?: unknown) {
+  const { result: reply, ...use } = await usedBy(() => running().api.call(method, path, body));
+  return { status: reply.status, body: reply.body, ...use };
+}
+
 const declared = (name: string) => {
-  const route = ROUTES.find((r) => r.name === name);
-  if (!route) throw new Error(`no route ${name}`);
-  return route.table;
+  const fn = [...ROUTES, ...JOBS].find((r) => r.name === name);
+  if (!fn) throw new Error(`no function ${name}`);
+  return fn.table;
 };
 
 describe("each function sends its table only what its route declares (the stack's grants)", () => {
@@ -110,6 +116,16 @@ describe("each function sends its table only what its route declares (the stack'
       split: { training_count: 100, verifying_count: 25, testing_count: 24 },
     });
     await record("GetSchedule", "GET", `${schedule}?task_id=${task}`);
+    // The schedule's run, as EventBridge Scheduler would invoke it: twice, the second a duplicate delivery.
+    const stored = (await running().truth.schedules.read(task))!;
+    const resplit = await loadHandler("ResplitTasks");
+    const input = { task_key: task, revision: stored.revision, scheduled_time: "2026-01-01T02:00:00Z" };
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const run = await usedBy(() => resplit(input, lambdaContext("ResplitTasks")));
+      calls.push(["ResplitTasks", { status: 200, body: {}, ...run }]);
+    }
+    const afterRuns = await record("GetSchedule", "GET", `${schedule}?task_id=${task}`);
+    expect((afterRuns.body as { runs: { outcome: string }[] }).runs.map((run) => run.outcome)).toEqual(["split"]);
     await record("DeleteSchedule", "DELETE", `${schedule}?task_id=${task}`);
 
     const names = new Set(calls.map(([name]) => name));
