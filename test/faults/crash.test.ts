@@ -191,7 +191,9 @@ describe("a split killed at each step (guarantee 4)", () => {
       if (!published) {
         const retained = ((await truth.readTask(taskId))?.published ?? []).map((pair) => pair.token);
         const leftovers = (await reservedItems(tableName, taskId)).filter(
-          (item) => item.img_id !== "#task" && !retained.some((token) => item.img_id.includes(`#${token}`)),
+          (item) =>
+            (item.img_id.startsWith("#run#") || item.img_id.startsWith("#split#")) &&
+            !retained.some((token) => item.img_id.includes(`#${token}`)),
         );
         for (const item of leftovers) expect(item, item.img_id).toHaveProperty(TABLE.expiryAttribute);
       }
