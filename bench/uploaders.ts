@@ -1,8 +1,8 @@
 /**
  * Parallel uploaders into one task while it is split, under the AWS model: DynamoDB Local behind
  * test/support/fault-proxy/ with DynamoDB's per-partition limits (1,000 WCU/s and 3,000 RCU/s per
- * partition key value) and its transaction conflicts (every registration transaction, allocation and
- * publish writes the one task item). What it measures is how long registering takes when all of a
+ * partition key value) and its transaction conflicts (every registration's allocation and count, and every
+ * publish, writes the one task item). What it measures is how long registering takes when all of a
  * task's writers share one partition and one item, what it costs, how often they collide, and what
  * the splits running meanwhile answer.
  */

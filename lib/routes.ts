@@ -1,5 +1,12 @@
 /** DynamoDB actions a function may be granted; a closed list, so `dynamodb:*` cannot slip in. */
-export type TableAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "BatchGetItem" | "BatchWriteItem";
+export type TableAction =
+  | "GetItem"
+  | "Query"
+  | "PutItem"
+  | "UpdateItem"
+  | "DeleteItem"
+  | "BatchGetItem"
+  | "BatchWriteItem";
 
 /**
  * What one function does to the service's table (from lib/store/): actions on the base table, and
@@ -60,9 +67,11 @@ export const ROUTES = withEntries([
     method: "POST",
     path: "/training/tasks/images",
     name: "RegisterImages",
-    // look up known images, allocate order_ids and update known images (UpdateItem), create new
-    // ones with the count in a transaction (its Put and Update actions), read the count back
-    table: { table: ["BatchGetItem", "UpdateItem", "PutItem", "GetItem"], indexes: [] },
+    // look up known images (BatchGetItem) and counting markers left behind (Query), allocate
+    // order_ids and update known images (UpdateItem), create new ones with their creation record
+    // and counting marker in a transaction (its Put actions), settle the counts in another (its
+    // Delete and Update actions), read the count back (GetItem)
+    table: { table: ["BatchGetItem", "Query", "UpdateItem", "PutItem", "DeleteItem", "GetItem"], indexes: [] },
     idempotent: true,
   },
   {

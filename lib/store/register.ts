@@ -5,15 +5,23 @@ import { chunk, forEachLimited } from "../concurrency.ts";
 import type { ImageInput, RegisterRequest, RegisterResult } from "../model.ts";
 import { getAll, type Item } from "./batch.ts";
 import { retrying } from "./client.ts";
+import { countingMarker, leftUncounted, settleCounts, type Uncounted } from "./counting.ts";
 import { creationRecord } from "./creations.ts";
 import { orderBlockKey, orderBlockOf, TABLE } from "./table.ts";
-import { allocateOrderIds, readTask, type StoreContext, taskKey } from "./task-item.ts";
+import { allocateOrderIds, readTask, type StoreContext } from "./task-item.ts";
 
 /**
- * Image creations per transaction: DynamoDB's 100 actions, less the task item's count and the
- * creation record. The most order_ids one creation record spans.
+ * Image creations per transaction: DynamoDB's 100 actions, less the creation record and the
+ * counting marker. The most order_ids one creation record spans.
  */
 export const CREATES_PER_TRANSACTION = 98;
+
+/**
+ * A registration's creation transactions in flight at once. They share the task's partition (1,000
+ * write units a second, ~196 a transaction) with every other writer of the task: more at once only
+ * takes turns from parallel uploaders (measured through the capacity model, docs/performance.md).
+ */
+const CREATIONS_AT_ONCE = 2;
 
 const OPTIONAL_FIELDS = ["state", "label", "group"] as const;
 
@@ -26,8 +34,10 @@ const givenFields = (image: ImageInput): Item => ({
 /**
  * Idempotent upsert (docs/design.md "Registration"): a known image gets the fields given set with UpdateItem
  * (an omitted state, label or group keeps its value); new images get order_ids from one atomic
- * allocation and are created with conditional puts, the task's image count added in the same
- * transaction, so the count never drifts from the images. Never waits for a split.
+ * allocation and are created with conditional puts in transactions that leave the task item alone
+ * (parallel registrations never queue on it), each with a marker of what it created; the markers
+ * are then settled into the task's counts (lib/store/counting.ts), those a registration that died
+ * left behind by the next one, so the count never drifts from the images. Never waits for a split.
  */
 export async function registerImages(
   ctx: StoreContext,
@@ -36,14 +46,18 @@ export async function registerImages(
 ): Promise<RegisterResult> {
   const keys = images.map((image) => ({ [TABLE.partitionKey]: taskId, [TABLE.sortKey]: image.imgId }));
   const stored = new Map<string, Item>();
-  for (const item of await getAll(ctx.db, ctx.table, keys, deadline, ctx.config.concurrency)) {
-    stored.set(item[TABLE.sortKey] as string, item);
-  }
+  const [items, leftovers] = await Promise.all([
+    getAll(ctx.db, ctx.table, keys, deadline, ctx.config.concurrency),
+    leftUncounted(ctx, taskId, deadline),
+  ]);
+  for (const item of items) stored.set(item[TABLE.sortKey] as string, item);
   // A deleted image registered again comes back as a new image: the task's next order_id, unassigned.
   const wasDeleted = (imgId: string) => stored.get(imgId)?.deleted === true;
   const known = images.filter((image) => stored.has(image.imgId) && !wasDeleted(image.imgId));
   const fresh = images.filter((image) => !stored.has(image.imgId) || wasDeleted(image.imgId));
-  const raced = fresh.length > 0 ? await createImages(ctx, taskId, fresh, wasDeleted, deadline) : [];
+  const { raced, uncounted } =
+    fresh.length > 0 ? await createImages(ctx, taskId, fresh, wasDeleted, deadline) : { raced: [], uncounted: [] };
+  await settleCounts(ctx, taskId, [...leftovers, ...uncounted], deadline);
   const changed = known.filter((image) => {
     const item = stored.get(image.imgId) as Item;
     return Object.entries(givenFields(image)).some(([field, value]) => item[field] !== value);
@@ -58,8 +72,9 @@ export async function registerImages(
 }
 
 /**
- * Creates `images` (none of them stored when looked up) in request order, and returns those another
- * registration created first: their order_ids are left as holes and they are updated instead.
+ * Creates `images` (none of them stored when looked up), in request order of order_id, its
+ * transactions in parallel. Returns those another registration created first (their order_ids are
+ * left as holes and they are updated instead) and what the task's counts do not hold yet.
  */
 async function createImages(
   ctx: StoreContext,
@@ -70,30 +85,37 @@ async function createImages(
 ) {
   const first = await allocateOrderIds(ctx, taskId, images.length, deadline);
   const raced: ImageInput[] = [];
-  // One after another: every transaction touches the task item, and concurrent ones would conflict.
-  for (const batch of chunk(
+  const uncounted: Uncounted[] = [];
+  const batches = chunk(
     images.map((image, i) => ({ image, orderId: first + i, revived: wasDeleted(image.imgId) })),
     CREATES_PER_TRANSACTION,
-  )) {
+  );
+  await forEachLimited(batches, CREATIONS_AT_ONCE, async (batch) => {
     let pending = batch;
     while (pending.length > 0) {
       const lost = await createBatch(ctx, taskId, pending, deadline);
       raced.push(...lost.map((entry) => entry.image));
+      if (lost.length === 0) uncounted.push(uncountedOf(pending));
       pending = lost.length === 0 ? [] : pending.filter((entry) => !lost.includes(entry));
     }
-  }
-  return raced;
+  });
+  return { raced, uncounted };
 }
 
 /** `revived`: the image is stored deleted, and is put back only if it still is. */
 type Creation = { image: ImageInput; orderId: number; revived: boolean };
 
+const uncountedOf = (batch: readonly Creation[]): Uncounted => ({
+  first: Math.min(...batch.map((creation) => creation.orderId)),
+  added: batch.length,
+  revived: batch.filter((creation) => creation.revived).length,
+});
+
 /**
- * One transaction: the conditional puts, the counts and the creation record. Returns the creations
- * refused because the image exists.
+ * One transaction: the conditional puts, the creation record and the counting marker. Returns the
+ * creations refused because the image exists.
  */
 async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[], deadline: number) {
-  const revived = batch.filter((creation) => creation.revived).length;
   const command = new TransactWriteCommand({
     // Fixed for this content, so a retry of a transaction whose answer was lost is not applied twice.
     ClientRequestToken: randomUUID(),
@@ -116,14 +138,6 @@ async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[],
         },
       })),
       {
-        Update: {
-          TableName: ctx.table,
-          Key: taskKey(taskId),
-          UpdateExpression: revived > 0 ? "ADD image_count :n, deleted_count :minus" : "ADD image_count :n",
-          ExpressionAttributeValues: { ":n": batch.length, ...(revived > 0 ? { ":minus": -revived } : {}) },
-        },
-      },
-      {
         Put: {
           TableName: ctx.table,
           Item: creationRecord(
@@ -132,6 +146,7 @@ async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[],
           ),
         },
       },
+      { Put: { TableName: ctx.table, Item: countingMarker(taskId, uncountedOf(batch)) } },
     ],
   });
   try {

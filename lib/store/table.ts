@@ -8,7 +8,8 @@
  *   split and the retained ones;
  * - per deleted image, a tombstone (sort key `#deleted#<order_id>`, see tombstoneKey);
  * - per registration transaction that created images, a creation record (sort key
- *   `#created#<first order_id>`, see creationKey);
+ *   `#created#<first order_id>`, see creationKey), and until its images are counted, a counting
+ *   marker (`#counting#<first order_id>`, see countingKey);
  * - snapshot chunks of each split, sort key `#split#<version>#<token>#<chunk>`, and one small run
  *   item per split attempt, sort key `#run#<version>#<token>`;
  * - the task's schedule, `#schedule`, and one record per scheduled run, `#schedule#run#<time>`
@@ -71,3 +72,11 @@ export const CREATION_PREFIX = "#created#";
  * the index does not show yet from a hole.
  */
 export const creationKey = (firstOrderId: number): string => `${CREATION_PREFIX}${pad(firstOrderId)}`;
+
+export const COUNTING_PREFIX = "#counting#";
+
+/**
+ * Sort key of the marker a registration transaction writes beside its creation record: its images
+ * are not yet in the task's counts (lib/store/counting.ts). Deleted when they are.
+ */
+export const countingKey = (firstOrderId: number): string => `${COUNTING_PREFIX}${pad(firstOrderId)}`;

@@ -6,7 +6,7 @@ import { codeOf, split, storesThrough } from "../support/store.ts";
 /**
  * Guarantees 5 and 6 with many writers on one task item: uploaders registering into one task in
  * parallel while splits of it run, through a proxy that raises DynamoDB's transaction conflicts
- * (every registration transaction and every publish writes the task item) and applies its
+ * (every registration's allocation and count, every deletion and every publish writes the task item) and applies its
  * per-partition limits (all of a task's items share one partition key). Conflicts and throttling
  * are retried within the budget: nothing fails, nothing is lost, nothing is counted twice.
  */

@@ -230,9 +230,16 @@ describe("permissions", () => {
       indexes: ["dynamodb:Query"],
       idempotency: [],
     });
-    // a transaction's Put and Update actions are authorised as PutItem and UpdateItem
+    // a transaction's Put, Update and Delete actions are authorised as PutItem, UpdateItem and DeleteItem
     expect(grantsOf(base, "RegisterImages")).toEqual({
-      table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      table: [
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+      ],
       indexes: [],
       idempotency: idempotencyStore,
     });
