@@ -16,7 +16,7 @@ export const format = (value: number) =>
 export const sizeName = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 const units = (n: number | undefined) => (n === undefined ? "" : Number.isInteger(n) ? String(n) : n.toFixed(1));
 
-export const met = (row: Row): boolean | undefined => {
+const met = (row: Row): boolean | undefined => {
   if (!row.target) return undefined;
   if (row.target.ratio !== undefined) return row.baseline ? row.value / row.baseline <= row.target.ratio : undefined;
   if (row.target.max !== undefined) return row.value <= row.target.max;
