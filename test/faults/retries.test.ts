@@ -311,7 +311,8 @@ describe("a lagging order index (DynamoDB Local's never lags)", () => {
     await registerImages(faulty, taskId, 100);
     const result = await split(faulty, { taskId, counts: counts(50, 25, 25), seed: "late" });
 
-    // Act
+    // Act: the index still lacks the images, however long registering and splitting took
+    proxy().indexLagMs = 60_000;
     const started = Date.now();
     const failure = await faulty
       .listSet({ taskId, setType: 0, limit: 100, cursor: undefined })
