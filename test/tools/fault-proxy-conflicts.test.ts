@@ -94,10 +94,11 @@ const imageCount = async (task: string) =>
   );
 
 /** Holds the next transaction through the proxy in flight until `release` is called; `held` settles once it is. */
-function holdNextTransaction() {
+function holdNextTransaction(which: (call: Call) => boolean = () => true) {
   const held = deferred<Call>();
   const release = deferred();
   proxy().holdTransaction = (call) => {
+    if (!which(call)) return undefined;
     proxy().holdTransaction = undefined;
     held.resolve(call);
     return release.promise;
@@ -220,8 +221,9 @@ describe("registration through conflicts", () => {
     const { store } = await freshStore({}, clientAt(proxy().endpoint));
     const start = proxy().conflictsInjected;
     const taskId = "parallel";
-    // The first registration transaction stays in flight until another registration has met it.
-    const { release } = holdNextTransaction();
+    // The first transaction on the task item (a registration's count) stays in flight until another
+    // registration has met it: every registration settles its count there after its creations.
+    const { release } = holdNextTransaction((call) => JSON.stringify(call.input).includes('"#task"'));
     void until(() => conflictsSince(start) > 0).then(release);
     const results = await Promise.all(
       Array.from({ length: 4 }, (_, u) =>
