@@ -4,7 +4,7 @@ import { chunk } from "../concurrency.ts";
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { queryAll } from "./images.ts";
-import { COUNTING_PREFIX, countingKey, TABLE } from "./table.ts";
+import { COUNTING_PREFIX, countingKey, orderIdIn, TABLE } from "./table.ts";
 import { type StoreContext, taskKey } from "./task-item.ts";
 
 /**
@@ -93,7 +93,7 @@ export async function leftUncounted(ctx: StoreContext, taskId: string, deadline:
     deadline,
   );
   return items.map((item) => ({
-    first: Number((item[TABLE.sortKey] as string).slice(COUNTING_PREFIX.length)),
+    first: orderIdIn(COUNTING_PREFIX, item[TABLE.sortKey] as string),
     added: item.added as number,
     revived: item.revived as number,
   }));

@@ -1,5 +1,5 @@
 import { queryAll } from "./images.ts";
-import { CREATION_PREFIX, creationKey, TABLE } from "./table.ts";
+import { CREATION_PREFIX, creationKey, orderIdIn, TABLE } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 import { readTombstones } from "./tombstones.ts";
 
@@ -53,7 +53,7 @@ async function createdBetween(
   );
   const created: number[] = [];
   for (const record of records) {
-    const first = Number((record[TABLE.sortKey] as string).slice(CREATION_PREFIX.length));
+    const first = orderIdIn(CREATION_PREFIX, record[TABLE.sortKey] as string);
     const skipped = new Set((record.skipped as number[] | undefined) ?? []);
     for (let id = Math.max(first, from); id <= Math.min(record.last as number, to); id++) {
       if (!skipped.has(id)) created.push(id);

@@ -1,6 +1,5 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { sleep } from "../concurrency.ts";
-import { ServiceError, storageUnavailable } from "../errors.ts";
+import { ServiceError } from "../errors.ts";
 import {
   type Image,
   type ImageCursor,
@@ -13,7 +12,7 @@ import {
 import type { Item } from "./batch.ts";
 import { retrying } from "./client.ts";
 import { notYetIndexed } from "./creations.ts";
-import { queryAll } from "./images.ts";
+import { indexWait, queryAll } from "./images.ts";
 import { CREATES_PER_TRANSACTION } from "./register.ts";
 import { type Chunk, chunkCount, chunkOf, codeAt } from "./snapshot.ts";
 import { readChunks, type SnapshotRef } from "./snapshots.ts";
@@ -112,9 +111,9 @@ export async function listImages(
       : undefined;
   const nextOrder = task?.next_order ?? 0;
 
-  const waitUntil = Math.min(deadline, Date.now() + ctx.config.indexWaitMs);
+  const readAgain = indexWait(ctx, taskId, deadline);
   let items: Item[] = [];
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     items = await readIndexFrom(ctx, taskId, start.after + 1, nextOrder, limit + 1, deadline);
     // What this page vouches for: up to its last image when another page follows, else to the task's end.
     const to = items.length > limit ? (items[limit - 1]?.order_id as number) : nextOrder;
@@ -122,13 +121,7 @@ export async function listImages(
     const range = { from: start.after + 1, to, span: CREATES_PER_TRANSACTION };
     const lagging = await notYetIndexed(ctx, taskId, range, listed, deadline);
     if (lagging.length === 0) break;
-    if (Date.now() >= waitUntil) {
-      throw storageUnavailable(
-        new Error(`order index still lacks order_ids ${lagging.slice(0, 5)} of ${taskId}`),
-        true,
-      );
-    }
-    await sleep(Math.min(50 * 2 ** attempt, 500));
+    await readAgain(attempt, `order_ids ${lagging.slice(0, 5)}`);
   }
 
   const more = items.length > limit;

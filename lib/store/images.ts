@@ -14,6 +14,24 @@ import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 import { readTombstones } from "./tombstones.ts";
 
+/**
+ * The wait for the order index to show what the table already holds (its lag, typically under a
+ * second): called before each read again, it backs off, and once INDEX_WAIT_MS (or the deadline)
+ * has passed it throws 1500/503 rather than let a listing answer short.
+ */
+export function indexWait(ctx: StoreContext, taskId: string, deadline: number) {
+  const waitUntil = Math.min(deadline, Date.now() + ctx.config.indexWaitMs);
+  return async (attempt: number, lacking: string): Promise<void> => {
+    if (Date.now() >= waitUntil) {
+      throw storageUnavailable(
+        new Error(`order index still lacks ${lacking} of ${taskId} after ${attempt} reads`),
+        true,
+      );
+    }
+    await sleep(Math.min(50 * 2 ** attempt, 500));
+  };
+}
+
 /** Queries every page of `input`, stopping early when `stop(item)` says so. */
 export async function queryAll(
   ctx: StoreContext,
@@ -293,14 +311,9 @@ export async function readByOrder(
   const gone = new Set<number>();
   const wanted = new Set(orderIds);
   let pending = indexRanges(orderIds);
-  const waitUntil = Math.min(deadline, Date.now() + ctx.config.indexWaitMs);
+  const readAgain = indexWait(ctx, taskId, deadline);
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt > 0) {
-      if (Date.now() >= waitUntil) {
-        throw storageUnavailable(new Error(`order index still lacks images of ${taskId} after ${attempt} reads`), true);
-      }
-      await sleep(Math.min(50 * 2 ** attempt, 500));
-    }
+    if (attempt > 0) await readAgain(attempt, "images");
     const behind: typeof pending = [];
     await forEachLimited(pending, ctx.config.concurrency, async (range) => {
       await readRange(ctx, taskId, range, deadline, (entry) => {

@@ -61,8 +61,8 @@ export const TOMBSTONE_PREFIX = "#deleted#";
  */
 export const tombstoneKey = (orderId: number): string => `${TOMBSTONE_PREFIX}${pad(orderId)}`;
 
-/** The order_id a tombstone's sort key names. */
-export const tombstoneOrderId = (sortKey: string): number => Number(sortKey.slice(TOMBSTONE_PREFIX.length));
+/** The order_id a `<prefix><order_id>` sort key names (a tombstone's, a creation record's, a counting marker's). */
+export const orderIdIn = (prefix: string, sortKey: string): number => Number(sortKey.slice(prefix.length));
 
 export const CREATION_PREFIX = "#created#";
 

@@ -1,6 +1,6 @@
 import { getAll } from "./batch.ts";
 import { queryAll } from "./images.ts";
-import { TABLE, tombstoneKey, tombstoneOrderId } from "./table.ts";
+import { orderIdIn, TABLE, TOMBSTONE_PREFIX, tombstoneKey } from "./table.ts";
 import type { StoreContext } from "./task-item.ts";
 
 /**
@@ -23,7 +23,7 @@ export async function readTombstones(
   if (keys.length === 0) return deleted;
   const projection = { expression: "#sk", names: { "#sk": TABLE.sortKey } };
   for (const item of await getAll(ctx.db, ctx.table, keys, deadline, ctx.config.concurrency, projection)) {
-    deleted.add(tombstoneOrderId(item[TABLE.sortKey] as string));
+    deleted.add(orderIdIn(TOMBSTONE_PREFIX, item[TABLE.sortKey] as string));
   }
   return deleted;
 }
@@ -52,5 +52,5 @@ export async function readTombstonesUpTo(
     },
     deadline,
   );
-  return items.map((item) => tombstoneOrderId(item[TABLE.sortKey] as string));
+  return items.map((item) => orderIdIn(TOMBSTONE_PREFIX, item[TABLE.sortKey] as string));
 }
