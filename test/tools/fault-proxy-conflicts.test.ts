@@ -1,7 +1,6 @@
 import {
   type AttributeValue,
-  CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   TransactGetItemsCommand,
@@ -9,10 +8,11 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { retrying } from "../../lib/store/client.ts";
 import { type Call, deferred, useFaultProxy } from "../support/fault-proxy/index.ts";
 import { freshStore } from "../support/store.ts";
+import { clientAt, tableName, useModelTable } from "./model-table.ts";
 
 /**
  * The proxy's transaction conflicts (DynamoDB Local never raises them): a transaction in flight
@@ -22,31 +22,10 @@ import { freshStore } from "../support/store.ts";
  */
 const proxy = useFaultProxy({ conflicts: { holdMs: 0 }, capacity: true });
 
-const clientAt = (url: string) =>
-  new DynamoDBClient({
-    endpoint: url,
-    region: "local",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    maxAttempts: 1,
-  });
-const tableName = `conflicts-${Math.random().toString(36).slice(2, 8)}`;
+useModelTable();
 let client: DynamoDBClient;
 
-beforeAll(async () => {
-  await clientAt(inject("dynamoEndpoint")).send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "task_id", AttributeType: "S" },
-        { AttributeName: "img_id", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "task_id", KeyType: "HASH" },
-        { AttributeName: "img_id", KeyType: "RANGE" },
-      ],
-    }),
-  );
+beforeAll(() => {
   client = clientAt(proxy().endpoint);
 });
 
