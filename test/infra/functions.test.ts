@@ -209,7 +209,7 @@ describe("permissions", () => {
   });
 
   it("each function gets exactly the DynamoDB actions its operations use", () => {
-    // Powertools' idempotency store: read, create conditionally, complete, delete on failure
+    // the Idempotency-Key records (lib/http/key-records.ts): read, create conditionally, complete, release
     const idempotencyStore = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
     // a split never reads the order index: it plans from strongly consistent Queries of the table
     expect(grantsOf(base, "SplitTask")).toEqual({
