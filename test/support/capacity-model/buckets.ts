@@ -106,17 +106,22 @@ export class CapacityModel {
     return this.bucket(kind, where).tokens;
   }
 
+  /** The charges whose bucket lacks their units (summed per bucket) and is not full: those a write would be refused for. */
+  lacking(charges: Charge[]): Charge[] {
+    const needed = new Map<string, number>();
+    for (const charge of charges) needed.set(bucketKey(charge), (needed.get(bucketKey(charge)) ?? 0) + charge.units);
+    return charges.filter((charge) => {
+      const bucket = this.bucket("write", charge);
+      return bucket.tokens < needed.get(bucketKey(charge))! && bucket.tokens < bucket.capacity;
+    });
+  }
+
   /**
    * Takes write charges all or nothing. Returns the charges whose bucket lacked units (nothing was
    * taken then), or [] when all were taken.
    */
   takeWrites(charges: Charge[]): Charge[] {
-    const needed = new Map<string, number>();
-    for (const charge of charges) needed.set(bucketKey(charge), (needed.get(bucketKey(charge)) ?? 0) + charge.units);
-    const short = charges.filter((charge) => {
-      const bucket = this.bucket("write", charge);
-      return bucket.tokens < needed.get(bucketKey(charge))! && bucket.tokens < bucket.capacity;
-    });
+    const short = this.lacking(charges);
     if (short.length > 0) return short;
     for (const charge of charges) {
       this.bucket("write", charge).tokens -= charge.units;

@@ -19,6 +19,7 @@ export {
   type Json,
   keyOf,
   queryPartition,
+  scalar,
   schemaFromDescription,
   type TableSchema,
 } from "./schema.ts";

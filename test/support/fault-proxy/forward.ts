@@ -10,7 +10,14 @@ import { type FaultProxy, type LoggedCall, markDone } from "./proxy.ts";
 import { admitRead, finishRead, planRead, settleRead } from "./reads.ts";
 import { keepFirstRequests, mergeUnprocessed } from "./reshape.ts";
 import type { Upstream, UpstreamAnswer } from "./upstream.ts";
-import { admitWrites, afterImages, settleWrites, writeTargets } from "./writes.ts";
+import {
+  admitWrites,
+  afterImages,
+  readBeforeImages,
+  refusalBeforeReading,
+  settleWrites,
+  writeTargets,
+} from "./writes.ts";
 
 /** What one proxy keeps across calls. */
 export interface ProxyState {
@@ -60,6 +67,11 @@ export async function forwardCall(
     (model || lagOn) && isWrite(operation) && !nothingLeft
       ? await writeTargets(upstream, request, operation, body)
       : undefined;
+  if (model && targets) {
+    const refusal = refusalBeforeReading(model, operation, targets);
+    if (refusal) return refuse(refusal);
+  }
+  if (targets) await readBeforeImages(upstream, request, targets);
   if (model && targets) {
     const admission = admitWrites(model, operation, targets, body, unprocessed);
     if (admission.refusal) return refuse(admission.refusal);
