@@ -40,6 +40,8 @@ export interface UploadersOptions {
 export interface UploadersResult {
   /** From the first registration call to the last answer. */
   registrationsMs: number;
+  /** Each registration's and split's storage budget. */
+  budgetMs: number;
   /** The longest single registration call, retries after a 503 included. */
   slowestCallMs: number;
   registrationCalls: number;
@@ -149,6 +151,7 @@ export async function benchUploaders(
 
     const used = proxy.capacity!.consumed();
     return {
+      budgetMs,
       registrationsMs,
       slowestCallMs,
       registrationCalls: totalCalls,

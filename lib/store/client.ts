@@ -87,19 +87,41 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * The wait before retry `attempt` (from 1): capped exponential backoff with full jitter, 25 ms doubling
+ * up to a cap of 1 s; for a throttled call the cap is a tenth of the time left before `dueBy` (when
+ * the caller needs the call done), at least 25 ms. Writers that share one partition (all of a task's)
+ * then take turns by how far behind they are, roughly earliest-deadline-first: one near or past its
+ * due time retries every few tens of ms, one with time to spare every few hundred. A cap set by
+ * attempts alone would favour whichever caller was throttled least, and one that fell behind would
+ * stay behind (docs/design.md, "Many writers, one partition").
+ */
+export function retryDelayMs(
+  attempt: number,
+  throttled: boolean,
+  dueBy: number,
+  now = Date.now(),
+  random: () => number = Math.random,
+): number {
+  const cap = throttled ? Math.min(1_000, Math.max(25, (dueBy - now) / 10)) : 1_000;
+  return backoffMs(attempt, 25, cap, random) + 5;
+}
+
+/**
  * Runs `call` until it succeeds, retrying retryable failures with capped exponential backoff and
  * full jitter until `deadline` (epoch ms) would pass; then 1500 with 503 (retryable by the caller).
- * Anything not retryable is thrown as it is.
+ * A throttled call's cap shrinks as `dueBy` (when the caller needs it done; the deadline unless it
+ * says otherwise) comes near. Anything not retryable is thrown as it is.
  */
-export async function retrying<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+export async function retrying<T>(deadline: number, call: () => Promise<T>, dueBy = deadline): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (error) {
       if (!isRetryable(error)) throw error;
-      const delay = backoffMs(attempt + 1, 25, 1_000) + 5;
+      const throttled = isThrottling(error);
+      const delay = retryDelayMs(attempt + 1, throttled, dueBy);
       const exhausted = Date.now() + delay >= deadline;
-      if (isThrottling(error)) countThrottle(exhausted ? "exhausted" : "retried");
+      if (throttled) countThrottle(exhausted ? "exhausted" : "retried");
       if (exhausted) throw storageUnavailable(error, true);
       await sleep(delay);
     }

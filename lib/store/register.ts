@@ -23,6 +23,12 @@ export const CREATES_PER_TRANSACTION = 98;
  */
 const CREATIONS_AT_ONCE = 2;
 
+/**
+ * The share of a registration's time left that its creation transactions are scheduled over; the
+ * rest is slack for the ones that fall behind, and for settling the counts after.
+ */
+const SCHEDULE_SHARE = 0.8;
+
 const OPTIONAL_FIELDS = ["state", "label", "group"] as const;
 
 /** The stored fields a registration sets on an image: the name always, the others when given. */
@@ -86,14 +92,20 @@ async function createImages(
   const first = await allocateOrderIds(ctx, taskId, images.length, deadline);
   const raced: ImageInput[] = [];
   const uncounted: Uncounted[] = [];
+  // Each transaction is due at its share of the time left, so one that falls behind under
+  // throttling retries sooner than the writers ahead of theirs (retryDelayMs, lib/store/client.ts).
+  const start = Date.now();
   const batches = chunk(
     images.map((image, i) => ({ image, orderId: first + i, revived: wasDeleted(image.imgId) })),
     CREATES_PER_TRANSACTION,
-  );
-  await forEachLimited(batches, CREATIONS_AT_ONCE, async (batch) => {
-    let pending = batch;
+  ).map((creations, i, all) => ({
+    creations,
+    dueBy: start + (SCHEDULE_SHARE * (deadline - start) * (i + 1)) / all.length,
+  }));
+  await forEachLimited(batches, CREATIONS_AT_ONCE, async ({ creations, dueBy }) => {
+    let pending = creations;
     while (pending.length > 0) {
-      const lost = await createBatch(ctx, taskId, pending, deadline);
+      const lost = await createBatch(ctx, taskId, pending, deadline, dueBy);
       raced.push(...lost.map((entry) => entry.image));
       if (lost.length === 0) uncounted.push(uncountedOf(pending));
       pending = lost.length === 0 ? [] : pending.filter((entry) => !lost.includes(entry));
@@ -115,7 +127,7 @@ const uncountedOf = (batch: readonly Creation[]): Uncounted => ({
  * One transaction: the conditional puts, the creation record and the counting marker. Returns the
  * creations refused because the image exists.
  */
-async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[], deadline: number) {
+async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[], deadline: number, dueBy: number) {
   const command = new TransactWriteCommand({
     // Fixed for this content, so a retry of a transaction whose answer was lost is not applied twice.
     ClientRequestToken: randomUUID(),
@@ -150,7 +162,7 @@ async function createBatch(ctx: StoreContext, taskId: string, batch: Creation[],
     ],
   });
   try {
-    await retrying(deadline, () => ctx.db.send(command));
+    await retrying(deadline, () => ctx.db.send(command), dueBy);
     return [];
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
