@@ -1,12 +1,12 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { backoffMs, chunk, forEachLimited, sleep } from "../concurrency.ts";
-import { checkDeadline, retrying } from "./client.ts";
+import { chunk, forEachLimited, sleep } from "../concurrency.ts";
+import { checkDeadline, retryDelayMs, retrying } from "./client.ts";
 
 export type Item = Record<string, unknown>;
 
 /**
  * Puts items with BatchWriteItem, 25 a call, `parallel` calls in flight. Unprocessed items (a
- * partition over its limit) are sent again after a jittered backoff until `deadline`.
+ * partition over its limit) are sent again after a throttled call's backoff until `deadline`.
  */
 export async function putAll(
   db: DynamoDBDocumentClient,
@@ -20,7 +20,7 @@ export async function putAll(
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) {
         checkDeadline(deadline, () => `${pending.length} items still unprocessed`);
-        await sleep(Math.min(backoffMs(attempt, 25, 1_000) + 5, Math.max(0, deadline - Date.now())));
+        await sleep(Math.min(retryDelayMs(attempt, true, deadline), Math.max(0, deadline - Date.now())));
       }
       const out = await retrying(deadline, () =>
         db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })),
@@ -45,7 +45,7 @@ export async function getAll(
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) {
         checkDeadline(deadline, () => `${pending.length} keys still unprocessed`);
-        await sleep(Math.min(backoffMs(attempt, 25, 1_000) + 5, Math.max(0, deadline - Date.now())));
+        await sleep(Math.min(retryDelayMs(attempt, true, deadline), Math.max(0, deadline - Date.now())));
       }
       const request = {
         Keys: pending,
