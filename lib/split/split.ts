@@ -19,7 +19,7 @@ import {
 import type { PublishedSplit, PublishOutcome, SnapshotRef, Store, StoredImages, TaskState } from "../store/index.ts";
 import { chunkCount, packSnapshot } from "../store/snapshot.ts";
 import { plannedDigest } from "./digest.ts";
-import { permutation, readIds } from "./plan/draw.ts";
+import { permutation } from "./plan/draw.ts";
 import { type PlanColumns, planSplit, type SplitPlan } from "./plan/index.ts";
 import { drawSeed } from "./shuffle.ts";
 
@@ -276,8 +276,11 @@ async function redraw(
   deadline: number | undefined,
 ): Promise<Record<SetType, string[]> | undefined> {
   if (!PERMUTATION_ORDERED.has(record.algorithm)) return undefined;
-  const images = (await store.readImages(taskId, deadline)).filter((image) => image.orderId <= record.n);
-  const ids = readIds(images);
+  // As columns, like the split read them: a replay of a million images holds no object per image.
+  const read = await store.readImageColumns(taskId, deadline);
+  const planned = (_: unknown, i: number) => (read.orderIds[i] as number) <= record.n;
+  const ids = read.ids.filter(planned);
+  const orderIds = read.orderIds.filter(planned);
   if (plannedDigest(ids) !== record.planned) return undefined;
   let assignment: Int8Array;
   try {
@@ -288,7 +291,7 @@ async function redraw(
   }
   const drawn: Record<SetType, string[]> = { [TRAINING]: [], [TESTING]: [], [VERIFYING]: [] };
   for (const i of permutation(ids, record.seed)) {
-    const setType = assignment[images[i]!.orderId] ?? -1;
+    const setType = assignment[orderIds[i] as number] ?? -1;
     if (setType >= 0) drawn[setType as SetType].push(ids[i]!);
   }
   return SET_TYPES.every((setType) => drawn[setType].length === record.achieved[setType]) ? drawn : undefined;

@@ -231,4 +231,25 @@ describe("Idempotency-Key retries never publish a second split (guarantee 8)", (
     });
     expect(replay.body).not.toHaveProperty("img_ids_set_training");
   });
+  it("a big answer replayed after images registered since the split: the same lists in the same order, the new images in none", async () => {
+    // Arrange: a split whose answer is kept without its lists
+    const taskId = "idem-registered-since";
+    await register(taskId, 100);
+    const first = await splitOver(taskId, "k-since", 50, 25, 25);
+    expect(first.status).toBe(200);
+    expect(JSON.stringify(first.body).length).toBeGreaterThan(KEEP_BYTES);
+
+    // Act: images registered after it, their ids sorting before every planned one, then the retry
+    const since = Array.from({ length: 7 }, (_, i) => ({
+      img_id: `${taskId.slice(0, 3)}-${i}`,
+      img_name: `n${i}.jpg`,
+    }));
+    expect((await api.call("POST", IMAGES, { task_id: taskId, images: since })).body).toMatchObject({ added: 7 });
+    const replay = await splitOver(taskId, "k-since", 50, 25, 25);
+
+    // Assert
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toMatchObject({ code: 0, version: first.body.version, seed: first.body.seed });
+    expect(listsOf(replay)).toEqual(listsOf(first));
+  });
 });

@@ -1,19 +1,7 @@
 import { type SetSizes, type SetType, TESTING, TRAINING, VERIFYING } from "../../model.ts";
 import { isCanonicallySorted, seededRandom, shuffle } from "../shuffle.ts";
 import { compareIds } from "./names.ts";
-import { BIN_OF_SET, DRAW_ORDER, NO_SET, type PlanImage, type PlanSets } from "./types.ts";
-
-/** The ids of `images`; throws a plain Error for an order_id that is not a finite number. */
-export function readIds(images: readonly PlanImage[]): string[] {
-  const n = images.length;
-  const ids = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const { imgId, orderId } = images[i] as PlanImage;
-    if (!Number.isFinite(orderId)) throw new Error(`planSplit: order_id of ${imgId} is not a number: ${orderId}`);
-    ids[i] = imgId;
-  }
-  return ids;
-}
+import { BIN_OF_SET, DRAW_ORDER, NO_SET, type PlanSets } from "./types.ts";
 
 /**
  * The seeded permutation of the image indices: canonical imgId order (storage usually returns it
