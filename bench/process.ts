@@ -43,25 +43,35 @@ function child<T>(script: string, args: readonly string[]): T {
 /**
  * The peak RSS of one split of the seeded task `taskId` of `n` images (70 / 10 / 20), on DynamoDB
  * Local without limits; `tagged`: its images have labels and groups, split with stratify_by "label"
- * and group_by "group".
+ * and group_by "group"; `replay`: no split, the live split's answer rebuilt with its id lists (an
+ * Idempotency-Key retry of a split whose answer was too big to keep).
  */
-export function benchSplitRss(endpoint: string, table: string, taskId: string, n: number, tagged: boolean): Measure {
-  const what = tagged
-    ? `split ${sizeName(n)} images with ${TAGGED.labels.toLocaleString("en")} labels and ${TAGGED.groups.toLocaleString("en")} groups (stratify_by + group_by)`
-    : `split ${sizeName(n)} images`;
+export function benchSplitRss(
+  endpoint: string,
+  table: string,
+  taskId: string,
+  n: number,
+  mode: "plain" | "tagged" | "replay",
+): Measure {
+  const what =
+    mode === "tagged"
+      ? `split ${sizeName(n)} images with ${TAGGED.labels.toLocaleString("en")} labels and ${TAGGED.groups.toLocaleString("en")} groups (stratify_by + group_by)`
+      : mode === "replay"
+        ? `replay of a ${sizeName(n)}-image split's answer (ids rebuilt in order)`
+        : `split ${sizeName(n)} images`;
   console.error(`${what} in its own process`);
   const result = child<{ ms: number; cpuMs: number; baselineRssMb: number; peakRssMb: number }>("split-1m.ts", [
     endpoint,
     table,
     taskId,
-    ...(tagged ? ["tagged"] : []),
+    ...(mode === "plain" ? [] : [mode]),
   ]);
   return {
     name: `${what}: peak RSS`,
     value: result.peakRssMb,
     unit: "MB",
     target: { max: RSS_TARGET_MB },
-    note: `own process with Lambda's heap flags for ${FUNCTION_MEMORY_MB} MB (${lambdaHeapFlags(FUNCTION_MEMORY_MB).join(" ")}), DynamoDB Local without limits; ${seconds(result.ms)}, ${seconds(result.cpuMs)} of CPU; ${result.baselineRssMb} MB before the split`,
+    note: `own process with Lambda's heap flags for ${FUNCTION_MEMORY_MB} MB (${lambdaHeapFlags(FUNCTION_MEMORY_MB).join(" ")}), DynamoDB Local without limits; ${seconds(result.ms)}, ${seconds(result.cpuMs)} of CPU; ${result.baselineRssMb} MB before`,
   };
 }
 

@@ -287,7 +287,11 @@ async function benchModel(config: StoreConfig, endpoint: string) {
         console.error(`seeding ${sizeName(MILLION)} images`);
         await seedTask(direct, TABLE_NAME, `model-split-${MILLION}`, MILLION);
         // Its own process, DynamoDB Local without limits; also the warm-up: the task has a live split after it.
-        add({ section: "process", ...benchSplitRss(endpoint, TABLE_NAME, `model-split-${MILLION}`, MILLION, false) });
+        add({ section: "process", ...benchSplitRss(endpoint, TABLE_NAME, `model-split-${MILLION}`, MILLION, "plain") });
+        add({
+          section: "process",
+          ...benchSplitRss(endpoint, TABLE_NAME, `model-split-${MILLION}`, MILLION, "replay"),
+        });
         await splitRows(MILLION, true);
       } catch (error) {
         failed("aws-model", `split ${sizeName(MILLION)} images`, "ms")(error);
@@ -295,7 +299,10 @@ async function benchModel(config: StoreConfig, endpoint: string) {
       try {
         console.error(`seeding ${sizeName(MILLION)} images with labels and groups`);
         await seedTask(direct, TABLE_NAME, `tagged-split-${MILLION}`, MILLION, { tagged: true });
-        add({ section: "process", ...benchSplitRss(endpoint, TABLE_NAME, `tagged-split-${MILLION}`, MILLION, true) });
+        add({
+          section: "process",
+          ...benchSplitRss(endpoint, TABLE_NAME, `tagged-split-${MILLION}`, MILLION, "tagged"),
+        });
       } catch (error) {
         failed("process", `split ${sizeName(MILLION)} labelled, grouped images: peak RSS`, "MB")(error);
       }
