@@ -6,10 +6,10 @@
  * ratio compares the storage work, not the plumbing.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { backoffMs, forEachLimited, sleep } from "../lib/concurrency.ts";
+import { forEachLimited } from "../lib/concurrency.ts";
 import type { StoreConfig } from "../lib/config.ts";
 import type { SetSizes } from "../lib/model.ts";
-import { checkDeadline, createDynamoDbClient, documentClient, retrying } from "../lib/store/client.ts";
+import { beforeResending, createDynamoDbClient, documentClient, retrying } from "../lib/store/client.ts";
 import { orderBlockKey, orderBlockOf, TABLE, TASK_ITEM_SK } from "../lib/store/table.ts";
 import { LAYOUT } from "../lib/store/task-item.ts";
 import { numberSize } from "../test/support/capacity-model/index.ts";
@@ -106,10 +106,7 @@ export async function rawWrite(
       PutRequest: { Item: imageItem(taskId, from + k, options.state ?? 0, options.tagged) },
     }));
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        checkDeadline(deadline, () => `${pending.length} items still unprocessed`);
-        await sleep(backoffMs(attempt, 25, 1_000) + 5);
-      }
+      if (attempt > 0) await beforeResending(attempt, deadline, () => `${pending.length} items still unprocessed`);
       const out = await retrying(deadline, () =>
         db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })),
       );

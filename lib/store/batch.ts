@@ -1,6 +1,6 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { chunk, forEachLimited, sleep } from "../concurrency.ts";
-import { checkDeadline, retryDelayMs, retrying } from "./client.ts";
+import { chunk, forEachLimited } from "../concurrency.ts";
+import { beforeResending, retrying } from "./client.ts";
 
 export type Item = Record<string, unknown>;
 
@@ -18,10 +18,7 @@ export async function putAll(
   await forEachLimited(chunk(items, 25), parallel, async (batch) => {
     let pending = batch.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        checkDeadline(deadline, () => `${pending.length} items still unprocessed`);
-        await sleep(Math.min(retryDelayMs(attempt, true, deadline), Math.max(0, deadline - Date.now())));
-      }
+      if (attempt > 0) await beforeResending(attempt, deadline, () => `${pending.length} items still unprocessed`);
       const out = await retrying(deadline, () =>
         db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })),
       );
@@ -43,10 +40,7 @@ export async function getAll(
   await forEachLimited(chunk(keys, 100), parallel, async (batch) => {
     let pending: Item[] = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        checkDeadline(deadline, () => `${pending.length} keys still unprocessed`);
-        await sleep(Math.min(retryDelayMs(attempt, true, deadline), Math.max(0, deadline - Date.now())));
-      }
+      if (attempt > 0) await beforeResending(attempt, deadline, () => `${pending.length} keys still unprocessed`);
       const request = {
         Keys: pending,
         ConsistentRead: true,

@@ -129,11 +129,13 @@ export async function retrying<T>(deadline: number, call: () => Promise<T>, dueB
 }
 
 /**
- * Throws 1500/503 when `deadline` has passed, for loops that make progress call by call (unprocessed
- * items). Its callers call it before sending unprocessed items again: a throttled retry, or its end.
+ * The pause before sending unprocessed batch items or keys again (a partition over its limit: a
+ * throttle like any other): throws 1500/503 when `deadline` has passed, else waits a throttled call's
+ * backoff (`retryDelayMs`, due at the deadline), never past the deadline.
  */
-export function checkDeadline(deadline: number, what: () => string): void {
+export async function beforeResending(attempt: number, deadline: number, what: () => string): Promise<void> {
   const exhausted = Date.now() >= deadline;
   countThrottle(exhausted ? "exhausted" : "retried");
   if (exhausted) throw storageUnavailable(new Error(`deadline passed: ${what()}`), true);
+  await sleep(Math.min(retryDelayMs(attempt, true, deadline), Math.max(0, deadline - Date.now())));
 }
