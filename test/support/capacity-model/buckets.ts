@@ -51,7 +51,8 @@ interface Bucket {
   capacity: number;
 }
 
-const bucketKey = (charge: Omit<Charge, "units">) =>
+/** The bucket a charge is taken from: its table, index (if any) and partition key value. */
+export const bucketKey = (charge: Omit<Charge, "units">) =>
   `${charge.table}\u0000${charge.index ?? ""}\u0000${charge.partition}`;
 
 export class CapacityModel {

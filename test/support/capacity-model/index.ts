@@ -9,7 +9,7 @@
  * - buckets.ts: the token bucket of each partition, admission, debt, and the counters tests read.
  */
 
-export { CapacityModel, type CapacityOptions } from "./buckets.ts";
+export { bucketKey, CapacityModel, type CapacityOptions } from "./buckets.ts";
 export { type Charge, itemWriteCharges, updateEstimate } from "./charges.ts";
 export {
   appTableSchema,

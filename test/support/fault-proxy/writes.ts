@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import {
+  bucketKey,
   type CapacityModel,
   type Charge,
   type Item,
@@ -227,11 +228,10 @@ export function admitWrites(
 /** A write refused for the charges `short` lacked: a transaction cancelled on the actions they belong to. */
 function refusalFor(operation: string, targets: WriteTarget[], short: Charge[]): Json {
   if (operation !== "TransactWriteItems") return throughputExceeded(short[0]!, "Write");
-  const bucketOf = (c: Omit<Charge, "units">) => `${c.table}\u0000${c.index ?? ""}\u0000${c.partition}`;
-  const lacking = new Set(short.map(bucketOf));
+  const lacking = new Set(short.map(bucketKey));
   return transactionCanceled(
     targets.map((t) =>
-      t.estimate.some((c) => lacking.has(bucketOf(c)))
+      t.estimate.some((c) => lacking.has(bucketKey(c)))
         ? { Code: "ThrottlingError", Message: "Throughput exceeds the current capacity of your table or index." }
         : { Code: "None" },
     ),
